@@ -1,0 +1,157 @@
+import Foundation
+
+/// The unified job state every backend maps its scheduler's states onto.
+public enum JobState: String, Codable, Sendable, CaseIterable {
+    case submitting      // intent recorded, no job id yet (ledger only)
+    case pending, running, succeeded, failed, cancelled, timeout, oom, preempted
+    case nodeFail = "node_fail"
+    case lost            // the ledger thought it was alive; the backend no longer knows it
+
+    public var isTerminal: Bool {
+        switch self {
+        case .submitting, .pending, .running: return false
+        default: return true
+        }
+    }
+    /// Terminal and not a success: what `diagnose` and `fix-and-relaunch` act on.
+    public var isFailure: Bool { isTerminal && self != .succeeded }
+}
+
+/// Resources requested for one run; nil means "backend default".
+public struct Resources: Codable, Sendable, Equatable {
+    public var memoryMB: Int?
+    public var cpus: Int?
+    public var gpus: Int?
+    public var timeLimitSeconds: Int?
+    public var partition: String?
+    public var account: String?
+    public var qos: String?
+
+    public init(memoryMB: Int? = nil, cpus: Int? = nil, gpus: Int? = nil, timeLimitSeconds: Int? = nil,
+                partition: String? = nil, account: String? = nil, qos: String? = nil) {
+        self.memoryMB = memoryMB; self.cpus = cpus; self.gpus = gpus
+        self.timeLimitSeconds = timeLimitSeconds
+        self.partition = partition; self.account = account; self.qos = qos
+    }
+
+    /// `other`'s non-nil fields win.
+    public func overridden(by other: Resources) -> Resources {
+        Resources(memoryMB: other.memoryMB ?? memoryMB, cpus: other.cpus ?? cpus, gpus: other.gpus ?? gpus,
+                  timeLimitSeconds: other.timeLimitSeconds ?? timeLimitSeconds,
+                  partition: other.partition ?? partition, account: other.account ?? account,
+                  qos: other.qos ?? qos)
+    }
+}
+
+/// An array job (sweep): the task indices to run and how many may run at once.
+public struct ArraySpec: Codable, Sendable, Equatable {
+    public var indices: [Int]
+    public var maxConcurrent: Int?
+    public init(indices: [Int], maxConcurrent: Int? = nil) { self.indices = indices; self.maxConcurrent = maxConcurrent }
+}
+
+/// Everything a backend needs to submit one job. Built by the launch workflow.
+public struct JobSpec: Codable, Sendable, Equatable {
+    public var runID: String          // e.g. "r12"
+    public var branch: String
+    /// Carries the run id so a launch killed before recording its job id can be reconciled.
+    public var jobName: String
+    public var workdir: String        // the worktree
+    /// The job's command, run by `bash -c` (users write shell in expt.toml).
+    public var command: String
+    public var environment: [String: String]
+    public var resources: Resources
+    /// Where the run's stdout/stderr/status files go: `<common-dir>/expt/runs/<run-id>/`.
+    public var logDir: String
+    public var array: ArraySpec?
+
+    public init(runID: String, branch: String, jobName: String, workdir: String, command: String,
+                environment: [String: String] = [:], resources: Resources = Resources(),
+                logDir: String, array: ArraySpec? = nil) {
+        self.runID = runID; self.branch = branch; self.jobName = jobName; self.workdir = workdir
+        self.command = command; self.environment = environment; self.resources = resources
+        self.logDir = logDir; self.array = array
+    }
+
+    /// The job name convention: `expt.<run-id>.<branch with / as ->`; the run id is recoverable.
+    public static func jobName(runID: String, branch: String) -> String {
+        let safe = branch.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "-" }
+        return "expt.\(runID).\(String(safe))"
+    }
+    /// The run id carried by a job name made by `jobName(runID:branch:)`, if any.
+    public static func runID(fromJobName name: String) -> String? {
+        let parts = name.split(separator: ".", maxSplits: 2)
+        guard parts.count >= 2, parts[0] == "expt" else { return nil }
+        return String(parts[1])
+    }
+}
+
+/// A submitted job as the backend knows it.
+public struct JobRef: Codable, Sendable, Hashable {
+    public var backend: String
+    public var jobID: String
+    public init(backend: String, jobID: String) { self.backend = backend; self.jobID = jobID }
+}
+
+/// One task of an array job or workflow.
+public struct TaskStatus: Codable, Sendable, Equatable {
+    public var index: Int
+    public var state: JobState
+    public var rawState: String
+    public var exitCode: Int32?
+    public var message: String?
+    public init(index: Int, state: JobState, rawState: String, exitCode: Int32? = nil, message: String? = nil) {
+        self.index = index; self.state = state; self.rawState = rawState; self.exitCode = exitCode; self.message = message
+    }
+}
+
+/// What a poll learned about one job. The raw scheduler state is always kept.
+public struct JobStatus: Codable, Sendable, Equatable {
+    public var ref: JobRef
+    public var state: JobState
+    public var rawState: String
+    /// Why a pending job waits (`Priority`, `Resources`, ...), or a short note on a failure.
+    public var reason: String?
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var startedAt: Date?
+    public var endedAt: Date?
+    public var elapsedSeconds: Int?
+    public var timeLimitSeconds: Int?
+    public var maxRSSMB: Int?
+    public var requestedMemoryMB: Int?
+    public var tasks: [TaskStatus]
+
+    public init(ref: JobRef, state: JobState, rawState: String, reason: String? = nil,
+                exitCode: Int32? = nil, signal: Int32? = nil, startedAt: Date? = nil, endedAt: Date? = nil,
+                elapsedSeconds: Int? = nil, timeLimitSeconds: Int? = nil, maxRSSMB: Int? = nil,
+                requestedMemoryMB: Int? = nil, tasks: [TaskStatus] = []) {
+        self.ref = ref; self.state = state; self.rawState = rawState; self.reason = reason
+        self.exitCode = exitCode; self.signal = signal; self.startedAt = startedAt; self.endedAt = endedAt
+        self.elapsedSeconds = elapsedSeconds; self.timeLimitSeconds = timeLimitSeconds
+        self.maxRSSMB = maxRSSMB; self.requestedMemoryMB = requestedMemoryMB; self.tasks = tasks
+    }
+}
+
+/// Where a job's output can be read.
+public struct LogSource: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case stdout, stderr, combined, wandb }
+    public var kind: Kind
+    public var path: String
+    /// True when the path lives on the cluster and must be read through the exec prefix.
+    public var remote: Bool
+    public init(kind: Kind, path: String, remote: Bool = false) { self.kind = kind; self.path = path; self.remote = remote }
+}
+
+/// A scheduler adapter. Implementations: ExptBackends (local, slurm, ...).
+/// Contract: `poll` makes ONE scheduler call for all refs; a ref missing from its answer is
+/// unknown to the backend (the caller decides whether that means `lost`).
+public protocol Backend: Sendable {
+    var name: String { get }
+    func submit(_ spec: JobSpec) throws -> JobRef
+    func poll(_ refs: [JobRef]) throws -> [JobRef: JobStatus]
+    func cancel(_ ref: JobRef) throws
+    func logs(_ ref: JobRef, spec: JobSpec) -> [LogSource]
+    /// Finds a job by the name `JobSpec.jobName` gave it (reconciling an interrupted launch).
+    func lookup(jobName: String, spec: JobSpec) throws -> JobRef?
+}

@@ -1,0 +1,6 @@
+import ExptCLI
+
+@main
+struct Entrypoint {
+    static func main() async { await Expt.main() }
+}

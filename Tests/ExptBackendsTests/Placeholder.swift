@@ -1,0 +1,2 @@
+import XCTest
+final class ExptBackendsTestsPlaceholder: XCTestCase { func testNothing() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class ExptTOMLTestsPlaceholder: XCTestCase { func testNothing() {} }
