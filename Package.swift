@@ -38,5 +38,6 @@ let package = Package(
         .testTarget(name: "ExptCoreTests", dependencies: ["ExptCore", "GitKit", "ExptTemplates", "ExptTestSupport"]),
         .testTarget(name: "ExptBackendsTests", dependencies: ["ExptBackends", "ExptCore", "ExptTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ExptTestSupport", "GitKit"]),
-    ]
+    ],
+    swiftLanguageModes: [.v5]
 )
