@@ -2,5 +2,5 @@ import ExptCLI
 
 @main
 struct Entrypoint {
-    static func main() async { await Expt.main() }
+    static func main() { Expt.main() }
 }

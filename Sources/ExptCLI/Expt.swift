@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The root command. Subcommands live one per file in Commands/.
+public struct Expt: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "expt",
+        abstract: "Experiments as git branches in worktrees: launch, diagnose, fix and relaunch.",
+        version: "0.1.0",
+        subcommands: [
+            SuperviseCommand.self,
+        ])
+
+    public init() {}
+}
