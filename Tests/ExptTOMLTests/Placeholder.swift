@@ -1,2 +1,0 @@
-import XCTest
-final class ExptTOMLTestsPlaceholder: XCTestCase { func testNothing() {} }
