@@ -1,0 +1,127 @@
+import Foundation
+
+/// One run as the ledger records it: a row of `runs` as Swift values.
+public struct RunRecord: Codable, Sendable, Equatable {
+    /// Short, human-friendly, never reused: `r12`.
+    public var id: String
+    /// The number in `id`; orders runs across the whole ledger.
+    public var seq: Int
+    public var branch: String
+    /// 1 for the branch's first run, then 2, 3, ...
+    public var attempt: Int
+    public var parentRun: String?
+    public var backend: String
+    /// nil while `state == .submitting` (the backend has not answered yet).
+    public var jobID: String?
+    public var jobName: String?
+    public var commit: String
+    public var profile: String?
+    public var resources: Resources
+    public var spec: JobSpec?
+    public var submittedAt: Date?
+    public var startedAt: Date?
+    public var endedAt: Date?
+    public var state: JobState
+    public var rawState: String?
+    public var reason: String?
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var maxRSSMB: Int?
+    public var logDir: String?
+    /// A failure category (`oom_host`, ...) once diagnosed.
+    public var diagnosis: String?
+    public var tasks: [TaskStatus]
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    /// The backend's handle on the job, once it has one.
+    public var ref: JobRef? { jobID.map { JobRef(backend: backend, jobID: $0) } }
+}
+
+/// One step of a multi-step workflow (fix-and-relaunch), recorded so a rerun skips it.
+public struct JournalEntry: Codable, Sendable, Equatable {
+    public var flow: String
+    public var step: String
+    public var status: String
+    /// The step's result (often JSON), so a resumed flow can reuse it.
+    public var data: String?
+    public var at: Date
+}
+
+/// A side effect (push, PR comment) queued until it can be delivered.
+public struct OutboxItem: Codable, Sendable, Equatable {
+    public var id: Int64
+    /// `push`, `pr_comment`, ...
+    public var kind: String
+    public var branch: String?
+    /// Enqueuing the same key twice keeps one item.
+    public var dedupeKey: String
+    /// JSON text, interpreted by whoever delivers `kind`.
+    public var payload: String
+    public var createdAt: Date
+    public var attempts: Int
+    public var lastError: String?
+    public var deliveredAt: Date?
+}
+
+/// Dates are stored as ISO 8601 UTC text with milliseconds: readable in `sqlite3` and sortable.
+enum LedgerDate {
+    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+
+    static func string(_ date: Date) -> String { date.formatted(style) }
+    static func date(_ text: String?) -> Date? { text.flatMap { try? style.parse($0) } }
+}
+
+extension SQLValue {
+    static func of(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+    static func of(_ i: Int?) -> SQLValue { i.map { .int(Int64($0)) } ?? .null }
+    static func of(_ i: Int32?) -> SQLValue { i.map { .int(Int64($0)) } ?? .null }
+    static func of(_ d: Date?) -> SQLValue { d.map { .text(LedgerDate.string($0)) } ?? .null }
+}
+
+/// JSON for the ledger's `*_json` columns: sorted keys, so rows are stable and diffable.
+enum LedgerJSON {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Encoding our own plain structs cannot fail.
+        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
+        guard let text else { return nil }
+        return try? JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}
+
+extension RunRecord {
+    /// Builds a record from a `SELECT * FROM runs` row.
+    init(row: SQLiteRow) {
+        id = row.string("id") ?? ""
+        seq = Int(row.int("seq") ?? 0)
+        branch = row.string("branch") ?? ""
+        attempt = Int(row.int("attempt") ?? 0)
+        parentRun = row.string("parent_run")
+        backend = row.string("backend") ?? ""
+        jobID = row.string("job_id")
+        jobName = row.string("job_name")
+        commit = row.string("commit_sha") ?? ""
+        profile = row.string("profile")
+        resources = LedgerJSON.decode(Resources.self, row.string("resources_json")) ?? Resources()
+        spec = LedgerJSON.decode(JobSpec.self, row.string("spec_json"))
+        submittedAt = LedgerDate.date(row.string("submitted_at"))
+        startedAt = LedgerDate.date(row.string("started_at"))
+        endedAt = LedgerDate.date(row.string("ended_at"))
+        // An unknown state string (written by a newer expt) reads as lost rather than crashing.
+        state = JobState(rawValue: row.string("state") ?? "") ?? .lost
+        rawState = row.string("raw_state")
+        reason = row.string("reason")
+        exitCode = row.int("exit_code").map { Int32(truncatingIfNeeded: $0) }
+        signal = row.int("signal").map { Int32(truncatingIfNeeded: $0) }
+        maxRSSMB = row.int("max_rss_mb").map { Int($0) }
+        logDir = row.string("log_dir")
+        diagnosis = row.string("diagnosis")
+        tasks = LedgerJSON.decode([TaskStatus].self, row.string("tasks_json")) ?? []
+        createdAt = LedgerDate.date(row.string("created_at")) ?? Date(timeIntervalSince1970: 0)
+        updatedAt = LedgerDate.date(row.string("updated_at")) ?? Date(timeIntervalSince1970: 0)
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class ExptCoreTestsPlaceholder: XCTestCase { func testNothing() {} }
