@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "ExptTemplates"),
         .target(name: "ExptDiagnosis", dependencies: ["ExptTOML", "ExptTemplates"]),
         .target(name: "ExptCore", dependencies: ["GitKit", "ExptTOML", "ExptTemplates", "ExptDiagnosis", "CSQLite"]),
-        .target(name: "ExptBackends", dependencies: ["ExptCore", "ExptDiagnosis"]),
+        .target(name: "ExptBackends", dependencies: ["ExptCore", "ExptDiagnosis", "ExptTemplates"]),
         .target(name: "ExptGitHub", dependencies: ["ExptCore"]),
         .target(name: "ExptCLI", dependencies: [
             "GitKit", "ExptCore", "ExptDiagnosis", "ExptBackends", "ExptGitHub",

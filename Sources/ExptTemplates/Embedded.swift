@@ -26,5 +26,46 @@ extension EmbeddedTemplates {
 <!-- expt fix-and-relaunch appends one entry per fix here. Past entries are never edited. -->
 
 """####,
+        "slurm.sbatch": ####"""
+#!/bin/bash
+# Written by expt for run {{run_id}} of branch {{branch}}.
+# Template syntax: a name in double braces is replaced by its value, and a line using a name
+# that has no value (no partition configured, no GPUs, ...) is left out. A line starting with
+# a name in double braces behind a question mark is kept only when that name has a value.
+# A repo can override this file with .expt/templates/slurm.sbatch.
+#SBATCH --job-name={{job_name}}
+#SBATCH --chdir={{workdir}}
+#SBATCH --output={{stdout_path}}
+#SBATCH --error={{stderr_path}}
+#SBATCH --open-mode=append
+#SBATCH --partition={{partition}}
+#SBATCH --account={{account}}
+#SBATCH --qos={{qos}}
+#SBATCH --mem={{mem}}
+#SBATCH --cpus-per-task={{cpus}}
+#SBATCH --gres=gpu:{{gpus}}
+#SBATCH --time={{time}}
+#SBATCH --array={{array}}
+#SBATCH --signal=B:USR1@{{signal_seconds}}
+{{?requeue}}#SBATCH --requeue
+
+export EXPT_RUN_ID={{run_id_quoted}}
+export EXPT_BRANCH={{branch_quoted}}
+{{exports}}
+
+# The command runs in the background so this shell can act on signals at once (bash defers
+# traps while a foreground child runs). SIGUSR1, sent by Slurm before the time limit
+# (--signal=B:USR1@...), is forwarded so the program can write a checkpoint.
+bash -c {{command_quoted}} &
+child=$!
+trap 'kill -USR1 "$child" 2>/dev/null' USR1
+while :; do
+  wait "$child"
+  status=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+exit "$status"
+
+"""####,
     ]
 }

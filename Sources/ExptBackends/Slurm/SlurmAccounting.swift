@@ -1,0 +1,211 @@
+import Foundation
+import ExptCore
+
+/// Turns `sacct --parsable2 --noheader --duplicates` and `squeue --noheader --array` output into
+/// one `JobStatus` per submitted job id (the id sbatch returned; for arrays the array job id,
+/// with one `TaskStatus` per task). Pure: text in, statuses out.
+public enum SlurmAccounting {
+    /// sacct fields, all present in 22.05 (`sacct --helpformat`). JobName goes last because it
+    /// is free text: a `|` inside it would otherwise shift every later field.
+    public static let sacctFields = ["JobID", "State", "ExitCode", "DerivedExitCode", "Elapsed", "Timelimit",
+                                     "MaxRSS", "ReqMem", "Start", "End", "Reason", "JobName"]
+    /// squeue format: id, long state, reason, time used, time limit, memory, start, name.
+    public static let squeueFormat = "%i|%T|%r|%M|%l|%m|%S|%j"
+
+    /// One line of either tool, with the fields that tool has.
+    struct Row {
+        var id: SlurmValues.JobID
+        var rawState: String
+        var exit: (code: Int32, signal: Int32)?
+        var derived: (code: Int32, signal: Int32)?
+        var elapsed: Int?
+        var timeLimit: Int?
+        var maxRSS: Int?
+        var reqMem: Int?
+        var start: Date?
+        var end: Date?
+        var reason: String?
+    }
+
+    /// Parses sacct output; the result is keyed by base job id.
+    public static func parseSacct(_ text: String, backend: String = "slurm") throws -> [String: JobStatus] {
+        let rows = try split(text, tool: "sacct", fieldCount: sacctFields.count).map { line, f in
+            guard let id = SlurmValues.jobID(f[0]) else { throw lineError("sacct", line, f) }
+            return Row(id: id, rawState: f[1], exit: SlurmValues.exitCode(f[2]), derived: SlurmValues.exitCode(f[3]),
+                       elapsed: SlurmValues.seconds(f[4]), timeLimit: SlurmValues.seconds(f[5]),
+                       maxRSS: SlurmValues.megabytes(f[6]), reqMem: SlurmValues.megabytes(f[7]),
+                       start: SlurmValues.date(f[8]), end: SlurmValues.date(f[9]), reason: meaningful(f[10]))
+        }
+        return assemble(rows, backend: backend)
+    }
+
+    /// Parses squeue output made with `squeueFormat`; keyed by base job id.
+    public static func parseSqueue(_ text: String, backend: String = "slurm") throws -> [String: JobStatus] {
+        let rows = try split(text, tool: "squeue", fieldCount: 8).map { line, f in
+            guard let id = SlurmValues.jobID(f[0]) else { throw lineError("squeue", line, f) }
+            return Row(id: id, rawState: f[1], elapsed: SlurmValues.seconds(f[3]),
+                       timeLimit: SlurmValues.seconds(f[4]), reqMem: SlurmValues.megabytes(f[5]),
+                       start: SlurmValues.date(f[6]), reason: meaningful(f[2]))
+        }
+        return assemble(rows, backend: backend)
+    }
+
+    // MARK: - lines
+
+    /// Non-empty lines split on `|`, with their 1-based line numbers; surplus fields are glued
+    /// back onto the last (free-text) field; too few fields is a parse error naming the line.
+    static func split(_ text: String, tool: String, fieldCount: Int) throws -> [(Int, [String])] {
+        var out: [(Int, [String])] = []
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
+            if trimmed.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            var fields = trimmed.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            if fields.first == "JobID" || fields.first == "JOBID" { continue }   // a header, if asked for
+            guard fields.count >= fieldCount else { throw lineError(tool, n + 1, [String(trimmed)]) }
+            if fields.count > fieldCount {
+                fields = Array(fields[..<(fieldCount - 1)]) + [fields[(fieldCount - 1)...].joined(separator: "|")]
+            }
+            out.append((n + 1, fields))
+        }
+        return out
+    }
+
+    static func lineError(_ tool: String, _ line: Int, _ fields: [String]) -> ExptError {
+        ExptError(.external, "could not parse \(tool) output line \(line): '\(fields.joined(separator: "|"))'",
+                  hint: "this Slurm version may print \(tool) differently; please report it with that line")
+    }
+
+    /// `None`, `(null)`, `N/A` and empty say "no reason".
+    static func meaningful(_ text: String) -> String? {
+        ["", "None", "(null)", "N/A"].contains(text) ? nil : text
+    }
+
+    // MARK: - grouping
+
+    /// The rows of one run of one job (or array task): its allocation row and the step rows
+    /// that follow it; with --duplicates an earlier run's rows are replaced by the next run's.
+    struct Incarnation {
+        var alloc: Row
+        var steps: [Row] = []
+        var earlierStates: [String] = []
+    }
+
+    /// Rows of one base job id: a plain job, or tasks of an array.
+    struct Group {
+        var plain: Incarnation?
+        var tasks: [Int: Incarnation] = [:]
+    }
+
+    static func assemble(_ rows: [Row], backend: String) -> [String: JobStatus] {
+        var groups: [String: Group] = [:]
+        for row in rows {
+            var group = groups[row.id.base] ?? Group()
+            if let tasks = row.id.tasks {
+                for index in tasks { attach(row, to: &group.tasks[index]) }
+            } else {
+                attach(row, to: &group.plain)
+            }
+            groups[row.id.base] = group
+        }
+        var out: [String: JobStatus] = [:]
+        for (base, group) in groups {
+            let ref = JobRef(backend: backend, jobID: base)
+            if group.tasks.isEmpty, let plain = group.plain {
+                out[base] = status(of: plain, ref: ref)
+            } else if !group.tasks.isEmpty {
+                out[base] = arrayStatus(group.tasks, ref: ref)
+            }
+        }
+        return out
+    }
+
+    static func attach(_ row: Row, to slot: inout Incarnation?) {
+        if row.id.step == nil {
+            // a new allocation row for the same id is a newer run (requeue, preemption)
+            let earlier = slot.map { $0.earlierStates + [$0.alloc.rawState] } ?? []
+            slot = Incarnation(alloc: row, earlierStates: earlier)
+        } else if slot != nil {
+            slot!.steps.append(row)
+        }
+        // a step row before any allocation row cannot be attributed: skipped
+    }
+
+    // MARK: - statuses
+
+    /// The status of one job or task from its allocation and step rows.
+    static func status(of run: Incarnation, ref: JobRef) -> JobStatus {
+        let alloc = run.alloc
+        var (state, reason) = SlurmValues.state(alloc.rawState)
+        // The job can look COMPLETED/FAILED while a step was OOM-killed (an srun step, or the
+        // batch step under cgroup v1): the memory limit is the real cause.
+        if state == .succeeded || state == .failed,
+           let oom = run.steps.first(where: { SlurmValues.baseState($0.rawState) == "OUT_OF_MEMORY" || $0.exit?.signal == 125 })
+            ?? (alloc.derived?.signal == 125 ? alloc : nil) {
+            state = .oom
+            reason = oom.id.step.map { "step \($0) ran out of memory" } ?? "a step ran out of memory"
+        }
+        if state == .pending {
+            let requeued = run.earlierStates.contains {
+                ["REQUEUED", "PREEMPTED", "REQUEUE_HOLD", "REQUEUE_FED"].contains(SlurmValues.baseState($0))
+            }
+            let parts = [requeued && reason == nil ? "requeued" : reason, alloc.reason].compactMap { $0 }
+            reason = parts.isEmpty ? nil : parts.joined(separator: "; ")
+        } else if reason == nil, state != .running, state != .succeeded {
+            reason = alloc.reason
+        }
+        let signal: Int32? = (alloc.exit?.signal).flatMap { $0 == 0 ? nil : $0 }
+        let rss = ([alloc.maxRSS] + run.steps.map(\.maxRSS)).compactMap { $0 }.max()
+        return JobStatus(ref: ref, state: state, rawState: alloc.rawState, reason: reason,
+                         exitCode: alloc.exit?.code, signal: signal,
+                         startedAt: alloc.start, endedAt: state.isTerminal ? alloc.end : nil,
+                         elapsedSeconds: alloc.elapsed, timeLimitSeconds: alloc.timeLimit,
+                         maxRSSMB: rss, requestedMemoryMB: alloc.reqMem)
+    }
+
+    /// Failure states in the order that wins a tie when summarising an array.
+    static let severity: [JobState] = [.oom, .timeout, .nodeFail, .preempted, .failed, .cancelled, .lost]
+
+    /// One status for an array: tasks listed; the job is running while any task runs, pending
+    /// while any waits, succeeded when all did, else the most common failure among the tasks.
+    static func arrayStatus(_ tasks: [Int: Incarnation], ref: JobRef) -> JobStatus {
+        let per = tasks.keys.sorted().map { ($0, status(of: tasks[$0]!, ref: ref)) }
+        let taskStatuses = per.map { index, s in
+            TaskStatus(index: index, state: s.state, rawState: s.rawState, exitCode: s.exitCode,
+                       message: s.reason ?? s.signal.map { "killed by signal \($0)" })
+        }
+        let states = per.map(\.1.state)
+        var counts: [String: Int] = [:]
+        for (_, s) in per { counts[SlurmValues.baseState(s.rawState), default: 0] += 1 }
+        let raw = "ARRAY " + counts.keys.sorted().map { "\($0):\(counts[$0]!)" }.joined(separator: " ")
+
+        let state: JobState
+        var reason: String?
+        if states.contains(.running) {
+            state = .running
+        } else if let pending = per.first(where: { $0.1.state == .pending }) {
+            state = .pending; reason = pending.1.reason
+        } else if states.allSatisfy({ $0 == .succeeded }) {
+            state = .succeeded
+        } else {
+            var tally: [JobState: Int] = [:]
+            for s in states where s != .succeeded { tally[s, default: 0] += 1 }
+            state = tally.keys.max { a, b in
+                tally[a]! != tally[b]! ? tally[a]! < tally[b]!
+                    : (severity.firstIndex(of: a) ?? 99) > (severity.firstIndex(of: b) ?? 99)
+            }!
+            let bad = per.filter { $0.1.state != .succeeded }.map { String($0.0) }
+            reason = "\(bad.count) of \(per.count) tasks did not succeed (task\(bad.count == 1 ? "" : "s") "
+                + bad.prefix(10).joined(separator: ", ") + (bad.count > 10 ? ", ..." : "") + ")"
+        }
+        let first = per.first { $0.1.state == state }?.1
+        let all = per.map(\.1)
+        return JobStatus(ref: ref, state: state, rawState: raw, reason: reason,
+                         exitCode: state.isTerminal ? first?.exitCode : nil, signal: state.isTerminal ? first?.signal : nil,
+                         startedAt: all.compactMap(\.startedAt).min(),
+                         endedAt: state.isTerminal ? all.compactMap(\.endedAt).max() : nil,
+                         elapsedSeconds: all.compactMap(\.elapsedSeconds).max(),
+                         timeLimitSeconds: all.compactMap(\.timeLimitSeconds).first,
+                         maxRSSMB: all.compactMap(\.maxRSSMB).max(),
+                         requestedMemoryMB: all.compactMap(\.requestedMemoryMB).first, tasks: taskStatuses)
+    }
+}

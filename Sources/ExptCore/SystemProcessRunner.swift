@@ -1,0 +1,136 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `ProcessRunner`: runs argv with Foundation's `Process`, never through a shell.
+///
+/// stdout and stderr are drained on their own threads while stdin is written on a third, so a
+/// child that writes a lot before reading its input (or never reads it) cannot deadlock us on a
+/// full pipe. `environment` is merged over the inherited environment (it overrides, it does not
+/// replace), because callers only ever want to add a variable or two.
+public struct SystemProcessRunner: ProcessRunner {
+    public init() {}
+
+    public func run(_ argv: [String], stdin: Data?, environment: [String: String]?,
+                    cwd: String?) throws -> ProcessResult {
+        guard let tool = argv.first, !tool.isEmpty else {
+            throw ExptError(.invalidInput, "cannot run an empty command")
+        }
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment ?? [:] { env[key] = value }
+        guard let executable = Self.findExecutable(tool, path: env["PATH"]) else {
+            throw ExptError(.external, "\(tool) is not installed or not on PATH",
+                            hint: "install \(tool), or add its directory to PATH"
+                                + " (or configure an exec_prefix that reaches a host where it is)")
+        }
+        Self.ignoreSIGPIPE
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = Array(argv.dropFirst())
+        process.environment = env
+        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let outPipe = Pipe(), errPipe = Pipe()
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        let inPipe: Pipe? = stdin == nil ? nil : Pipe()
+        // No stdin given: /dev/null, so a tool that prompts (ssh, gh) fails instead of hanging.
+        process.standardInput = inPipe ?? FileHandle.nullDevice
+
+        do {
+            try process.run()
+        } catch {
+            throw ExptError(.external, "could not start \(tool): \(error.localizedDescription)",
+                            hint: cwd.map { "check that the directory \($0) exists" })
+        }
+
+        let group = DispatchGroup()
+        let out = DataBox(), err = DataBox()
+        Self.drain(outPipe.fileHandleForReading, into: out, group: group)
+        Self.drain(errPipe.fileHandleForReading, into: err, group: group)
+        if let inPipe, let stdin {
+            group.enter()
+            Thread.detachNewThread {
+                // A child that exits without reading gives EPIPE here; that is its business.
+                try? inPipe.fileHandleForWriting.write(contentsOf: stdin)
+                try? inPipe.fileHandleForWriting.close()
+                group.leave()
+            }
+        }
+        group.wait()
+        process.waitUntilExit()
+
+        // A signal death is reported the way shells do (128 + n), so callers see one number.
+        let status = process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
+        return ProcessResult(argv: argv, status: status,
+                             stdout: String(decoding: out.data, as: UTF8.self),
+                             stderr: String(decoding: err.data, as: UTF8.self))
+    }
+
+    /// The absolute path `name` resolves to on `path` (a `PATH` value), or nil. A name with a
+    /// slash is taken as a path, like a shell does.
+    public static func findExecutable(_ name: String, path: String?) -> String? {
+        let fm = FileManager.default
+        if name.contains("/") { return fm.isExecutableFile(atPath: name) ? name : nil }
+        for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            var isDir: ObjCBool = false
+            if fm.fileExists(atPath: candidate, isDirectory: &isDir), !isDir.boolValue,
+               fm.isExecutableFile(atPath: candidate) {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// Writing stdin to a child that already exited raises SIGPIPE, whose default action would
+    /// kill expt itself. Ignored once per process; children get default dispositions back
+    /// (Foundation resets signals in the spawned process).
+    private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
+    private static func drain(_ handle: FileHandle, into box: DataBox, group: DispatchGroup) {
+        group.enter()
+        Thread.detachNewThread {
+            box.data = handle.readDataToEndOfFile()
+            group.leave()
+        }
+    }
+}
+
+/// Written by exactly one drain thread, read after `group.wait()`: the group orders the accesses.
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
+}
+
+/// Runs every command through an exec prefix such as `["ssh", "login1"]` or `["bash", "-c"]`.
+///
+/// Such prefixes hand their last argument to a shell, so argv is quoted into ONE string
+/// (`ShellQuote.join`) and the remote shell sees each argument exactly once. A prefix element
+/// containing `{cmd}` receives the quoted command in place instead of having it appended, for
+/// wrappers like `["wsl", "-e", "bash", "-c", "export KUBECONFIG=/k && {cmd}"]`.
+/// `environment` and `cwd` apply to the local prefix process only, never to the remote command.
+public struct PrefixedRunner: ProcessRunner {
+    public let prefix: [String]
+    public let base: ProcessRunner
+
+    public init(prefix: [String], base: ProcessRunner = SystemProcessRunner()) {
+        self.prefix = prefix; self.base = base
+    }
+
+    /// The argv actually run for `argv`.
+    public func wrap(_ argv: [String]) -> [String] {
+        guard !prefix.isEmpty else { return argv }
+        let command = ShellQuote.join(argv)
+        if prefix.contains(where: { $0.contains("{cmd}") }) {
+            return prefix.map { $0.replacingOccurrences(of: "{cmd}", with: command) }
+        }
+        return prefix + [command]
+    }
+
+    public func run(_ argv: [String], stdin: Data?, environment: [String: String]?,
+                    cwd: String?) throws -> ProcessResult {
+        try base.run(wrap(argv), stdin: stdin, environment: environment, cwd: cwd)
+    }
+}
