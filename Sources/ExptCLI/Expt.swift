@@ -7,6 +7,8 @@ public struct Expt: ParsableCommand {
         abstract: "Experiments as git branches in worktrees: launch, diagnose, fix and relaunch.",
         version: "0.1.0",
         subcommands: [
+            InitCommand.self, NewCommand.self, ListCommand.self, WorktreeCommand.self,
+            CheckpointCommand.self, MergeCommand.self, SyncCommand.self, CleanCommand.self,
             SuperviseCommand.self,
         ])
 

@@ -26,6 +26,80 @@ extension EmbeddedTemplates {
 <!-- expt fix-and-relaunch appends one entry per fix here. Past entries are never edited. -->
 
 """####,
+        "expt.toml": ####"""
+# expt.toml: how expt runs the experiments of this repository.
+# The file at the repository root holds the defaults; an experiment branch may commit its own
+# expt.toml (in its worktree) to override any key for that experiment only.
+# Sizes take K, M, G or T (binary units: "4G" = 4096 MiB); times take [D-]HH:MM:SS, MM:SS,
+# or a number with s, m, h or d ("90m").
+
+# The command that runs the experiment, executed by bash in the experiment's worktree at the
+# committed HEAD. Write it as you would type it.
+command = "python3 train.py"
+
+# How to resume from a checkpoint. {checkpoint} is replaced by the checkpoint's path (quoted for
+# the shell). Leave it out if the job cannot resume.
+resume_command = "python3 train.py --resume {checkpoint}"
+
+# Where checkpoints appear, relative to the worktree (a glob; the newest match is resumed from).
+checkpoint_glob = "checkpoints/*.pt"
+
+# Where the job writes W&B run directories, relative to the worktree (optional).
+# wandb_dir = "wandb"
+
+# The backend that runs jobs: "local" (a process on this machine) or "slurm".
+backend = "local"
+
+# The branch new experiments start from (default: the branch of the main worktree).
+# base = "main"
+
+# Environment variables for the job.
+[env]
+# WANDB_MODE = "offline"
+
+# Resources of every run, unless a profile or a command-line flag says otherwise.
+[resources]
+mem = "4G"          # memory limit (the local backend kills the job above it: an OOM)
+cpus = 1            # CPU cores
+gpus = 0            # GPUs
+time = "01:00:00"   # time limit (the local backend stops the job after it: a timeout)
+
+# Named resource profiles, chosen with --profile NAME or by fix-and-relaunch's remedy.
+# Keys are those of [resources]; anything not set is taken from [resources].
+[profiles.highmem]
+mem = "16G"
+
+# The retry budget of fix-and-relaunch. Preemptions are counted apart from failures.
+[retry]
+max_failures = 3        # failed attempts before fix-and-relaunch stops
+max_preemptions = 10    # preemptions (and node failures) before it stops
+memory_factor = 1.5     # memory escalation per OOM
+memory_cap = "64G"      # never escalate memory above this
+time_factor = 1.5       # time-limit escalation per timeout
+
+# Facts about the run that make diagnosis sharper (all optional).
+[run]
+# batch_size = 32           # per-device batch size; an OOM remedy may scale it down
+# grad_accumulation = 4     # gradient accumulation steps, scaled up to keep the effective batch
+# expected_steps = 1000     # a run that ends far short of this is a false success
+# expected_epochs = 3
+
+# Sweep / array health bands (fractions of tasks).
+[health]
+degraded = 0.10   # above this share of one failure cause, the batch is degraded
+systemic = 0.15   # at or above this share of one cause, failures are systemic
+
+# Slurm (backend = "slurm"). See docs/backends/slurm.md.
+[slurm]
+# partition = "gpu"
+# account = "mylab"
+# qos = "normal"
+# exec_prefix = ["ssh", "login1"]   # run sbatch/sacct/squeue/scancel through this
+# signal_before_limit = 120          # seconds before the time limit to send SIGUSR1
+# requeue = true
+# extra_args = ["--constraint=a100"]
+
+"""####,
         "slurm.sbatch": ####"""
 #!/bin/bash
 # Written by expt for run {{run_id}} of branch {{branch}}.
@@ -65,6 +139,29 @@ while :; do
   kill -0 "$child" 2>/dev/null || break
 done
 exit "$status"
+
+"""####,
+        "hooks/commit-msg": ####"""
+#!/bin/sh
+# Installed by `expt init`: a commit whose message has an `Expt-Fix:` trailer must add its
+# entry to the `## Fixes` section of the branch doc.
+if ! command -v expt >/dev/null 2>&1; then
+    echo "expt hook: expt is not on PATH; branch-doc check skipped" >&2
+    exit 0
+fi
+exec expt doc check --hook commit-msg --message-file "$1"
+
+"""####,
+        "hooks/pre-commit": ####"""
+#!/bin/sh
+# Installed by `expt init` (core.hooksPath = .githooks): checks the branch doc of an experiment
+# branch before each commit: the doc exists, its sections are there, and past Fixes entries are
+# unchanged. libgit2 runs no hooks, so expt runs the same check itself before its own commits.
+if ! command -v expt >/dev/null 2>&1; then
+    echo "expt hook: expt is not on PATH; branch-doc check skipped" >&2
+    exit 0
+fi
+exec expt doc check --hook pre-commit
 
 """####,
     ]

@@ -1,0 +1,25 @@
+import ArgumentParser
+import ExptCore
+
+struct CheckpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint", abstract: "Commit everything in an experiment's worktree.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var branch: String
+    @Option(name: .shortAndLong, help: "The commit message.") var message: String
+
+    func validate() throws {
+        if message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ValidationError("the commit message (-m) cannot be empty")
+        }
+    }
+
+    func run() throws {
+        let r = try Experiments(try global.workspace()).checkpoint(branch, message: message)
+        try Console().emit(r, json: global.json) {
+            r.committed ? "committed \(r.changedPaths) change(s) on \(branch) as \(r.commit.prefix(8))"
+                        : "nothing to commit in \(branch) (at \(r.commit.prefix(8)))"
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import ExptCore
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Make this repository an expt repository (idempotent).",
+        discussion: """
+        Writes expt.toml and the branch-doc hooks (.githooks/), creates docs/, excludes .worktrees/ \
+        and sets core.hooksPath. New files are committed on the current branch unless --no-commit.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .long, help: "Write the files but do not commit them.") var noCommit = false
+
+    func run() throws {
+        let result = try RepoSetup.initialize(try global.workspace(), commit: !noCommit)
+        try Console().emit(result, json: global.json) {
+            if result.alreadyInitialized { return "already set up: \(result.root)" }
+            var lines = result.created.map { "created \($0)" }
+            if result.excluded { lines.append("excluded .worktrees/ (in .git/info/exclude)") }
+            if result.hooksPathChanged { lines.append("set core.hooksPath = .githooks") }
+            if let c = result.commit { lines.append("committed \(c.prefix(8))") }
+            return lines.joined(separator: "\n")
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import ExptCore
+
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Merge an experiment into its base with a merge commit (never squash, never rebase).",
+        discussion: "Always two parents, even when a fast-forward is possible. On conflicts nothing changes.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var branch: String
+    @Option(help: "The branch to merge into (default: the experiment's base).") var into: String?
+
+    func run() throws {
+        let r = try Experiments(try global.workspace()).merge(branch, into: into)
+        try Console().emit(r, json: global.json) { MergeCommand.describe(r) }
+    }
+
+    static func describe(_ r: MergeResult) -> String {
+        r.upToDate ? "\(r.target) already contains \(r.source); nothing to merge"
+                   : "merged \(r.source) into \(r.target) as \(r.commit.prefix(8))"
+    }
+}
+
+struct SyncCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Merge the experiment's base into it (a merge commit).")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var branch: String
+
+    func run() throws {
+        let r = try Experiments(try global.workspace()).sync(branch)
+        try Console().emit(r, json: global.json) { MergeCommand.describe(r) }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import GitKit
+
+/// What `expt checkpoint` did.
+public struct CheckpointResult: Codable, Sendable {
+    public var branch: String
+    public var committed: Bool
+    public var commit: String
+    public var changedPaths: Int
+}
+
+/// What `expt merge` / `expt sync` did.
+public struct MergeResult: Codable, Sendable {
+    public var source: String
+    public var target: String
+    public var merged: Bool
+    public var commit: String
+    public var upToDate: Bool
+}
+
+/// What `expt clean` removes (or would remove).
+public struct CleanResult: Codable, Sendable {
+    public var branch: String
+    public var worktree: String
+    public var removed: Bool
+    public var dryRun: Bool
+    public var discardedChanges: [String]
+}
+
+extension Experiments {
+    /// Commits everything in the branch's worktree. `.nothingToCommit` is not an error.
+    public func checkpoint(_ branch: String, message: String) throws -> CheckpointResult {
+        let path = try existingWorktree(branch)
+        let r = try Repository.open(at: path)
+        switch try r.commitAll(message: message.hasSuffix("\n") ? message : message + "\n",
+                               signature: r.defaultSignature(time: now())) {
+        case .committed(let id, let n):
+            return CheckpointResult(branch: branch, committed: true, commit: id.hex, changedPaths: n)
+        case .nothingToCommit:
+            return CheckpointResult(branch: branch, committed: false, commit: try r.headCommit()?.hex ?? "", changedPaths: 0)
+        }
+    }
+
+    /// Merges `branch` into `into` (default: its recorded base) with a merge commit.
+    public func merge(_ branch: String, into: String?) throws -> MergeResult {
+        try ws.requireBranch(branch)
+        guard let target = try into ?? ws.base(of: branch) else {
+            throw ExptError(.invalidInput, "'\(branch)' has no recorded base branch to merge into",
+                            hint: "pass --into <branch>")
+        }
+        try ws.requireBranch(target)
+        if target == branch { throw ExptError(.invalidInput, "cannot merge '\(branch)' into itself") }
+        return try mergeBranches(source: branch, target: target)
+    }
+
+    /// Merges the experiment's base into it (a merge commit on the experiment).
+    public func sync(_ branch: String) throws -> MergeResult {
+        try ws.requireBranch(branch)
+        guard let base = try ws.base(of: branch) else {
+            throw ExptError(.invalidInput, "'\(branch)' has no recorded base branch to sync from",
+                            hint: "it was not created by `expt new`; merge by hand with `expt merge <base> --into \(branch)`")
+        }
+        try ws.requireBranch(base)
+        return try mergeBranches(source: base, target: branch)
+    }
+
+    func mergeBranches(source: String, target: String) throws -> MergeResult {
+        do {
+            let sig = ws.repo.defaultSignature(time: now())
+            switch try ws.repo.merge(source, into: target, signature: sig) {
+            case .merged(let id):
+                return MergeResult(source: source, target: target, merged: true, commit: id.hex, upToDate: false)
+            case .upToDate:
+                return MergeResult(source: source, target: target, merged: false,
+                                   commit: try ws.repo.branchTip(target).hex, upToDate: true)
+            }
+        } catch let c as MergeConflict {
+            throw ExptError(.conflict, c.description + "\nnothing was changed.",
+                            hint: "run `expt sync` on the experiment and resolve the conflicts in its worktree, then merge again")
+        } catch let g as GitError where g.message.contains("uncommitted changes") || g.message.contains("in progress") {
+            throw ExptError(.conflict, g.description)
+        }
+    }
+
+    /// Removes the branch's worktree and keeps the branch. Refuses when the worktree has
+    /// uncommitted changes unless `force`.
+    public func clean(_ branch: String, dryRun: Bool, force: Bool) throws -> CleanResult {
+        try ws.requireBranch(branch)
+        guard let wt = try ws.repo.worktree(forBranch: branch), let name = wt.name else {
+            if try ws.repo.worktree(forBranch: branch)?.isMain == true {
+                throw ExptError(.conflict, "'\(branch)' is checked out in the main worktree, which expt never removes")
+            }
+            throw ExptError(.notFound, "'\(branch)' has no worktree to clean")
+        }
+        var changes: [String] = []
+        if wt.exists {
+            changes = try Repository.open(at: wt.path).status().map { "\($0.change.rawValue) \($0.path)" }
+            if !changes.isEmpty && !force {
+                throw ExptError(.conflict, "the worktree \(wt.path) has uncommitted changes:\n"
+                                + changes.prefix(20).map { "  \($0)" }.joined(separator: "\n"),
+                                hint: "commit them with `expt checkpoint \(branch) -m ...`, or pass --force to discard them")
+            }
+        }
+        if !dryRun { try ws.repo.removeWorktree(named: name) }
+        return CleanResult(branch: branch, worktree: wt.path, removed: !dryRun, dryRun: dryRun, discardedChanges: changes)
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import GitKit
+
+/// What `expt new` made.
+public struct NewExperiment: Codable, Sendable {
+    public var branch: String
+    public var base: String
+    public var worktree: String
+    public var doc: String
+    public var commit: String
+}
+
+/// One row of `expt list`.
+public struct ExperimentInfo: Codable, Sendable {
+    public var branch: String
+    public var base: String?
+    public var worktree: String
+    public var worktreeExists: Bool
+    public var head: String
+    public var ahead: Int?
+    public var behind: Int?
+    public var lastCommitDate: Date
+    public var doc: Bool
+}
+
+/// Branch/worktree lifecycle of experiments. Each operation either completes or leaves the
+/// repository as it was.
+public struct Experiments {
+    public let ws: Workspace
+    public var now: @Sendable () -> Date
+
+    public init(_ ws: Workspace, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.ws = ws; self.now = now
+    }
+
+    /// Creates branch + worktree + committed doc. On any failure, undoes what it made.
+    public func create(_ branch: String, from: String?) throws -> NewExperiment {
+        try ws.requireBornHead()
+        try ws.validate(branch)
+        if try ws.repo.branchExists(branch) {
+            throw ExptError(.conflict, "a branch named '\(branch)' already exists",
+                            hint: "choose another name, or use `expt worktree \(branch)` to get its worktree")
+        }
+        let path = ws.worktreePath(for: branch)
+        if FileManager.default.fileExists(atPath: path) {
+            throw ExptError(.conflict, "the worktree path \(path) already exists",
+                            hint: "move it away, or choose another branch name")
+        }
+        let base = try from ?? ws.defaultBase()
+        let start: ObjectID
+        do { start = try ws.repo.resolveCommit(base) } catch {
+            throw ExptError(.notFound, "cannot start '\(branch)' from '\(base)': no such branch or commit",
+                            hint: "pass --from with an existing branch, tag or commit")
+        }
+        try ws.repo.createBranch(branch, at: start.hex)
+        var worktreeName: String?
+        do {
+            let wt = try ws.repo.addWorktree(branch: branch, at: path)
+            worktreeName = wt.name
+            let wrepo = try Repository.open(at: path)
+            let docPath = ws.docRelativePath(for: branch)
+            let sig = wrepo.defaultSignature(time: now())
+            var commit = start
+            if !FileManager.default.fileExists(atPath: path + "/" + docPath) {
+                let doc = try Templates(repoRoot: ws.root).render("branch-doc.md", [
+                    "branch": branch, "base": base, "date": ISO8601.day(now()),
+                    "author": "\(sig.name) <\(sig.email)>",
+                ])
+                commit = try wrepo.commitFiles([(docPath, doc, false)],
+                                              message: "Start experiment \(branch)\n\nExpt-Base: \(base)\n", signature: sig)
+            }
+            try ws.setBase(base, of: branch)
+            return NewExperiment(branch: branch, base: base, worktree: path, doc: docPath, commit: commit.hex)
+        } catch {
+            if let n = worktreeName { try? ws.repo.removeWorktree(named: n) }
+            try? ws.repo.deleteBranch(branch)
+            throw error
+        }
+    }
+
+    /// Every experiment with its worktree, head, distance from its base and doc presence.
+    public func list() throws -> [ExperimentInfo] {
+        let worktrees = Dictionary(try ws.repo.worktrees().compactMap { w in w.branch.map { ($0, w) } },
+                                   uniquingKeysWith: { a, _ in a })
+        return try ws.experimentBranches().map { branch in
+            let head = try ws.repo.branchTip(branch)
+            let info = try ws.repo.commit(head)
+            let base = try ws.base(of: branch)
+            var ahead: Int?, behind: Int?
+            if let base, let baseTip = try? ws.repo.resolveCommit(base) {
+                (ahead, behind) = try ws.repo.aheadBehind(head, baseTip)
+            }
+            let wt = worktrees[branch]
+            return ExperimentInfo(branch: branch, base: base, worktree: wt?.path ?? ws.worktreePath(for: branch),
+                                  worktreeExists: wt?.exists ?? false, head: head.hex, ahead: ahead, behind: behind,
+                                  lastCommitDate: info.date,
+                                  doc: try ws.repo.fileExists(ws.docRelativePath(for: branch), in: head))
+        }
+    }
+
+    /// The branch's worktree path, recreating it (after pruning a stale registration) when it
+    /// was removed. Returns whether it had to be recreated.
+    public func ensureWorktree(_ branch: String) throws -> (path: String, recreated: Bool) {
+        try ws.requireBranch(branch)
+        if let wt = try ws.repo.worktree(forBranch: branch) {
+            if wt.exists { return (wt.path, false) }
+            if let name = wt.name { try ws.repo.pruneWorktree(named: name) }
+        }
+        let path = ws.worktreePath(for: branch)
+        if FileManager.default.fileExists(atPath: path) {
+            throw ExptError(.conflict, "cannot recreate the worktree of '\(branch)': \(path) exists but is not its worktree",
+                            hint: "move \(path) away and run the command again")
+        }
+        try ws.repo.addWorktree(branch: branch, at: path)
+        return (path, true)
+    }
+
+    /// The existing worktree of a branch, or a clear error.
+    public func existingWorktree(_ branch: String) throws -> String {
+        try ws.requireBranch(branch)
+        guard let wt = try ws.repo.worktree(forBranch: branch), wt.exists else {
+            throw ExptError(.notFound, "'\(branch)' has no worktree",
+                            hint: "`expt worktree \(branch)` recreates it")
+        }
+        return wt.path
+    }
+}
+
+/// Date formatting used in docs and messages.
+public enum ISO8601 {
+    public static func day(_ d: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX"); f.dateFormat = "yyyy-MM-dd"
+        return f.string(from: d)
+    }
+    public static func timestamp(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        return f.string(from: d)
+    }
+}

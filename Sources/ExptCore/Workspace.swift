@@ -1,0 +1,84 @@
+import Foundation
+import GitKit
+
+/// The expt view of one repository, opened from any of its worktrees or subdirectories:
+/// where the main worktree is, where experiments' worktrees and docs live, and where the shared
+/// state (ledger, run logs) is kept (`<common-dir>/expt`, seen by every worktree).
+public final class Workspace {
+    /// A handle on the main worktree.
+    public let repo: Repository
+    /// The main worktree's root.
+    public let root: String
+    public let commonDir: String
+    /// The worktree the command was started in (may be a linked one).
+    public let invokedFrom: String
+
+    /// Opens the repository around `path`. Refuses a bare repo, an unborn HEAD and a repo using
+    /// `extensions.worktreeConfig`, in words.
+    public init(at path: String) throws {
+        let here = try Repository.open(at: path)
+        invokedFrom = here.workdir
+        repo = here.isLinkedWorktree ? try Repository.open(at: here.mainWorkdir) : here
+        root = repo.workdir
+        commonDir = repo.commonDir
+    }
+
+    /// `<common-dir>/expt`: ledger, run logs, locks.
+    public var stateDir: String { commonDir + "/expt" }
+    public var runsDir: String { stateDir + "/runs" }
+
+    /// `.worktrees/<branch>` under the main worktree. Branch names are validated by libgit2
+    /// before they get here, which rules out `..` and absolute paths, so the path stays inside.
+    public func worktreePath(for branch: String) -> String { root + "/.worktrees/" + branch }
+    /// The branch doc, relative to a worktree root.
+    public func docRelativePath(for branch: String) -> String { "docs/\(branch).md" }
+
+    /// Fails unless HEAD of the main worktree has a commit (expt branches from it).
+    public func requireBornHead() throws {
+        if repo.isHeadUnborn {
+            throw ExptError(.invalidInput, "the repository at \(root) has no commits yet (unborn HEAD)",
+                            hint: "make a first commit, e.g. `git commit --allow-empty -m init`, then try again")
+        }
+    }
+
+    // MARK: - Experiment metadata (git config, shared by all worktrees)
+
+    /// The base an experiment was created from, recorded by `expt new` in
+    /// `branch.<name>.exptbase`; nil for branches expt did not create.
+    public func base(of branch: String) throws -> String? {
+        try repo.configString("branch.\(branch).exptbase")
+    }
+    public func setBase(_ base: String, of branch: String) throws {
+        try repo.setConfigString("branch.\(branch).exptbase", base)
+    }
+
+    /// The branch new experiments start from by default: the main worktree's branch.
+    public func defaultBase() throws -> String {
+        guard let b = try repo.currentBranch() else {
+            throw ExptError(.invalidInput, "the main worktree at \(root) has a detached HEAD, so there is no default base branch",
+                            hint: "check out a branch there, or pass --from <branch>")
+        }
+        return b
+    }
+
+    /// Local branches that are experiments (have a recorded base), sorted.
+    public func experimentBranches() throws -> [String] {
+        try repo.localBranches().filter { (try? base(of: $0)) ?? nil != nil }
+    }
+
+    /// Fails with a clear error unless `branch` is a valid, existing local branch.
+    public func requireBranch(_ branch: String) throws {
+        try validate(branch)
+        guard try repo.branchExists(branch) else {
+            throw ExptError(.notFound, "there is no branch '\(branch)'",
+                            hint: "`expt list` shows the experiments; `expt new \(branch)` creates one")
+        }
+    }
+
+    /// Validates a branch name through libgit2, as an ExptError naming the rule broken.
+    public func validate(_ branch: String) throws {
+        do { try Repository.validateBranchName(branch) } catch let e as InvalidBranchName {
+            throw ExptError(.invalidInput, e.description, hint: "choose a name like exp/lr-0.1")
+        }
+    }
+}

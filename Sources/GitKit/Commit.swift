@@ -1,0 +1,169 @@
+import CLibGit2
+import Foundation
+
+/// Who makes a commit. Defaults to the repository's `user.name`/`user.email`.
+public struct Signature: Equatable, Sendable {
+    public var name: String
+    public var email: String
+    public var time: Date
+    public init(name: String, email: String, time: Date = Date()) { self.name = name; self.email = email; self.time = time }
+}
+
+/// The outcome of `commitAll`.
+public enum CommitResult: Equatable, Sendable {
+    case committed(ObjectID, changedPaths: Int)
+    case nothingToCommit
+}
+
+extension Repository {
+    /// The configured identity, else the GIT_AUTHOR_* environment, else a neutral `expt` identity
+    /// (so a fresh machine without git config can still run the demo).
+    public func defaultSignature(time: Date = Date()) -> Signature {
+        var sig: UnsafeMutablePointer<git_signature>?
+        if git_signature_default(&sig, pointer) == 0, let s = sig {
+            defer { git_signature_free(sig) }
+            return Signature(name: String(cString: s.pointee.name), email: String(cString: s.pointee.email), time: time)
+        }
+        git_error_clear()
+        let env = ProcessInfo.processInfo.environment
+        return Signature(name: env["GIT_AUTHOR_NAME"] ?? "expt", email: env["GIT_AUTHOR_EMAIL"] ?? "expt@localhost", time: time)
+    }
+
+    func withSignature<T>(_ s: Signature, _ body: (UnsafeMutablePointer<git_signature>) throws -> T) throws -> T {
+        var sig: UnsafeMutablePointer<git_signature>?
+        let offset = Int32(TimeZone.current.secondsFromGMT(for: s.time) / 60)
+        try check(git_signature_new(&sig, s.name, s.email, git_time_t(s.time.timeIntervalSince1970), offset),
+                  "make signature", s.email)
+        defer { git_signature_free(sig) }
+        return try body(sig!)
+    }
+
+    /// Stages every change of this worktree (new, modified and deleted files; ignored files
+    /// excluded) and commits it on HEAD. One status scan, then add/remove by path: libgit2's
+    /// `git_index_add_all` would miss deletions.
+    public func commitAll(message: String, signature: Signature? = nil) throws -> CommitResult {
+        let changes = try status(includeUntracked: true)
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, pointer), "open index", workdir)
+        defer { git_index_free(index) }
+        // A path ending in '/' is a nested repository (git status shows it as one untracked
+        // directory); git would add it as an embedded repo by accident, expt leaves it alone.
+        for entry in changes where (entry.inWorkdir || entry.change == .conflicted) && !entry.path.hasSuffix("/") {
+            if entry.change == .deleted {
+                try check(git_index_remove_bypath(index, entry.path), "stage deletion", entry.path)
+            } else {
+                try check(git_index_add_bypath(index, entry.path), "stage", entry.path)
+            }
+        }
+        var treeOid = git_oid()
+        try check(git_index_write_tree(&treeOid, index), "write tree", workdir)
+        let head = try headCommit()
+        if let head, try treeOf(head) == ObjectID(treeOid) {
+            try check(git_index_write(index), "write index", workdir)
+            return .nothingToCommit
+        }
+        let id = try createCommit(tree: ObjectID(treeOid), parents: head.map { [$0] } ?? [],
+                                  message: message, signature: signature ?? defaultSignature(), updateRef: "HEAD")
+        try check(git_index_write(index), "write index", workdir)
+        return .committed(id, changedPaths: changes.count)
+    }
+
+    /// The tree id of a commit.
+    public func treeOf(_ commit: ObjectID) throws -> ObjectID {
+        try withCommit(commit) { ObjectID(git_commit_tree_id($0).pointee) }
+    }
+
+    /// Creates a commit object; moves `updateRef` (e.g. "HEAD") when given.
+    func createCommit(tree: ObjectID, parents: [ObjectID], message: String, signature: Signature,
+                      updateRef: String?) throws -> ObjectID {
+        var treeRaw = tree.raw
+        var treePtr: OpaquePointer?
+        try check(git_tree_lookup(&treePtr, pointer, &treeRaw), "look up tree", tree.short)
+        defer { git_tree_free(treePtr) }
+        var parentPtrs: [OpaquePointer?] = []
+        defer { parentPtrs.forEach { git_commit_free($0) } }
+        for p in parents {
+            var raw = p.raw
+            var c: OpaquePointer?
+            try check(git_commit_lookup(&c, pointer, &raw), "look up commit", p.short)
+            parentPtrs.append(c)
+        }
+        var out = git_oid()
+        try withSignature(signature) { sig in
+            try parentPtrs.withUnsafeMutableBufferPointer { buf in
+                try check(git_commit_create(&out, pointer, updateRef, sig, sig, "UTF-8", message, treePtr,
+                                            parents.count, buf.baseAddress), "create commit", updateRef ?? "")
+            }
+        }
+        return ObjectID(out)
+    }
+
+    /// Commits exactly these files (paths relative to this worktree) on HEAD and writes them to
+    /// the worktree. The tree is HEAD's tree plus these files, built in an in-memory index, so
+    /// anything else the user has staged stays staged and out of this commit. Order: objects and
+    /// commit first, then the files, then HEAD (compare-and-swap) and the index; if writing a file
+    /// fails, the files already written are removed and HEAD has not moved.
+    public func commitFiles(_ files: [(path: String, contents: String, executable: Bool)], message: String,
+                            signature: Signature? = nil) throws -> ObjectID {
+        var mem: OpaquePointer?
+        try check(git_index_new(&mem), "build commit", workdir)
+        defer { git_index_free(mem) }
+        let head = try headCommit()
+        if let head {
+            try withCommit(head) { c in
+                var tree: OpaquePointer?
+                try check(git_commit_tree(&tree, c), "read tree", head.short)
+                defer { git_tree_free(tree) }
+                try check(git_index_read_tree(mem, tree), "read tree", head.short)
+            }
+        }
+        for f in files {
+            var blob = git_oid()
+            let bytes = Array(f.contents.utf8)
+            try check(git_blob_create_from_buffer(&blob, pointer, bytes, bytes.count), "write blob", f.path)
+            var entry = git_index_entry()
+            entry.mode = f.executable ? 0o100755 : 0o100644
+            entry.id = blob
+            entry.file_size = UInt32(truncatingIfNeeded: bytes.count)
+            try f.path.withCString { p in
+                entry.path = p
+                try check(git_index_add(mem, &entry), "stage", f.path)
+            }
+        }
+        var treeOid = git_oid()
+        try check(git_index_write_tree_to(&treeOid, mem, pointer), "write tree", workdir)
+        let id = try createCommit(tree: ObjectID(treeOid), parents: head.map { [$0] } ?? [], message: message,
+                                  signature: signature ?? defaultSignature(), updateRef: nil)
+        var written: [URL] = []
+        do {
+            for f in files {
+                let url = URL(fileURLWithPath: workdir).appendingPathComponent(f.path)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try f.contents.write(to: url, atomically: true, encoding: .utf8)
+                written.append(url)
+                if f.executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path) }
+            }
+            guard let branch = try currentBranch() else {
+                throw GitError(operation: "commit", subject: workdir, code: -1, message: "HEAD is detached")
+            }
+            if let head {
+                try moveBranch(branch, from: head, to: id, reflog: "commit: \(message.split(separator: "\n").first ?? "")")
+            } else {
+                var raw = id.raw
+                var ref: OpaquePointer?
+                try check(git_reference_create(&ref, pointer, "refs/heads/\(branch)", &raw, 0, "commit (initial)"), "commit", branch)
+                git_reference_free(ref)
+            }
+        } catch {
+            for url in written { try? FileManager.default.removeItem(at: url) }
+            throw error
+        }
+        // Keep the worktree's real index in step for these paths, so `git status` is clean.
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, pointer), "open index", workdir)
+        defer { git_index_free(index) }
+        for f in files { try check(git_index_add_bypath(index, f.path), "stage", f.path) }
+        try check(git_index_write(index), "write index", workdir)
+        return id
+    }
+}

@@ -1,0 +1,48 @@
+import CLibGit2
+import Foundation
+
+/// A libgit2 failure in words: what expt was doing, on what, and libgit2's own message.
+public struct GitError: Error, CustomStringConvertible, Sendable {
+    /// What expt was doing, e.g. "add worktree".
+    public var operation: String
+    /// What it was doing it to (a branch, a path), if anything.
+    public var subject: String?
+    /// libgit2's return code (`GIT_ENOTFOUND` = -3, `GIT_EEXISTS` = -4, ...).
+    public var code: Int32
+    public var message: String
+
+    public init(operation: String, subject: String?, code: Int32, message: String) {
+        self.operation = operation; self.subject = subject; self.code = code; self.message = message
+    }
+
+    public var description: String {
+        let on = subject.map { " '\($0)'" } ?? ""
+        return "git: could not \(operation)\(on): \(message)"
+    }
+
+    public var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
+    public var isExists: Bool { code == GIT_EEXISTS.rawValue }
+}
+
+/// Checks a libgit2 return code. `git_error_last` is thread-local and only meaningful right
+/// after the failing call, so it is read here at once and then cleared.
+@discardableResult
+func check(_ rc: Int32, _ operation: String, _ subject: String? = nil) throws -> Int32 {
+    guard rc < 0 else { return rc }
+    var message = "libgit2 error \(rc)"
+    if let err = git_error_last(), let text = err.pointee.message {
+        message = String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    git_error_clear()
+    throw GitError(operation: operation, subject: subject, code: rc, message: message)
+}
+
+/// Initialises libgit2 once per process.
+enum LibGit2 {
+    static let initialized: Bool = {
+        git_libgit2_init()
+        return true
+    }()
+    static func ensure() { _ = initialized }
+}
+

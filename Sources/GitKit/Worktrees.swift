@@ -1,0 +1,159 @@
+import CLibGit2
+import Foundation
+
+/// A worktree as git records it: the main one, or a linked one under `<common-dir>/worktrees`.
+public struct WorktreeInfo: Equatable, Sendable {
+    /// libgit2's worktree name (no '/'); nil for the main worktree.
+    public var name: String?
+    public var path: String
+    /// The branch checked out there; nil when detached.
+    public var branch: String?
+    public var isMain: Bool
+    /// False when the directory is gone (a stale registration `prune` can remove).
+    public var exists: Bool
+    public var isLocked: Bool
+}
+
+extension Repository {
+    /// Every worktree, main first, then linked ones by name.
+    public func worktrees() throws -> [WorktreeInfo] {
+        let main = try Repository.open(at: mainWorkdir)
+        var result = [WorktreeInfo(name: nil, path: main.workdir, branch: try main.currentBranch(),
+                                   isMain: true, exists: true, isLocked: false)]
+        var names = git_strarray()
+        try check(git_worktree_list(&names, pointer), "list worktrees")
+        defer { git_strarray_dispose(&names) }
+        var list: [String] = []
+        for i in 0..<names.count { if let s = names.strings[i] { list.append(String(cString: s)) } }
+        for name in list.sorted() {
+            if let info = try worktree(named: name) { result.append(info) }
+        }
+        return result
+    }
+
+    /// The linked worktree called `name`, or nil.
+    public func worktree(named name: String) throws -> WorktreeInfo? {
+        // libgit2 1.5 answers a missing worktree with a bare -1 and no message: check first.
+        guard FileManager.default.fileExists(atPath: "\(commonDir)/worktrees/\(name)") else { return nil }
+        var wt: OpaquePointer?
+        let rc = git_worktree_lookup(&wt, pointer, name)
+        if rc == GIT_ENOTFOUND.rawValue { git_error_clear(); return nil }
+        try check(rc, "look up worktree", name)
+        defer { git_worktree_free(wt) }
+        let path = Repository.stripSlash(String(cString: git_worktree_path(wt)))
+        let valid = git_worktree_validate(wt) == 0
+        git_error_clear()
+        let locked = git_worktree_is_locked(nil, wt) > 0
+        // Read HEAD from the admin dir: it is there even when the working tree was deleted.
+        let headFile = "\(commonDir)/worktrees/\(name)/HEAD"
+        var branch: String?
+        if let head = try? String(contentsOfFile: headFile, encoding: .utf8) {
+            let line = head.trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.hasPrefix("ref: refs/heads/") { branch = String(line.dropFirst("ref: refs/heads/".count)) }
+        }
+        return WorktreeInfo(name: name, path: path, branch: branch, isMain: false,
+                            exists: valid && FileManager.default.fileExists(atPath: path), isLocked: locked)
+    }
+
+    /// The worktree (main or linked) that has `branch` checked out, if any.
+    public func worktree(forBranch branch: String) throws -> WorktreeInfo? {
+        try worktrees().first { $0.branch == branch }
+    }
+
+    /// Adds a linked worktree at `path` with the existing `branch` checked out.
+    /// The worktree name is derived from the branch (no '/' allowed by libgit2) and made unique.
+    /// Creates missing parent directories; refuses an existing path or a branch checked out elsewhere.
+    @discardableResult
+    public func addWorktree(branch: String, at path: String) throws -> WorktreeInfo {
+        if FileManager.default.fileExists(atPath: path) {
+            throw GitError(operation: "add worktree", subject: path, code: GIT_EEXISTS.rawValue,
+                           message: "the path already exists; move it away or choose another branch name")
+        }
+        if let other = try worktree(forBranch: branch) {
+            throw GitError(operation: "add worktree", subject: branch, code: GIT_EEXISTS.rawValue,
+                           message: "branch is already checked out at \(other.path)")
+        }
+        var ref: OpaquePointer?
+        try check(git_branch_lookup(&ref, pointer, branch, GIT_BRANCH_LOCAL), "look up branch", branch)
+        defer { git_reference_free(ref) }
+        let name = try uniqueWorktreeName(for: branch)
+        let parent = (path as NSString).deletingLastPathComponent
+        // git_worktree_add does not create parent directories.
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        var opts = git_worktree_add_options()
+        try check(git_worktree_add_options_init(&opts, UInt32(GIT_WORKTREE_ADD_OPTIONS_VERSION)), "add worktree", path)
+        opts.ref = ref
+        var wt: OpaquePointer?
+        try check(git_worktree_add(&wt, pointer, name, path, &opts), "add worktree", path)
+        git_worktree_free(wt)
+        guard let info = try worktree(named: name) else {
+            throw GitError(operation: "add worktree", subject: path, code: -1, message: "worktree vanished after creation")
+        }
+        return info
+    }
+
+    /// A libgit2 worktree name for a branch: '/' is not allowed, so `exp/lr` → `exp-lr`, and
+    /// a suffix keeps it unique against existing registrations.
+    func uniqueWorktreeName(for branch: String) throws -> String {
+        let base = String(branch.map { $0 == "/" ? "-" : $0 })
+        var candidate = base
+        var n = 2
+        while FileManager.default.fileExists(atPath: "\(commonDir)/worktrees/\(candidate)") {
+            candidate = "\(base)-\(n)"; n += 1
+        }
+        return candidate
+    }
+
+    /// Removes the registration of a worktree whose directory is gone. Returns true if pruned.
+    @discardableResult
+    public func pruneWorktree(named name: String) throws -> Bool {
+        guard FileManager.default.fileExists(atPath: "\(commonDir)/worktrees/\(name)") else { return false }
+        var wt: OpaquePointer?
+        let rc = git_worktree_lookup(&wt, pointer, name)
+        if rc == GIT_ENOTFOUND.rawValue { git_error_clear(); return false }
+        try check(rc, "look up worktree", name)
+        defer { git_worktree_free(wt) }
+        var opts = git_worktree_prune_options()
+        try check(git_worktree_prune_options_init(&opts, UInt32(GIT_WORKTREE_PRUNE_OPTIONS_VERSION)), "prune worktree", name)
+        opts.flags = 0 // only when invalid and unlocked
+        if git_worktree_is_prunable(wt, &opts) <= 0 { git_error_clear(); return false }
+        try check(git_worktree_prune(wt, &opts), "prune worktree", name)
+        return true
+    }
+
+    /// Removes a linked worktree: its directory and its registration. The branch stays.
+    public func removeWorktree(named name: String) throws {
+        guard let info = try worktree(named: name) else {
+            throw GitError(operation: "remove worktree", subject: name, code: GIT_ENOTFOUND.rawValue, message: "no such worktree")
+        }
+        if info.isLocked {
+            throw GitError(operation: "remove worktree", subject: info.path, code: -1,
+                           message: "the worktree is locked (`git worktree unlock` it first)")
+        }
+        if FileManager.default.fileExists(atPath: info.path) {
+            try FileManager.default.removeItem(atPath: info.path)
+        }
+        try pruneWorktree(named: name)
+        // Remove now-empty parent directories left by nested branch names (.worktrees/exp/lr).
+        var dir = (info.path as NSString).deletingLastPathComponent
+        while dir.hasPrefix(mainWorkdir + "/.worktrees/"),
+              let items = try? FileManager.default.contentsOfDirectory(atPath: dir), items.isEmpty {
+            try? FileManager.default.removeItem(atPath: dir)
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+    }
+
+    /// Ensures `pattern` is a line of `<common-dir>/info/exclude` (shared by every worktree).
+    public func ensureExcluded(_ pattern: String) throws -> Bool {
+        let infoDir = "\(commonDir)/info"
+        let file = "\(infoDir)/exclude"
+        try FileManager.default.createDirectory(atPath: infoDir, withIntermediateDirectories: true)
+        let current = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        if current.split(separator: "\n").contains(where: { $0.trimmingCharacters(in: .whitespaces) == pattern }) {
+            return false
+        }
+        let sep = current.isEmpty || current.hasSuffix("\n") ? "" : "\n"
+        try (current + sep + pattern + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        return true
+    }
+}

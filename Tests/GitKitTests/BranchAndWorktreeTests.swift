@@ -1,0 +1,145 @@
+import XCTest
+import GitKit
+import ExptTestSupport
+
+final class BranchAndWorktreeTests: XCTestCase {
+    func testOpensFromSubdirectoryAndReportsDirs() throws {
+        let t = try TempRepo()
+        try t.write("a/b/c.txt", "x")
+        let r = try Repository.open(at: t.path + "/a/b")
+        XCTAssertEqual(r.workdir, t.path)
+        XCTAssertEqual(r.commonDir, t.path + "/.git")
+        XCTAssertEqual(try r.currentBranch(), "main")
+        XCTAssertFalse(r.isHeadUnborn)
+    }
+
+    func testNotARepoAndBareRepoAreRefusedInWords() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("expt-norepo-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertThrowsError(try Repository.open(at: dir)) { e in
+            XCTAssertTrue("\(e)".contains("not a git repository"), "\(e)")
+        }
+        let bare = dir + "/bare.git"
+        _ = try Git.run(["init", "-q", "--bare", bare], in: dir)
+        XCTAssertThrowsError(try Repository.open(at: bare)) { e in
+            XCTAssertTrue("\(e)".contains("bare repository"), "\(e)")
+        }
+    }
+
+    func testWorktreeConfigExtensionIsRefusedClearly() throws {
+        let t = try TempRepo()
+        try t.git("config", "extensions.worktreeConfig", "true")
+        XCTAssertThrowsError(try Repository.open(at: t.path)) { e in
+            XCTAssertTrue("\(e)".contains("extensions.worktreeConfig"), "\(e)")
+        }
+    }
+
+    func testBadBranchNamesAreRefusedWithTheRuleTheyBreak() throws {
+        let cases: [(String, String)] = [
+            ("", "empty"), ("-rf", "start with '-'"), ("a..b", "'..'"), ("foo.lock", ".lock"),
+            ("x/../../etc", "'..'"), ("has space", "spaces"), ("ctl\u{1}x", "control"),
+            ("a~b", "'~'"), ("a^b", "'^'"), ("a:b", "':'"), ("a?b", "'?'"), ("a*b", "'*'"),
+            ("a[b", "'['"), ("a\\b", "'\\'"), ("HEAD", "reserved"), ("end/", "'/'"), (".hidden", "'.'"),
+        ]
+        for (name, rule) in cases {
+            XCTAssertThrowsError(try Repository.validateBranchName(name), name) { e in
+                XCTAssertTrue("\(e)".contains(rule), "\(name): \(e)")
+            }
+        }
+        for ok in ["exp/lr-0.1", "données/résumé", "実験", "a_b.c"] {
+            XCTAssertNoThrow(try Repository.validateBranchName(ok), ok)
+        }
+    }
+
+    func testCreateBranchAgreesWithGitAndRefusesExisting() throws {
+        let t = try TempRepo()
+        let tip = try t.repo.createBranch("exp/one", at: "main")
+        XCTAssertEqual(try t.git("rev-parse", "exp/one").trimmingCharacters(in: .whitespacesAndNewlines), tip.hex)
+        XCTAssertThrowsError(try t.repo.createBranch("exp/one", at: "main")) { e in
+            XCTAssertTrue("\(e)".contains("already exists"), "\(e)")
+        }
+        XCTAssertThrowsError(try t.repo.createBranch("x", at: "nope")) { e in
+            XCTAssertTrue("\(e)".contains("nope"), "\(e)")
+        }
+        XCTAssertEqual(try t.repo.localBranches(), ["exp/one", "main"])
+    }
+
+    func testAddListPruneAndRecreateWorktreeAgreeWithGit() throws {
+        let t = try TempRepo(name: "répertoire ü")
+        try t.repo.createBranch("exp/lr", at: "main")
+        let path = t.path + "/.worktrees/exp/lr"
+        let wt = try t.repo.addWorktree(branch: "exp/lr", at: path)
+        XCTAssertEqual(wt.name, "exp-lr")
+        XCTAssertEqual(wt.branch, "exp/lr")
+        XCTAssertTrue(wt.exists)
+        let porcelain = try t.git("worktree", "list", "--porcelain")
+        XCTAssertTrue(porcelain.contains("worktree \(path)\n"), porcelain)
+        XCTAssertTrue(porcelain.contains("branch refs/heads/exp/lr"), porcelain)
+        let inWt = try Repository.open(at: path)
+        XCTAssertEqual(try inWt.currentBranch(), "exp/lr")
+        XCTAssertEqual(inWt.commonDir, t.path + "/.git")
+        XCTAssertTrue(inWt.isLinkedWorktree)
+
+        // A second worktree for the same branch is refused; so is an existing path.
+        XCTAssertThrowsError(try t.repo.addWorktree(branch: "exp/lr", at: t.path + "/other")) { e in
+            XCTAssertTrue("\(e)".contains("already checked out"), "\(e)")
+        }
+        try t.repo.createBranch("b2", at: "main")
+        try FileManager.default.createDirectory(atPath: t.path + "/taken", withIntermediateDirectories: true)
+        XCTAssertThrowsError(try t.repo.addWorktree(branch: "b2", at: t.path + "/taken")) { e in
+            XCTAssertTrue("\(e)".contains("already exists"), "\(e)")
+        }
+
+        // Removed by hand: stale, prunable, recreatable.
+        try FileManager.default.removeItem(atPath: path)
+        XCTAssertEqual(try t.repo.worktree(named: "exp-lr")?.exists, false)
+        XCTAssertTrue(try t.repo.pruneWorktree(named: "exp-lr"))
+        XCTAssertFalse(try t.git("worktree", "list", "--porcelain").contains(path))
+        try t.repo.addWorktree(branch: "exp/lr", at: path)
+        XCTAssertTrue(try t.git("worktree", "list", "--porcelain").contains("worktree \(path)\n"))
+        XCTAssertEqual(try t.git("status", "--porcelain", in: path), "")
+        try t.git("fsck", "--no-progress")
+    }
+
+    func testRemoveWorktreeKeepsBranchAndCleansEmptyParents() throws {
+        let t = try TempRepo()
+        try t.repo.createBranch("exp/deep/x", at: "main")
+        let path = t.path + "/.worktrees/exp/deep/x"
+        let wt = try t.repo.addWorktree(branch: "exp/deep/x", at: path)
+        try t.repo.removeWorktree(named: wt.name!)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: t.path + "/.worktrees/exp"))
+        XCTAssertTrue(try t.repo.branchExists("exp/deep/x"))
+        XCTAssertEqual(try t.git("worktree", "list", "--porcelain").components(separatedBy: "worktree ").count - 1, 1)
+    }
+
+    func testExcludeIsIdempotentAndHidesWorktrees() throws {
+        let t = try TempRepo()
+        XCTAssertTrue(try t.repo.ensureExcluded(".worktrees/"))
+        XCTAssertFalse(try t.repo.ensureExcluded(".worktrees/"))
+        try t.repo.createBranch("e", at: "main")
+        try t.repo.addWorktree(branch: "e", at: t.path + "/.worktrees/e")
+        XCTAssertEqual(try t.git("status", "--porcelain"), "")
+    }
+
+    func testConfigRoundTripAgreesWithGit() throws {
+        let t = try TempRepo()
+        XCTAssertNil(try t.repo.configString("core.hooksPath"))
+        try t.repo.setConfigString("core.hooksPath", ".githooks")
+        XCTAssertEqual(try t.git("config", "--local", "core.hooksPath").trimmingCharacters(in: .whitespacesAndNewlines), ".githooks")
+        XCTAssertEqual(try t.reopen().configString("core.hooksPath"), ".githooks")
+    }
+
+    func testUnbornHeadAndDetachedHead() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("expt-unborn-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try Repository.create(at: dir)
+        XCTAssertTrue(r.isHeadUnborn)
+        XCTAssertNil(try r.headCommit())
+        XCTAssertEqual(try r.currentBranch(), "main")
+        let t = try TempRepo()
+        try t.git("checkout", "-q", "--detach")
+        XCTAssertTrue(try t.reopen().isHeadDetached)
+        XCTAssertNil(try t.reopen().currentBranch())
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class GitKitTestsPlaceholder: XCTestCase { func testNothing() {} }
