@@ -115,8 +115,11 @@ final class BranchAndWorktreeTests: XCTestCase {
 
     func testExcludeIsIdempotentAndHidesWorktrees() throws {
         let t = try TempRepo()
-        XCTAssertTrue(try t.repo.ensureExcluded(".worktrees/"))
-        XCTAssertFalse(try t.repo.ensureExcluded(".worktrees/"))
+        XCTAssertFalse(try t.repo.ensureExcluded(".worktrees/"), "TempRepo excludes it, as expt init does")
+        XCTAssertTrue(try t.repo.ensureExcluded("scratch/"))
+        XCTAssertFalse(try t.repo.ensureExcluded("scratch/"))
+        let exclude = try String(contentsOfFile: t.path + "/.git/info/exclude", encoding: .utf8)
+        XCTAssertEqual(exclude.components(separatedBy: "\n").filter { $0 == "scratch/" }.count, 1)
         try t.repo.createBranch("e", at: "main")
         try t.repo.addWorktree(branch: "e", at: t.path + "/.worktrees/e")
         XCTAssertEqual(try t.git("status", "--porcelain"), "")
