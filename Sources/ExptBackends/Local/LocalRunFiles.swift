@@ -1,0 +1,102 @@
+import ExptCore
+import Foundation
+
+/// The files of one local run directory (`<runs-root>/<run-id>/`), the only channel between
+/// `LocalBackend` (in whichever expt process) and the detached supervisor.
+struct LocalRunFiles {
+    let dir: String
+
+    var spec: String { path("spec.json") }
+    var supervisor: String { path("supervisor.json") }
+    var status: String { path("status.json") }
+    var cancelMarker: String { path("cancel-requested") }
+    var stdout: String { path("stdout.log") }
+    var stderr: String { path("stderr.log") }
+    /// The supervisor's own stdout/stderr: only its own failures land here.
+    var supervisorLog: String { path("supervisor.log") }
+
+    private func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+
+    func readSupervisor() -> SupervisorInfo? { Self.read(SupervisorInfo.self, supervisor) }
+    func readStatus() -> LocalExitStatus? { Self.read(LocalExitStatus.self, status) }
+
+    /// Writes JSON to a temporary file and renames it over `path`, so a reader sees the old
+    /// content or the new one, never a partial file.
+    static func writeAtomically<T: Encodable>(_ value: T, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(value)
+        let temp = path + ".tmp.\(getpid())"
+        try data.write(to: URL(fileURLWithPath: temp))
+        guard rename(temp, path) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(temp)
+            throw ExptError(.failure, "cannot write \(path): \(why)")
+        }
+    }
+
+    static func read<T: Decodable>(_ type: T.Type, _ path: String) -> T? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try? decoder.decode(type, from: data)
+    }
+
+    /// Appends one line to a log file (created if missing), as the job's own writes do.
+    static func appendLine(_ line: String, to path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// The last `lines` lines of a text file, for error messages.
+    static func tail(_ path: String, lines: Int = 8) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { return "" }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+}
+
+/// `supervisor.json`: who supervises the run. Written before the job starts (without the
+/// `job*` fields) and again once it has started.
+struct SupervisorInfo: Codable, Equatable {
+    var pid: Int32
+    /// Field 22 of /proc/<pid>/stat: liveness checks compare it, so pid reuse is detected.
+    var startTicks: UInt64
+    var pgid: Int32
+    var jobPgid: Int32?
+    var jobStartTicks: UInt64?
+    var startedAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case pid, pgid
+        case startTicks = "start_ticks", jobPgid = "job_pgid", jobStartTicks = "job_start_ticks", startedAt = "started_at"
+    }
+}
+
+/// `status.json`: how the job ended, written once by the supervisor as its last act.
+struct LocalExitStatus: Codable, Equatable {
+    /// The supervisor that wrote it, so a status left by an earlier run in the same directory
+    /// is never attributed to a later one.
+    var supervisorPid: Int32
+    var state: JobState
+    /// Slurm-like: COMPLETED, FAILED, OUT_OF_MEMORY, TIMEOUT, CANCELLED.
+    var rawState: String
+    var reason: String?
+    var exitCode: Int32?
+    var signal: Int32?
+    var startedAt: Date?
+    var endedAt: Date
+    var maxRSSMB: Int?
+    var memoryLimitMB: Int?
+    var timeLimitSeconds: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case state, reason, signal
+        case supervisorPid = "supervisor_pid", rawState = "raw_state", exitCode = "exit_code",
+             startedAt = "started_at", endedAt = "ended_at", maxRSSMB = "max_rss_mb",
+             memoryLimitMB = "memory_limit_mb", timeLimitSeconds = "time_limit_seconds"
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class ExptBackendsTestsPlaceholder: XCTestCase { func testNothing() {} }
