@@ -63,26 +63,28 @@ extension Expt {
     /// tests can call it.
     public static func run(arguments: [String]) -> Int32 {
         let json = arguments.contains("--json")
-        var command: ParsableCommand
         do {
-            command = try parseAsRoot(arguments)
-        } catch {
-            let code = exitCode(for: error).rawValue
-            let message = fullMessage(for: error)
-            if code == 0 { Console().out(message) } else { Console().err(message) }
-            return code == 0 ? 0 : ExitStatus.usage.rawValue
-        }
-        do {
+            var command = try parseAsRoot(arguments)
             try command.run()
             return 0
         } catch let e as ExitCode {
             return e.rawValue
-        } catch let e as CleanExit {
-            Console().out(fullMessage(for: e))
-            return 0
+        } catch let error where error is ExptError || error is GitError || error is InvalidBranchName || error is MergeConflict {
+            return ErrorReporting.report(error, json: json)
         } catch {
+            // The argument parser's own errors: help and version (exit 0), usage (exit 64).
+            let code = exitCode(for: error).rawValue
+            let message = fullMessage(for: error)
+            if code == 0 { Console().out(message); return 0 }
+            if isUsageError(error) { Console().err(message); return ExitStatus.usage.rawValue }
             return ErrorReporting.report(error, json: json)
         }
+    }
+
+    /// True for errors the argument parser raises about the command line itself.
+    static func isUsageError(_ error: Error) -> Bool {
+        if error is ValidationError { return true }
+        return String(describing: type(of: error)).contains("CommandError") || exitCode(for: error) == .validationFailure
     }
 
     /// The process entry point.
