@@ -105,9 +105,9 @@ extension TOMLTable {
         return error("expected \(expected), found \(what)", key: key)
     }
 
-    /// Closest candidate within edit distance 2, ignoring case. A candidate is
-    /// only offered when it shares at least one character position's worth of
-    /// similarity (distance below both lengths), so `ab` never suggests `cd`.
+    /// Closest candidate within edit distance 2, ignoring case. The distance
+    /// must also be below the longer key's length: otherwise every two-letter
+    /// key would be "close" to every other (`ab` suggesting `cd`).
     static func closestKey(to key: String, in candidates: Set<String>) -> String? {
         let typed = Array(key.lowercased().unicodeScalars)
         var best: (distance: Int, key: String)?

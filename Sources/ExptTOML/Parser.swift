@@ -29,26 +29,25 @@ struct Parser {
         while true {
             scanner.skipWhitespace()
             guard let c = scanner.peek() else { break }
-            if c == "#" {
-                try scanner.skipComment()
-            } else if scanner.atNewline {
-                // handled by expectLineEnd below
+            if c == "#" || scanner.atNewline {
+                try expectLineEnd(after: "")
             } else if c == "[" {
                 try parseHeader()
+                try expectLineEnd(after: " after the table header")
             } else {
                 try parseKeyValue()
+                try expectLineEnd(after: " after the value")
             }
-            try expectLineEnd()
         }
         return root
     }
 
     /// Everything after a header or value must be whitespace, a comment, then a newline.
-    private mutating func expectLineEnd() throws {
+    private mutating func expectLineEnd(after context: String) throws {
         scanner.skipWhitespace()
         try scanner.skipComment()
         if scanner.atEnd || scanner.consumeNewline() { return }
-        throw scanner.error("unexpected \(scanner.describeCurrent()); expected a newline or comment after the value")
+        throw scanner.error("unexpected \(scanner.describeCurrent()); expected a newline or comment\(context)")
     }
 
     // MARK: Headers
@@ -67,62 +66,8 @@ struct Parser {
             throw scanner.error("expected '\(close)' to close the table header, found \(scanner.describeCurrent())")
         }
         scanner.advance(close.count)
-        let display = TOMLTable.dotted(path)
-        let file = scanner.file
-        try Parser.walk(&root, Array(path.dropLast()), mode: .header, line: line, file: file) { parent in
-            let name = path[path.count - 1]
-            let full = parent.path + [name]
-            if isArray {
-                try Parser.appendArrayTable(to: &parent, name, line: line, file: file, display: display)
-                return
-            }
-            switch parent.values[name] {
-            case nil:
-                var table = TOMLTable(path: full, line: line, file: file)
-                table.origin = .header
-                parent.set(name, .table(table), line: line)
-            case .table(var table)?:
-                switch table.origin {
-                case .implicit:
-                    table.origin = .header
-                    table.line = line
-                    parent.values[name] = .table(table)
-                    parent.keyLines[name] = line
-                case .header:
-                    throw TOMLError(file: file, line: line, key: display,
-                                    message: "table [\(display)] is already defined on line \(table.line)")
-                case .dotted:
-                    throw TOMLError(file: file, line: line, key: display,
-                                    message: "table [\(display)] was already defined by dotted keys on line \(table.line)")
-                case .inline:
-                    throw TOMLError(file: file, line: line, key: display,
-                                    message: "table [\(display)] was already defined as an inline table on line \(table.line)")
-                }
-            case let other?:
-                let what = parent.arraysOfTables.contains(name) ? "an array of tables" : other.typeNameWithArticle
-                throw TOMLError(file: file, line: line, key: display,
-                                message: "cannot define table [\(display)]: the key is already \(what) (line \(parent.keyLines[name] ?? 0))")
-            }
-        }
+        try Parser.defineTable(path, isArray: isArray, in: &root, line: line, file: scanner.file)
         section = path
-    }
-
-    private static func appendArrayTable(to parent: inout TOMLTable, _ name: String, line: Int,
-                                         file: String?, display: String) throws {
-        let table = TOMLTable(path: parent.path + [name], line: line, file: file)
-        switch parent.values[name] {
-        case nil:
-            parent.set(name, .array([.table(table)]), line: line)
-            parent.arraysOfTables.insert(name)
-        case .array(var elements)? where parent.arraysOfTables.contains(name):
-            parent.values[name] = nil  // keep `elements` uniquely referenced so appending does not copy
-            elements.append(.table(table))
-            parent.values[name] = .array(elements)
-        case let other?:
-            let what = other.typeName == "array" ? "a static array" : other.typeNameWithArticle
-            throw TOMLError(file: file, line: line, key: display,
-                            message: "cannot define [[\(display)]]: the key is already \(what) (line \(parent.keyLines[name] ?? 0))")
-        }
     }
 
     // MARK: Key/value pairs
@@ -149,88 +94,20 @@ struct Parser {
         scanner.skipWhitespace()
     }
 
-    /// Sets a possibly dotted key, creating the intermediate tables it implies.
-    static func insert(_ value: TOMLValue, key: [String], into table: inout TOMLTable,
-                       line: Int, file: String?) throws {
-        try walk(&table, Array(key.dropLast()), mode: .dotted, line: line, file: file) { target in
-            let name = key[key.count - 1]
-            if target.values[name] != nil {
-                let previous = target.keyLines[name].map { " (first defined on line \($0))" } ?? ""
-                throw TOMLError(file: file, line: line, key: target.dottedKey(name),
-                                message: "duplicate key\(previous)")
-            }
-            target.set(name, value, line: line)
-        }
-    }
-
-    // MARK: Walking the tree
-
-    /// Why a path is being followed; each allows different kinds of existing tables.
-    enum WalkMode {
-        /// Re-entering the current `[section]`, which is known to exist.
-        case section
-        /// Parents of a `[header]` path: created implicitly, and may pass through
-        /// the latest element of an array of tables.
-        case header
-        /// Parents of a dotted key: may not reopen tables defined elsewhere.
-        case dotted
-    }
-
-    /// Follows `path` from `table`, creating missing tables, and runs `body`
-    /// on the table at the end. Each table is taken out of its parent while
-    /// it is modified so copy-on-write does not copy it.
-    static func walk(_ table: inout TOMLTable, _ path: [String], mode: WalkMode, line: Int, file: String?,
-                     _ body: (inout TOMLTable) throws -> Void) throws {
-        var index = 0
-        try walkStep(&table, path, &index, mode: mode, line: line, file: file, body)
-    }
-
-    private static func walkStep(_ table: inout TOMLTable, _ path: [String], _ index: inout Int,
-                                 mode: WalkMode, line: Int, file: String?,
-                                 _ body: (inout TOMLTable) throws -> Void) throws {
-        guard index < path.count else { return try body(&table) }
-        let name = path[index]
-        index += 1
-        let display = table.dottedKey(name)
-        switch table.values[name] {
-        case nil:
-            var child = TOMLTable(path: table.path + [name], line: line, file: file)
-            child.origin = mode == .dotted ? .dotted : .implicit
-            try walkStep(&child, path, &index, mode: mode, line: line, file: file, body)
-            table.set(name, .table(child), line: line)
-        case .table(var child)?:
-            if mode != .section {
-                if child.origin == .inline {
-                    throw TOMLError(file: file, line: line, key: display,
-                                    message: "cannot add to inline table '\(display)' defined on line \(child.line); inline tables are complete once closed")
-                }
-                if mode == .dotted && child.origin == .header {
-                    throw TOMLError(file: file, line: line, key: display,
-                                    message: "cannot add to table [\(display)] (defined on line \(child.line)) with dotted keys from another section")
-                }
-                if mode == .dotted && child.origin == .implicit { child.origin = .dotted }
-            }
-            table.values[name] = nil
-            defer { table.values[name] = .table(child) }
-            try walkStep(&child, path, &index, mode: mode, line: line, file: file, body)
-        case .array(var elements)? where mode != .dotted && table.arraysOfTables.contains(name):
-            guard case .table(var last)? = elements.popLast() else { return }
-            table.values[name] = nil
-            defer {
-                elements.append(.table(last))
-                table.values[name] = .array(elements)
-            }
-            try walkStep(&last, path, &index, mode: mode, line: line, file: file, body)
-        case let other?:
-            let what = table.arraysOfTables.contains(name) ? "an array of tables" : other.typeNameWithArticle
-            throw TOMLError(file: file, line: line, key: display,
-                            message: "cannot use '\(display)' as a table: it is already \(what) (line \(table.keyLines[name] ?? 0))")
-        }
-    }
-
     // MARK: Values
 
+    /// Parses a value, labelling any error with the key being assigned so a
+    /// bad number or escape says which setting it belongs to.
     private mutating func parseValue(path: [String], depth: Int) throws -> TOMLValue {
+        do {
+            return try parseUnlabelledValue(path: path, depth: depth)
+        } catch var error as TOMLError {
+            if error.key == nil { error.key = TOMLTable.dotted(path) }
+            throw error
+        }
+    }
+
+    private mutating func parseUnlabelledValue(path: [String], depth: Int) throws -> TOMLValue {
         guard depth <= Parser.maxDepth else {
             throw scanner.error("value nests too deeply (more than \(Parser.maxDepth) levels)")
         }
@@ -242,9 +119,9 @@ struct Parser {
         case "{"?:
             return try parseInlineTable(path: path, depth: depth)
         case nil:
-            throw scanner.error("expected a value, found end of input", key: TOMLTable.dotted(path))
+            throw scanner.error("expected a value, found end of input")
         case let c? where scanner.atNewline || c == "#":
-            throw scanner.error("expected a value, found \(scanner.describeCurrent())", key: TOMLTable.dotted(path))
+            throw scanner.error("expected a value, found \(scanner.describeCurrent())")
         default:
             return try scanner.parseBareValue()
         }

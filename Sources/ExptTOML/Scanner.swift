@@ -11,6 +11,12 @@ struct Scanner {
     init(_ source: String, file: String?) {
         text = Array(source.unicodeScalars)
         self.file = file
+        // Some Windows editors prepend a byte-order mark; it is invisible to
+        // the user, so rejecting it would produce a baffling error.
+        if text.first == "\u{FEFF}" {
+            pos = 1
+            lineStart = 1
+        }
     }
 
     var atEnd: Bool { pos >= text.count }
@@ -262,7 +268,8 @@ struct Scanner {
                 parts.append(String(s))
             } else {
                 let what = parts.isEmpty ? "expected a key" : "expected a key after '.'"
-                throw error("\(what), found \(describeCurrent())")
+                let hint = c.isASCII ? "" : " (bare keys may only use A-Z a-z 0-9 _ -; quote other keys)"
+                throw error("\(what), found \(describeCurrent())\(hint)")
             }
             skipWhitespace()
             guard peek() == "." else { return parts }

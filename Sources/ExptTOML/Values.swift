@@ -88,7 +88,7 @@ public struct TOMLTable: Equatable, Sendable {
         if values[key] == nil { keys.append(key) }
         values[key] = value
         keyLines[key] = line
-        if case .array = value {} else { arraysOfTables.remove(key) }
+        arraysOfTables.remove(key)
     }
 
     /// `key` joined onto this table's path, quoting parts that are not bare
