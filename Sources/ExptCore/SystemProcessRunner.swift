@@ -24,7 +24,6 @@ public struct SystemProcessRunner: ProcessRunner {
                             hint: "install \(tool), or add its directory to PATH"
                                 + " (or configure an exec_prefix that reaches a host where it is)")
         }
-        Self.ignoreSIGPIPE
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -52,7 +51,11 @@ public struct SystemProcessRunner: ProcessRunner {
         if let inPipe, let stdin {
             group.enter()
             Thread.detachNewThread {
-                // A child that exits without reading gives EPIPE here; that is its business.
+                // A child that exits without reading would raise SIGPIPE, which kills expt by
+                // default. Blocked on this thread only (ignoring it process-wide would leak into
+                // every child, breaking `yes | head`): the write fails with EPIPE instead and the
+                // pending signal is discarded when the thread ends.
+                Self.blockSIGPIPEOnThisThread()
                 try? inPipe.fileHandleForWriting.write(contentsOf: stdin)
                 try? inPipe.fileHandleForWriting.close()
                 group.leave()
@@ -85,10 +88,12 @@ public struct SystemProcessRunner: ProcessRunner {
         return nil
     }
 
-    /// Writing stdin to a child that already exited raises SIGPIPE, whose default action would
-    /// kill expt itself. Ignored once per process; children get default dispositions back
-    /// (Foundation resets signals in the spawned process).
-    private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+    private static func blockSIGPIPEOnThisThread() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
 
     private static func drain(_ handle: FileHandle, into box: DataBox, group: DispatchGroup) {
         group.enter()

@@ -49,7 +49,12 @@ public final class FakeProcessRunner: ProcessRunner, @unchecked Sendable {
     private var _calls: [Call] = []
     private var _failures: [String] = []
 
-    public init(ordered: Bool = true) { self.ordered = ordered }
+    private let failTest: Bool
+
+    /// `failTestOnUnexpectedCall: false` only records (for testing the fake itself).
+    public init(ordered: Bool = true, failTestOnUnexpectedCall: Bool = true) {
+        self.ordered = ordered; self.failTest = failTestOnUnexpectedCall
+    }
 
     /// Announces a call with exactly `argv` and its canned result.
     public func expect(_ argv: [String], stdout: String = "", stderr: String = "", status: Int32 = 0,
@@ -89,7 +94,7 @@ public final class FakeProcessRunner: ProcessRunner, @unchecked Sendable {
                 + (next.map { "; next expected: \($0)" } ?? "; no more commands expected")
             lock.withLock { _failures.append(message) }
             #if canImport(XCTest)
-            XCTFail("FakeProcessRunner: \(message)")
+            if failTest { XCTFail("FakeProcessRunner: \(message)") }
             #endif
             throw UnexpectedCall(description: message)
         }

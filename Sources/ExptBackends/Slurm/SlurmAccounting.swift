@@ -27,14 +27,24 @@ public enum SlurmAccounting {
         var reason: String?
     }
 
-    /// Parses sacct output; the result is keyed by base job id.
-    public static func parseSacct(_ text: String, backend: String = "slurm") throws -> [String: JobStatus] {
-        let rows = try split(text, tool: "sacct", fieldCount: sacctFields.count).map { line, f in
-            guard let id = SlurmValues.jobID(f[0]) else { throw lineError("sacct", line, f) }
-            return Row(id: id, rawState: f[1], exit: SlurmValues.exitCode(f[2]), derived: SlurmValues.exitCode(f[3]),
-                       elapsed: SlurmValues.seconds(f[4]), timeLimit: SlurmValues.seconds(f[5]),
-                       maxRSS: SlurmValues.megabytes(f[6]), reqMem: SlurmValues.megabytes(f[7]),
-                       start: SlurmValues.date(f[8]), end: SlurmValues.date(f[9]), reason: meaningful(f[10]))
+    /// Parses sacct output; the result is keyed by base job id. `fields` names the columns
+    /// (`--format`, default `sacctFields`; only JobID and State are required, missing ones stay
+    /// nil); `trailingDelimiter` is true for `--parsable` (as opposed to `--parsable2`).
+    public static func parseSacct(_ text: String, backend: String = "slurm", fields: [String] = sacctFields,
+                                  delimiter: Character = "|", trailingDelimiter: Bool = false) throws -> [String: JobStatus] {
+        let col = Dictionary(fields.enumerated().map { ($1.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+        guard let idCol = col["jobid"], let stateCol = col["state"] else {
+            throw ExptError(.failure, "sacct fields must include JobID and State, got \(fields)")
+        }
+        let rows = try split(text, tool: "sacct", fieldCount: fields.count, delimiter: delimiter,
+                             trailingDelimiter: trailingDelimiter).map { line, f in
+            func v(_ name: String) -> String { col[name].map { f[$0] } ?? "" }
+            guard let id = SlurmValues.jobID(f[idCol]) else { throw lineError("sacct", line, f, delimiter) }
+            return Row(id: id, rawState: f[stateCol], exit: SlurmValues.exitCode(v("exitcode")),
+                       derived: SlurmValues.exitCode(v("derivedexitcode")),
+                       elapsed: SlurmValues.seconds(v("elapsed")), timeLimit: SlurmValues.seconds(v("timelimit")),
+                       maxRSS: SlurmValues.megabytes(v("maxrss")), reqMem: SlurmValues.megabytes(v("reqmem")),
+                       start: SlurmValues.date(v("start")), end: SlurmValues.date(v("end")), reason: meaningful(v("reason")))
         }
         return assemble(rows, backend: backend)
     }
@@ -54,24 +64,27 @@ public enum SlurmAccounting {
 
     /// Non-empty lines split on `|`, with their 1-based line numbers; surplus fields are glued
     /// back onto the last (free-text) field; too few fields is a parse error naming the line.
-    static func split(_ text: String, tool: String, fieldCount: Int) throws -> [(Int, [String])] {
+    static func split(_ text: String, tool: String, fieldCount: Int, delimiter: Character = "|",
+                      trailingDelimiter: Bool = false) throws -> [(Int, [String])] {
         var out: [(Int, [String])] = []
         for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
+            var trimmed = line.hasSuffix("\r") ? line.dropLast() : line
             if trimmed.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            var fields = trimmed.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            if trailingDelimiter, trimmed.last == delimiter { trimmed = trimmed.dropLast() }
+            var fields = trimmed.split(separator: delimiter, omittingEmptySubsequences: false).map(String.init)
             if fields.first == "JobID" || fields.first == "JOBID" { continue }   // a header, if asked for
-            guard fields.count >= fieldCount else { throw lineError(tool, n + 1, [String(trimmed)]) }
+            guard fields.count >= fieldCount else { throw lineError(tool, n + 1, [String(trimmed)], delimiter) }
             if fields.count > fieldCount {
-                fields = Array(fields[..<(fieldCount - 1)]) + [fields[(fieldCount - 1)...].joined(separator: "|")]
+                fields = Array(fields[..<(fieldCount - 1)])
+                    + [fields[(fieldCount - 1)...].joined(separator: String(delimiter))]
             }
             out.append((n + 1, fields))
         }
         return out
     }
 
-    static func lineError(_ tool: String, _ line: Int, _ fields: [String]) -> ExptError {
-        ExptError(.external, "could not parse \(tool) output line \(line): '\(fields.joined(separator: "|"))'",
+    static func lineError(_ tool: String, _ line: Int, _ fields: [String], _ delimiter: Character = "|") -> ExptError {
+        ExptError(.external, "could not parse \(tool) output line \(line): '\(fields.joined(separator: String(delimiter)))'",
                   hint: "this Slurm version may print \(tool) differently; please report it with that line")
     }
 

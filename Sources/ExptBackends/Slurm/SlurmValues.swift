@@ -53,7 +53,9 @@ public enum SlurmValues {
         case "G", "g": factor = 1024
         case "T", "t": factor = 1024 * 1024
         case "P", "p": factor = 1024 * 1024 * 1024
-        default: factor = 1.0 / (1024 * 1024)
+        default:
+            guard last.isNumber else { return nil }      // e.g. `16?`
+            factor = 1.0 / (1024 * 1024)
         }
         let digits = last.isNumber ? t : String(t.dropLast())
         guard let value = Double(digits), value >= 0 else { return nil }

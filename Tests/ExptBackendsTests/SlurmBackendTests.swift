@@ -1,0 +1,167 @@
+import XCTest
+import ExptCore
+import ExptTestSupport
+@testable import ExptBackends
+
+/// The adapter against a strict fake runner: exact argv, one sacct call for many jobs.
+final class SlurmBackendTests: XCTestCase {
+    var dir: String!
+    let fields = "--format=JobID,State,ExitCode,DerivedExitCode,Elapsed,Timelimit,MaxRSS,ReqMem,Start,End,Reason,JobName"
+    let squeueFormat = "--format=%i|%T|%r|%M|%l|%m|%S|%j"
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "slurm-backend-\(UUID().uuidString)"
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func spec() -> JobSpec {
+        var s = SlurmScriptTests.spec()
+        s.logDir = dir + "/runs/r7"
+        return s
+    }
+
+    func testSubmitWritesScriptAndParsesID() throws {
+        let fake = FakeProcessRunner()
+        let backend = SlurmBackend(runner: fake, config: SlurmConfig(extraArgs: ["--exclusive"]))
+        let script = dir + "/runs/r7/job.sbatch"
+        fake.expect(["sbatch", "--parsable", "--exclusive", script], stdout: "4242;cluster-a\n")
+        let ref = try backend.submit(spec())
+        XCTAssertEqual(ref, JobRef(backend: "slurm", jobID: "4242"))
+        XCTAssertTrue(try String(contentsOfFile: script, encoding: .utf8).contains("--job-name=expt.r7.exp-lr"))
+        fake.assertAllUsed()
+    }
+
+    func testSubmitRemoteSendsScriptOnStdin() throws {
+        let fake = FakeProcessRunner()
+        let backend = SlurmBackend(runner: fake, config: SlurmConfig(execPrefix: ["ssh", "login1"]))
+        fake.expect(["ssh", "login1", "mkdir -p \(dir!)/runs/r7"])
+        fake.expect(["ssh", "login1", "sbatch --parsable"], stdout: "77\n")
+        XCTAssertEqual(try backend.submit(spec()).jobID, "77")
+        XCTAssertTrue(fake.calls[1].stdinText?.hasPrefix("#!/bin/bash") == true)
+        XCTAssertEqual(backend.logs(JobRef(backend: "slurm", jobID: "77"), spec: spec()).map(\.remote), [true, true])
+        fake.assertAllUsed()
+    }
+
+    func testSubmitErrors() throws {
+        let fake = FakeProcessRunner()
+        let backend = SlurmBackend(runner: fake, config: SlurmConfig(partition: "nope"))
+        let script = dir + "/runs/r7/job.sbatch"
+        fake.expect(["sbatch", "--parsable", script], stderr: "sbatch: error: invalid partition specified: nope\n"
+                    + "sbatch: error: Batch job submission failed: Invalid partition name specified\n", status: 1)
+        XCTAssertThrowsError(try backend.submit(spec())) { error in
+            let e = error as? ExptError
+            XCTAssertEqual(e?.kind, .external)
+            XCTAssertTrue(e?.message.contains("invalid partition specified: nope") == true, "\(String(describing: e))")
+        }
+        fake.expect(["sbatch", "--parsable", script], throwing: ExptError(.external, "sbatch is not installed or not on PATH"))
+        XCTAssertThrowsError(try backend.submit(spec())) {
+            XCTAssertEqual(($0 as? ExptError)?.message, "sbatch is not installed or not on PATH")
+        }
+        fake.expect(["sbatch", "--parsable", script], stdout: "Submitted batch job 5\n")
+        XCTAssertThrowsError(try backend.submit(spec()))
+        fake.assertAllUsed()
+    }
+
+    func testRemoteMissingToolAndUnreachableHost() {
+        let fake = FakeProcessRunner()
+        let backend = SlurmBackend(runner: fake, config: SlurmConfig(execPrefix: ["ssh", "login1"]))
+        fake.expect(["ssh", "login1", "scancel 5"], stderr: "bash: line 1: squeue: command not found", status: 127)
+        XCTAssertThrowsError(try backend.call(["scancel", "5"])) {
+            XCTAssertTrue(($0 as? ExptError)?.message.hasPrefix("scancel is not installed or not on PATH on the host") == true)
+        }
+        fake.expect(["ssh", "login1", "sacct --parsable2 --noheader --duplicates --jobs=5 \(fields)"],
+                    stderr: "ssh: connect to host login1 port 22: No route to host", status: 255)
+        XCTAssertThrowsError(try backend.poll([JobRef(backend: "slurm", jobID: "5")])) {
+            XCTAssertTrue(($0 as? ExptError)?.message.contains("No route to host") == true)
+        }
+        fake.assertAllUsed()
+    }
+
+    /// Many jobs: ONE sacct call, then ONE squeue call for the ids sacct does not show yet;
+    /// an id neither knows is left out.
+    func testPollOneCallForManyJobs() throws {
+        let fake = FakeProcessRunner()
+        let backend = SlurmBackend(runner: fake, config: SlurmConfig())
+        let refs = ["2", "6", "30", "31", "2"].map { JobRef(backend: "slurm", jobID: $0) }
+        let sacct = try SlurmFixtures.text("sacct-states.txt") + (try SlurmFixtures.text("sacct-array.txt"))
+        fake.expect(["sacct", "--parsable2", "--noheader", "--duplicates", "--jobs=2,6,30,31", fields], stdout: sacct)
+        fake.expect(["squeue", "--noheader", "--array", "--states=all", "--jobs=30,31", squeueFormat],
+                    stdout: "30|PENDING|Priority|0:00|1:00:00|1G|N/A|expt.r9.x\n")
+        let result = try backend.poll(refs)
+        XCTAssertEqual(Set(result.keys.map(\.jobID)), ["2", "6", "30"])
+        XCTAssertEqual(result[refs[0]]?.state, .oom)
+        XCTAssertEqual(result[refs[1]]?.tasks.count, 4)
+        XCTAssertEqual(result[refs[2]]?.state, .pending)
+        XCTAssertEqual(result[refs[2]]?.reason, "Priority")
+        XCTAssertEqual(result[refs[2]]?.ref, refs[2])
+        XCTAssertEqual(fake.calls.count, 2)
+        fake.assertAllUsed()
+    }
+
+    func testPollWithoutAccountingFallsBackAndRemembers() throws {
+        let fake = FakeProcessRunner()
+        let backend = SlurmBackend(runner: fake, config: SlurmConfig())
+        let ref = JobRef(backend: "slurm", jobID: "3")
+        fake.expect(["sacct", "--parsable2", "--noheader", "--duplicates", "--jobs=3", fields],
+                    stderr: "sacct: error: Slurm accounting storage is disabled\n", status: 1)
+        fake.expect(["squeue", "--noheader", "--array", "--states=all", "--jobs=3", squeueFormat],
+                    stdout: "3|TIMEOUT|TimeLimit|1:16|1:00|512M|2026-11-22T22:25:34|timeout\n")
+        XCTAssertEqual(try backend.poll([ref])[ref]?.state, .timeout)
+        XCTAssertTrue(backend.accountingDisabled)
+        // the next poll goes straight to squeue; a single unknown id makes squeue exit 1
+        fake.expect(["squeue", "--noheader", "--array", "--states=all", "--jobs=3", squeueFormat],
+                    stderr: "slurm_load_jobs error: Invalid job id specified\n", status: 1)
+        XCTAssertTrue(try backend.poll([ref]).isEmpty)
+        fake.assertAllUsed()
+    }
+
+    func testCancel() throws {
+        let fake = FakeProcessRunner()
+        let backend = SlurmBackend(runner: fake, config: SlurmConfig())
+        let running = JobRef(backend: "slurm", jobID: "22")
+        fake.expect(["sacct", "--parsable2", "--noheader", "--duplicates", "--jobs=22", fields],
+                    stdout: try SlurmFixtures.text("sacct-requeue.txt"))
+        fake.expect(["scancel", "22"])
+        try backend.cancel(running)
+        // unknown to both tools: scancel would exit 0, so expt says so instead
+        let unknown = JobRef(backend: "slurm", jobID: "99999")
+        fake.expect(["sacct", "--parsable2", "--noheader", "--duplicates", "--jobs=99999", fields])
+        fake.expect(["squeue", "--noheader", "--array", "--states=all", "--jobs=99999", squeueFormat],
+                    stderr: "slurm_load_jobs error: Invalid job id specified\n", status: 1)
+        XCTAssertThrowsError(try backend.cancel(unknown)) {
+            XCTAssertEqual(($0 as? ExptError)?.kind, .notFound)
+            XCTAssertEqual(($0 as? ExptError)?.message, "job 99999 is not known to Slurm")
+        }
+        fake.assertAllUsed()
+    }
+
+    func testLookupAndLogs() throws {
+        let fake = FakeProcessRunner()
+        let backend = SlurmBackend(runner: fake, config: SlurmConfig())
+        fake.expect(["squeue", "--noheader", "--states=all", "--name=expt.r7.exp-lr", "--format=%i"], stdout: "")
+        fake.expect(["sacct", "--parsable2", "--noheader", "--allocations", "--starttime=now-30days",
+                     "--name=expt.r7.exp-lr", "--format=JobID"], stdout: "98\n120_[1-3]\n120_0\n")
+        XCTAssertEqual(try backend.lookup(jobName: "expt.r7.exp-lr", spec: spec())?.jobID, "120")
+        fake.expect(["squeue", "--noheader", "--states=all", "--name=expt.r7.exp-lr", "--format=%i"], stdout: "131\n")
+        XCTAssertEqual(try backend.lookup(jobName: "expt.r7.exp-lr", spec: spec())?.jobID, "131")
+        fake.assertAllUsed()
+
+        var arraySpec = spec()
+        arraySpec.array = ArraySpec(indices: [0, 5])
+        let logs = backend.logs(JobRef(backend: "slurm", jobID: "1"), spec: arraySpec)
+        XCTAssertEqual(logs.map(\.path), ["stdout.0.log", "stderr.0.log", "stdout.5.log", "stderr.5.log"]
+                        .map { dir + "/runs/r7/" + $0 })
+        XCTAssertEqual(logs.map(\.kind), [.stdout, .stderr, .stdout, .stderr])
+        XCTAssertFalse(logs[0].remote)
+    }
+
+    func testFakeRunnerIsStrict() {
+        let fake = FakeProcessRunner(failTestOnUnexpectedCall: false)
+        fake.expect(["a"])
+        fake.expect(["b"])
+        XCTAssertThrowsError(try fake.run(["b"]))       // out of order
+        XCTAssertEqual(try fake.run(["a"]).status, 0)
+        XCTAssertEqual(fake.failures, [#"unexpected command ["b"]; next expected: ["a"]"#])
+        XCTAssertEqual(fake.calls.map(\.argv), [["b"], ["a"]])
+    }
+}
