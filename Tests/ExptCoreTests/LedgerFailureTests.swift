@@ -75,6 +75,7 @@ final class LedgerFailureTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.15, "it waited for the busy timeout")
         XCTAssertEqual(try ledger.allRuns().map(\.id), ["r1"], "readers are not blocked by a writer in WAL mode")
+        XCTAssertEqual(try Ledger(dir: dir, busyTimeoutMS: 200).allRuns().count, 1, "nor is opening a migrated ledger")
 
         try other.exec("ROLLBACK")
         XCTAssertEqual(try intent(ledger).id, "r2")
