@@ -128,6 +128,30 @@ final class LocalBackendTests: LocalBackendTestCase {
         XCTAssertTrue(isAlive(me))
     }
 
+    func testTerminatingTheSupervisorCancelsTheJob() throws {
+        let ref = try backend.submit(spec("r14", "sleep 30"))
+        try eventually("the job to start") { try backend.poll([ref])[ref]?.state == .running }
+        kill(try XCTUnwrap(LocalBackend.parse(ref.jobID)?.pid), SIGTERM)
+        let status = try waitForEnd(ref)
+        XCTAssertEqual(status.state, .cancelled)
+        XCTAssertEqual(status.reason, "the supervisor was terminated")
+    }
+
+    func testAKilledSupervisorIsLostAndCancelStillStopsItsOrphanedJob() throws {
+        let ref = try backend.submit(spec("r15", "echo $$ > job.pid; sleep 30"))
+        try eventually("the job to start") { !read("\(workdir)/job.pid").isEmpty }
+        let job = try XCTUnwrap(Int32(read("\(workdir)/job.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(try XCTUnwrap(LocalBackend.parse(ref.jobID)?.pid), SIGKILL)
+        try eventually("the supervisor to be gone") { try backend.poll([ref])[ref]?.state == .lost }
+        let status = try XCTUnwrap(try backend.poll([ref])[ref])
+        XCTAssertEqual(status.reason, "the supervisor process is gone and left no exit status; the job's processes are still running (cancel it to stop them)")
+        XCTAssertTrue(isAlive(job))
+
+        try backend.cancel(ref)
+        try eventually("the orphaned job to die") { !isAlive(job) }
+        XCTAssertEqual(try backend.poll([ref])[ref]?.reason, "the supervisor process is gone and left no exit status")
+    }
+
     func testUnknownRefsAreLeftOutOfThePoll() throws {
         let refs = [JobRef(backend: "local", jobID: "r404.123"), JobRef(backend: "local", jobID: "garbage")]
         XCTAssertEqual(try backend.poll(refs), [:])
