@@ -8,7 +8,7 @@ public struct Expt: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, NewCommand.self, ListCommand.self, WorktreeCommand.self,
-            CheckpointCommand.self, MergeCommand.self, SyncCommand.self, CleanCommand.self,
+            CheckpointCommand.self, MergeCommand.self, SyncCommand.self, CleanCommand.self, DocCommand.self,
             SuperviseCommand.self,
         ])
 

@@ -82,3 +82,8 @@ public final class Workspace {
         }
     }
 }
+
+/// The branch checked out in the worktree around `path`, nil when detached.
+public func currentBranch(at path: String) throws -> String? {
+    try Repository.open(at: path).currentBranch()
+}

@@ -52,3 +52,25 @@ extension Repository {
         try status(includeUntracked: includeUntracked).isEmpty
     }
 }
+
+extension Repository {
+    /// The staged (index) text of a path in this worktree, nil if it is not in the index.
+    /// - Parameter indexFile: an index file to read instead of the worktree's (git passes hooks
+    ///   a temporary one in `GIT_INDEX_FILE` for `commit -a` and `commit <paths>`).
+    public func stagedFileText(_ path: String, indexFile: String? = nil) throws -> String? {
+        var index: OpaquePointer?
+        if let indexFile {
+            try check(git_index_open(&index, indexFile), "open index", indexFile)
+        } else {
+            try check(git_repository_index(&index, pointer), "open index", workdir)
+        }
+        defer { git_index_free(index) }
+        guard let entry = git_index_get_bypath(index, path, 0) else { return nil }
+        var id = entry.pointee.id
+        var blob: OpaquePointer?
+        try check(git_blob_lookup(&blob, pointer, &id), "read staged file", path)
+        defer { git_blob_free(blob) }
+        guard let raw = git_blob_rawcontent(blob) else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: raw, count: Int(git_blob_rawsize(blob))), as: UTF8.self)
+    }
+}
