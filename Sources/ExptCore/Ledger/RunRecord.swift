@@ -36,6 +36,23 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     /// The backend's handle on the job, once it has one.
     public var ref: JobRef? { jobID.map { JobRef(backend: backend, jobID: $0) } }
+
+    /// For fakes and renderings in tests; the ledger builds its records from rows.
+    public init(id: String, seq: Int, branch: String, attempt: Int, parentRun: String? = nil, backend: String,
+                jobID: String? = nil, jobName: String? = nil, commit: String, profile: String? = nil,
+                resources: Resources = Resources(), spec: JobSpec? = nil, submittedAt: Date? = nil,
+                startedAt: Date? = nil, endedAt: Date? = nil, state: JobState, rawState: String? = nil,
+                reason: String? = nil, exitCode: Int32? = nil, signal: Int32? = nil, maxRSSMB: Int? = nil,
+                logDir: String? = nil, diagnosis: String? = nil, tasks: [TaskStatus] = [],
+                createdAt: Date, updatedAt: Date) {
+        self.id = id; self.seq = seq; self.branch = branch; self.attempt = attempt; self.parentRun = parentRun
+        self.backend = backend; self.jobID = jobID; self.jobName = jobName; self.commit = commit
+        self.profile = profile; self.resources = resources; self.spec = spec; self.submittedAt = submittedAt
+        self.startedAt = startedAt; self.endedAt = endedAt; self.state = state; self.rawState = rawState
+        self.reason = reason; self.exitCode = exitCode; self.signal = signal; self.maxRSSMB = maxRSSMB
+        self.logDir = logDir; self.diagnosis = diagnosis; self.tasks = tasks
+        self.createdAt = createdAt; self.updatedAt = updatedAt
+    }
 }
 
 /// One step of a multi-step workflow (fix-and-relaunch), recorded so a rerun skips it.
@@ -46,6 +63,10 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     /// The step's result (often JSON), so a resumed flow can reuse it.
     public var data: String?
     public var at: Date
+
+    public init(flow: String, step: String, status: String, data: String?, at: Date) {
+        self.flow = flow; self.step = step; self.status = status; self.data = data; self.at = at
+    }
 }
 
 /// A side effect (push, PR comment) queued until it can be delivered.
@@ -62,6 +83,12 @@ public struct OutboxItem: Codable, Sendable, Equatable {
     public var attempts: Int
     public var lastError: String?
     public var deliveredAt: Date?
+
+    public init(id: Int64, kind: String, branch: String?, dedupeKey: String, payload: String, createdAt: Date,
+                attempts: Int = 0, lastError: String? = nil, deliveredAt: Date? = nil) {
+        self.id = id; self.kind = kind; self.branch = branch; self.dedupeKey = dedupeKey; self.payload = payload
+        self.createdAt = createdAt; self.attempts = attempts; self.lastError = lastError; self.deliveredAt = deliveredAt
+    }
 }
 
 /// Dates are stored as ISO 8601 UTC text with milliseconds: readable in `sqlite3` and sortable.
