@@ -100,6 +100,662 @@ systemic = 0.15   # at or above this share of one cause, failures are systemic
 # extra_args = ["--constraint=a100"]
 
 """####,
+        "rules.toml": ####"""
+# Diagnosis rules for `expt diagnose`.
+#
+# Each [[rule]] names a failure category and the regex patterns (ICU syntax, matched per log
+# line; ^ and $ also match around tqdm's \r redraws) that show it. A repository adds rules or
+# replaces these (same id) in .expt/rules.toml; see docs/diagnosis.md.
+#
+# Keys:
+#   id            unique name, shown by `expt diagnose --explain`
+#   category      one of the taxonomy (oom_host, oom_gpu, timeout, ...)
+#   patterns      regexes; any one matching is a hit
+#   source        log (default) | state | exit_code | signal | pending_reason
+#   precedence    0-100; among hits of the same effect, higher wins, then the later line
+#   effect        fatal (default) | weak | spoils_success | success
+#                 fatal beats spoils_success beats success beats weak, whatever the precedence.
+#                 A fatal rule matching inside a warning or retry message counts as weak.
+#   secondary     a category this rule always implies as well
+#   root_cause_of categories this hit explains when it appears before their winning hit
+#   remedy        escalate_resources | resume | retry | resubmit_elsewhere | needs_change | none
+#   advice        a sentence added to the remedy
+#
+# Precedence guide: 100 scheduler/kernel kill messages and hardware faults; 90-95 specific
+# error messages; 70-85 specific exceptions that have a usual cause; 50-65 indirect signs;
+# 30 any other final exception (code_error); below 30 wrappers and faint signs.
+# Patterns stay general (library and scheduler wording), never one log's unique text.
+
+# ---------------------------------------------------------------- oom_host
+
+[[rule]]
+id = "cgroup-oom-kill"
+category = "oom_host"
+patterns = ['Detected \d+ oom[-_ ]kill event', 'Memory cgroup out of memory', 'oom-kill:constraint=', 'oom_reaper: reaped process', 'Out of memory: Kill(ed)? process', 'invoked oom-killer']
+precedence = 100
+advice = "The kernel or cgroup OOM killer ended the job."
+
+[[rule]]
+id = "slurm-memory-limit"
+category = "oom_host"
+patterns = ['(?i)exceeded (job |step )?memory limit', 'Job \d+ exceeded memory limit', '(?i)memory limit exceeded']
+precedence = 95
+
+[[rule]]
+id = "slurm-state-oom-in-log"
+category = "oom_host"
+patterns = ['\bOUT_OF_MEMORY\b']
+precedence = 95
+
+[[rule]]
+id = "k8s-oomkilled"
+category = "oom_host"
+patterns = ['\bOOMKilled\b', '(?i)reason:\s*OOMKilled']
+precedence = 95
+
+[[rule]]
+id = "k8s-evicted-memory"
+category = "oom_host"
+patterns = ['(?i)The node was low on resource: memory', '(?i)node had condition: \[MemoryPressure\]']
+precedence = 96
+secondary = "preempted"
+
+[[rule]]
+id = "python-memoryerror"
+category = "oom_host"
+patterns = ['(^|[\s:\]])MemoryError\b', '(?i)\[Errno 12\] Cannot allocate memory', '(?i)DefaultCPUAllocator: (can.t|not enough memory|can not) allocate', 'std::bad_alloc', '(?i)cannot allocate memory']
+precedence = 85
+
+[[rule]]
+id = "dataloader-worker-killed"
+category = "oom_host"
+patterns = ['(?i)DataLoader worker \(pid\(?s?\)? ?[\d, ]+\) is killed by signal: Killed', '(?i)killed by signal: Killed']
+precedence = 80
+
+[[rule]]
+id = "sigkill-exitcode-9"
+category = "oom_host"
+patterns = ['(?i)exitcode\s*:\s*-9\b', 'Signal 9 \(SIGKILL\) received', '(?i)died with <Signals\.SIGKILL: 9>', '(?i)return(ed)? (code|exit status) -9\b']
+precedence = 60
+advice = "SIGKILL with no other cause is almost always the OOM killer."
+
+[[rule]]
+id = "shell-killed"
+category = "oom_host"
+patterns = ['\bKilled\s*$', 'line \d+:\s+\d+ Killed\b']
+precedence = 55
+advice = "A bare 'Killed' is what the OOM killer leaves behind."
+
+[[rule]]
+id = "state-oom"
+category = "oom_host"
+source = "state"
+patterns = ['(?i)^(OUT_OF_MEMORY|oom|OOMKilled)\b']
+precedence = 97
+
+[[rule]]
+id = "signal-125-slurm-oom"
+category = "oom_host"
+source = "signal"
+patterns = ['^125$']
+precedence = 60
+
+[[rule]]
+id = "exit-137"
+category = "oom_host"
+source = "exit_code"
+patterns = ['^(137|-9)$']
+precedence = 25
+
+[[rule]]
+id = "signal-9"
+category = "oom_host"
+source = "signal"
+patterns = ['^9$']
+precedence = 25
+
+# ---------------------------------------------------------------- oom_gpu
+
+[[rule]]
+id = "cuda-oom"
+category = "oom_gpu"
+patterns = ['(?i)CUDA out of memory', 'torch\.cuda\.OutOfMemoryError', 'torch\.OutOfMemoryError', '(?i)CUDA error: out of memory', 'cudaErrorMemoryAllocation', 'CUBLAS_STATUS_ALLOC_FAILED', 'CUDNN_STATUS_ALLOC_FAILED', '(?i)HIP out of memory', '(?i)CUDA_ERROR_OUT_OF_MEMORY', '(?i)cuda(Malloc)?.{0,40}\bout of memory']
+precedence = 90
+
+[[rule]]
+id = "thc-cuda-oom"
+category = "oom_gpu"
+patterns = ['THCudaCheck FAIL.{0,200}out of memory', '(?i)NCCL WARN Cuda failure .out of memory.']
+precedence = 90
+
+[[rule]]
+id = "tf-jax-oom"
+category = "oom_gpu"
+patterns = ['(?i)OOM when allocating tensor', 'ResourceExhaustedError', '(?i)RESOURCE_EXHAUSTED: Out of memory', '(?i)Resource exhausted: OOM', '(?i)XlaRuntimeError: RESOURCE_EXHAUSTED', '(?i)Out of memory while trying to allocate', 'Allocator \(GPU_\d+_bfc\) ran out of memory']
+precedence = 90
+
+# ---------------------------------------------------------------- timeout
+
+[[rule]]
+id = "slurm-time-limit"
+category = "timeout"
+patterns = ['(?i)DUE TO TIME LIMIT', '(?i)Time limit exhausted for Job', 'PBS: job killed: walltime \d+ exceeded limit', '(?i)TERM_RUNLIMIT', '(?i)job killed after reaching LSF run time limit', '(?i)exceeded (its |the )?(wall ?clock|walltime|run ?time) limit']
+precedence = 100
+
+[[rule]]
+id = "slurm-state-timeout-in-log"
+category = "timeout"
+patterns = ['(?:State\s*[:=]\s*|JobState=|\|)TIMEOUT\b']
+precedence = 95
+
+[[rule]]
+id = "k8s-deadline"
+category = "timeout"
+patterns = ['(?i)was active (on the node )?longer than (the )?specified deadline', '\bDeadlineExceeded\b', '(?i)activeDeadlineSeconds exceeded', '(?i)Step exceeded its deadline', '(?i)Max(imum)? duration limit exceeded']
+precedence = 95
+
+[[rule]]
+id = "state-timeout"
+category = "timeout"
+source = "state"
+patterns = ['(?i)^(TIMEOUT|timeout|DEADLINE|DeadlineExceeded)\b']
+precedence = 97
+
+# ---------------------------------------------------------------- preempted
+
+[[rule]]
+id = "slurm-preemption"
+category = "preempted"
+patterns = ['(?i)DUE TO PREEMPTION', '(?i)job \d+ was preempted']
+precedence = 100
+
+[[rule]]
+id = "slurm-state-preempted-in-log"
+category = "preempted"
+patterns = ['(?:State\s*[:=]\s*|JobState=|\|)PREEMPTED\b']
+precedence = 95
+
+[[rule]]
+id = "cloud-preempted"
+category = "preempted"
+patterns = ['(?i)\b(is|was|been|being|got|were|has been) preempted\b', '(?i)spot (instance )?interruption', '(?i)instance (was )?(preempted|reclaimed)', '(?i)preemption notice', '(?i)received (a )?preemption signal', '(?i)imminent node shutdown', '(?i)Pod was terminated in response to', '(?i)node is being (drained|preempted)']
+precedence = 88
+
+[[rule]]
+id = "k8s-evicted"
+category = "preempted"
+patterns = ['\bEvicted\b', '(?i)Reason:\s*Evicted']
+precedence = 60
+
+[[rule]]
+id = "state-preempted"
+category = "preempted"
+source = "state"
+patterns = ['(?i)^(PREEMPTED|preempted)\b']
+precedence = 97
+
+# ---------------------------------------------------------------- node_failure
+
+[[rule]]
+id = "slurm-node-failure"
+category = "node_failure"
+patterns = ['(?i)DUE TO NODE FAIL', '(?i)srun: error: Node failure on', '(?i)Node failure on \S+', '(?i)Job step aborted.*node (failure|down)']
+precedence = 100
+
+[[rule]]
+id = "slurm-state-node-fail-in-log"
+category = "node_failure"
+patterns = ['\b(NODE_FAIL|BOOT_FAIL)\b']
+precedence = 95
+
+[[rule]]
+id = "gpu-hardware-fault"
+category = "node_failure"
+patterns = ['(?i)NVRM: Xid', '(?i)\bXid \(PCI:', '(?i)\bXid error', '(?i)fallen off the bus', '(?i)uncorrectable ECC error', '(?i)ECC errors? (detected|encountered|occurred)', '(?i)double bit ECC', 'cudaErrorECCUncorrectable', '(?i)GPU is lost', '(?i)CUDA error: (an )?uncorrectable', '(?i)NVLink (error|failure)', '(?i)row remapping (failure|pending)']
+precedence = 100
+advice = "Report the node to the cluster admins."
+
+[[rule]]
+id = "cuda-unknown-error"
+category = "node_failure"
+patterns = ['(?i)CUDA error: unknown error', '(?i)CUDA error: unspecified launch failure', 'cudaErrorLaunchFailure', '(?i)CUDA error: (a|the) (launch|kernel) timed out', '(?i)CUDA error: initialization error', '(?i)CUDA error: system not yet initialized', 'CUDA_ERROR_UNKNOWN']
+precedence = 92
+
+[[rule]]
+id = "node-lost"
+category = "node_failure"
+patterns = ['(?i)\bnode \S+ (is |went )?(down|unreachable|not responding)', '(?i)has been marked dead', '(?i)Kernel panic', '(?i)NodeNotReady', '(?i)\bnode (was )?lost\b', '(?i)Lost connection to node', '(?i)Connection to node \S+ lost']
+precedence = 85
+
+[[rule]]
+id = "state-node-fail"
+category = "node_failure"
+source = "state"
+patterns = ['(?i)^(NODE_FAIL|node_fail|BOOT_FAIL)\b']
+precedence = 97
+
+[[rule]]
+id = "state-lost"
+category = "node_failure"
+source = "state"
+patterns = ['(?i)^lost$']
+precedence = 40
+advice = "The scheduler no longer knows the job (a zombie): the node or the process vanished."
+
+# ---------------------------------------------------------------- stuck_scheduling
+
+[[rule]]
+id = "k8s-failed-scheduling"
+category = "stuck_scheduling"
+patterns = ['\bFailedScheduling\b', '\d+/\d+ nodes are available', '(?i)\bUnschedulable\b', '(?i)Insufficient (nvidia\.com/gpu|cpu|memory|ephemeral-storage)', '(?i)pod has unbound immediate PersistentVolumeClaims', '(?i)didn.t match (Pod.s )?node (affinity|selector)', '(?i)had untolerated taint']
+precedence = 90
+
+[[rule]]
+id = "slurm-pending-in-log"
+category = "stuck_scheduling"
+patterns = ['(?:State\s*[:=]\s*|JobState=|\|)PENDING\b', '(?i)Reason=(ReqNodeNotAvail|PartitionDown|PartitionNodeLimit|QOSMax|AssocGrp|Nodes_required)', '(?i)Nodes required for job are DOWN', '(?i)Required node not available']
+precedence = 85
+
+[[rule]]
+id = "queue-wait-messages"
+category = "stuck_scheduling"
+patterns = ['(?i)queued and waiting for resources', '(?i)Pending job allocation \d+', '(?i)estimated .{0,30}start (in|at|time)', '(?i)Waiting for (an )?(available )?(node|GPU|resources)']
+precedence = 60
+effect = "weak"
+
+[[rule]]
+id = "state-pending"
+category = "stuck_scheduling"
+source = "state"
+patterns = ['(?i)^(PENDING|pending|queued|Pending)\b']
+precedence = 90
+
+[[rule]]
+id = "pending-legitimate"
+category = "stuck_scheduling"
+source = "pending_reason"
+patterns = ['(?i)^\(?(Priority|Resources|BeginTime|Dependency|JobArrayTaskLimit|None)\)?$']
+precedence = 95
+remedy = "none"
+advice = "The job is waiting for a legitimate reason (priority, free resources, a dependency): be patient."
+
+[[rule]]
+id = "pending-blocked"
+category = "stuck_scheduling"
+source = "pending_reason"
+patterns = ['(?i)(ReqNodeNotAvail|PartitionDown|PartitionNodeLimit|PartitionTimeLimit|PartitionConfig|QOSMax|AssocGrp|AssocMax|Nodes required|DependencyNeverSatisfied|launch failed|JobHeldAdmin|BadConstraints|InvalidAccount|InvalidQOS|Unschedulable|FailedScheduling|Insufficient)']
+precedence = 96
+
+# ---------------------------------------------------------------- mount_failure
+
+[[rule]]
+id = "k8s-failed-mount"
+category = "mount_failure"
+patterns = ['\bFailedMount\b', '(?i)MountVolume\.(SetUp|MountDevice) failed', '(?i)Unable to (attach or )?mount volumes', '(?i)timeout expired waiting for volumes to attach', '\bFailedAttachVolume\b', '(?i)Multi-Attach error']
+precedence = 92
+secondary = "stuck_scheduling"
+
+[[rule]]
+id = "filesystem-mount-error"
+category = "mount_failure"
+patterns = ['(?i)Stale file handle', '(?i)Transport endpoint is not connected', '(?i)nfs: server \S+ not responding', '(?i)\bmount(\.nfs\d?)?: .*(failed|timed out|refused|denied|No such)', '(?i)mount error\(\d+\)', '(?i)LustreError', '(?i)\[Errno 116\]', '(?i)\[Errno 107\]', '(?i)(gcsfuse|s3fs|blobfuse|juicefs).{0,60}(error|failed)']
+precedence = 90
+
+[[rule]]
+id = "io-error"
+category = "mount_failure"
+patterns = ['(?i)\[Errno 5\] Input/output error', '(?i)Input/output error']
+precedence = 65
+
+# ---------------------------------------------------------------- image_pull
+
+[[rule]]
+id = "image-pull"
+category = "image_pull"
+patterns = ['\bErrImagePull\b', '\bImagePullBackOff\b', '(?i)Failed to pull image', '(?i)Back-off pulling image', '\bInvalidImageName\b', '\bErrImageNeverPull\b', '(?i)pull access denied', '(?i)manifest (for \S+ )?(unknown|not found)', '(?i)toomanyrequests: You have reached your pull rate limit', '(?i)repository \S+ not found', '(?i)Unable to (handle|pull) docker://', '(?i)pyxis: failed to import docker image', '(?i)enroot-import.{0,80}(error|failed)', '(?i)FATAL:\s+(Unable to handle|could not open image|While making image)']
+precedence = 95
+
+# ---------------------------------------------------------------- config_error
+
+[[rule]]
+id = "argparse-error"
+category = "config_error"
+patterns = ['error: unrecognized arguments:', 'error: the following arguments are required:', 'error: argument \S+: (invalid|expected|ambiguous|not allowed)', 'error: ambiguous option:', 'error: invalid choice:']
+precedence = 90
+
+[[rule]]
+id = "hydra-omegaconf"
+category = "config_error"
+patterns = ['omegaconf\.errors\.\w+', 'hydra\.errors\.\w+', '\bMissingMandatoryValue\b', '\bConfigKeyError\b', '\bConfigAttributeError\b', '\bConfigCompositionException\b', '\bInterpolationResolutionError\b', '\bMissingConfigException\b', '(?i)Could not override .\S+.\.', '(?i)Key .\S+. (is )?not in struct', '(?i)Could not find .\S+. in (the )?(config|search path)', '(?i)Could not load .\S+.\.? *(Available options|$)']
+precedence = 90
+
+[[rule]]
+id = "yaml-toml-json-config"
+category = "config_error"
+patterns = ['yaml\.(scanner|parser|constructor|composer|reader)\.\w*Error', '(?i)mapping values are not allowed here', '(?i)found character .\\t. that cannot start any token', '(?i)while (scanning|parsing) a (simple key|block mapping|flow)', '(?i)toml\.decoder\.TomlDecodeError', 'TOMLDecodeError']
+precedence = 90
+
+[[rule]]
+id = "missing-config-file"
+category = "config_error"
+patterns = ['FileNotFoundError.{0,300}\.(ya?ml|toml|cfg|ini|conf)\b.{0,3}$', '(?i)No such file or directory.{0,300}\.(ya?ml|toml|cfg|ini|conf)\b.{0,3}$', '(?i)can.t open file .{0,200}No such file or directory', '(?i)(config|configuration) file .{0,120}(not found|does not exist)']
+precedence = 85
+
+[[rule]]
+id = "scheduler-submit-config"
+category = "config_error"
+patterns = ['(?i)Batch job submission failed: (Invalid|Requested node configuration|Node count specification|Requested time limit|Job violates)', '(?i)(sbatch|srun|salloc): error: (Invalid|invalid) (partition|account|qos|generic resource|gres)', '(?i)Unable to allocate resources: (Invalid|Requested node configuration)', '\bCreateContainerConfigError\b', '(?i)(configmap|secret) "\S+" not found', '(?i)admission webhook .{0,80} denied', '(?i)error validating data:', '(?i)spec\.\S+: Invalid value']
+precedence = 90
+
+[[rule]]
+id = "distributed-env-missing"
+category = "config_error"
+patterns = ['(?i)environment variable (RANK|WORLD_SIZE|MASTER_ADDR|MASTER_PORT|LOCAL_RANK) expected, but not set', 'KeyError: .(LOCAL_RANK|RANK|WORLD_SIZE|MASTER_ADDR|MASTER_PORT|SLURM_\w+).']
+precedence = 85
+
+[[rule]]
+id = "pydantic-validation"
+category = "config_error"
+patterns = ['(?i)\d+ validation errors? for \w+', 'pydantic\S*ValidationError']
+precedence = 75
+
+[[rule]]
+id = "state-dict-mismatch"
+category = "config_error"
+patterns = ['(?i)Error\(s\) in loading state_dict for', '(?i)size mismatch for \S+: copying a param with shape']
+precedence = 70
+advice = "The checkpoint does not fit the model config (architecture or sizes changed)."
+
+[[rule]]
+id = "unexpected-kwarg"
+category = "config_error"
+patterns = ['(?i)got an unexpected keyword argument', '(?i)No CUDA GPUs are available', '(?i)Invalid device id', '(?i)invalid device ordinal']
+precedence = 60
+
+# ---------------------------------------------------------------- missing_dependency
+
+[[rule]]
+id = "python-module-missing"
+category = "missing_dependency"
+patterns = ['ModuleNotFoundError', 'ImportError: No module named', 'ImportError: cannot import name', '(?i)ImportError: .{0,300}undefined symbol', '(?i)ImportError: \S+: cannot open shared object file', '(?i)DLL load failed', 'pkg_resources\.DistributionNotFound', 'importlib\.metadata\.PackageNotFoundError', '(?i)requires the \S+ library but it was not found']
+precedence = 85
+
+[[rule]]
+id = "native-library-missing"
+category = "missing_dependency"
+patterns = ['(?i)error while loading shared libraries', '(?i)cannot open shared object file', '(?i)GLIBC(XX)?_[\d.]+. not found', '(?i)version .GLIBC', '(?i)undefined symbol: \w+', '(?i)libcuda\.so.{0,20}(not found|cannot)']
+precedence = 80
+
+[[rule]]
+id = "cuda-build-mismatch"
+category = "missing_dependency"
+patterns = ['(?i)CUDA driver version is insufficient for CUDA runtime version', '(?i)no kernel image is available for execution on the device', '(?i)Torch not compiled with CUDA enabled', '(?i)The NVIDIA driver on your system is too old', '(?i)is not compatible with the current PyTorch installation', '(?i)CUDA capability sm_\d+ is not compatible', '(?i)detected CUDA version .{0,40} mismatches the version']
+precedence = 85
+
+[[rule]]
+id = "pip-install-failed"
+category = "missing_dependency"
+patterns = ['(?i)ERROR: Could not find a version that satisfies the requirement', '(?i)ERROR: No matching distribution found for', '(?i)ResolutionImpossible', '(?i)PackagesNotFoundError: The following packages are not available', '(?i)conda.{0,40}(UnsatisfiableError|PackagesNotFoundError)', '(?i)Failed building wheel for']
+precedence = 90
+
+[[rule]]
+id = "command-not-found"
+category = "missing_dependency"
+patterns = ['(?i): command not found\s*$', '(?i)executable file not found in \$PATH', '(?i)/usr/bin/env: .\S+.: No such file or directory', '(?i)exec: "\S+": executable file not found', '(?i)\bnot found in PATH\b']
+precedence = 80
+
+[[rule]]
+id = "env-activation-failed"
+category = "missing_dependency"
+patterns = ['(?i)EnvironmentNameNotFound', '(?i)Could not find conda environment', '(?i)CommandNotFoundError: .{0,80}conda activate', '(?i)conda: command not found', '(?i)\bactivate: No such file or directory', '(?i)(venv|env|virtualenv)/bin/activate: No such file', '(?i)source: .{0,80}activate.{0,20}: (file )?not found']
+precedence = 88
+effect = "weak"
+root_cause_of = ["missing_dependency", "code_error"]
+advice = "The environment was not activated, so its packages were not on the path."
+
+[[rule]]
+id = "module-load-failed"
+category = "missing_dependency"
+patterns = ['(?i)Lmod has detected the following error', '(?i)The following module\(s\) are unknown', '(?i)ModuleCmd_Load\.c.{0,40}ERROR', '(?i)Unable to locate a modulefile']
+precedence = 86
+effect = "weak"
+root_cause_of = ["missing_dependency", "code_error"]
+advice = "An environment module failed to load."
+
+[[rule]]
+id = "exit-127"
+category = "missing_dependency"
+source = "exit_code"
+patterns = ['^127$']
+precedence = 40
+
+# ---------------------------------------------------------------- data_error
+
+[[rule]]
+id = "data-file-missing"
+category = "data_error"
+patterns = ['FileNotFoundError', '(?i)\[Errno 2\] No such file or directory', '(?i)(dataset|data file|data_dir|data path|annotation).{0,80}(not found|does not exist|missing)']
+precedence = 75
+
+[[rule]]
+id = "data-corrupt"
+category = "data_error"
+patterns = ['UnidentifiedImageError', '(?i)cannot identify image file', '(?i)image file is truncated', '(?i)DecompressionBombError', '(?i)_pickle\.UnpicklingError', '(?i)BadZipFile', '(?i)EOFError: Ran out of input', '(?i)Unable to (synchronously )?open (file|object) \(', '(?i)HDF5-DIAG: Error', '(?i)pyarrow\.lib\.Arrow(Invalid|IOError)', '(?i)DataLossError', '(?i)corrupt(ed)? (record|file|data|shard|image|checkpoint)', 'pandas\.errors\.(ParserError|EmptyDataError)', 'UnicodeDecodeError', 'json\.decoder\.JSONDecodeError', '(?i)DatasetGenerationError', '(?i)DatasetNotFoundError']
+precedence = 80
+
+[[rule]]
+id = "data-empty-or-bad-labels"
+category = "data_error"
+patterns = ['(?i)num_samples should be a positive integer value, but got num_samples=0', '(?i)Target -?\d+ is out of bounds', '(?i)device-side assert triggered', '(?i)Assertion .t >= 0 && t < n_classes. failed', '(?i)(dataset|dataloader) is empty', '(?i)index \d+ is out of bounds for (axis|dimension) \d+ with size 0']
+precedence = 70
+
+[[rule]]
+id = "no-such-file-shell"
+category = "data_error"
+patterns = ['(?i): No such file or directory\s*$']
+precedence = 45
+effect = "weak"
+
+# ---------------------------------------------------------------- nan_loss
+
+[[rule]]
+id = "nan-loss-error"
+category = "nan_loss"
+patterns = ['(?i)Loss became infinite or NaN', '\bFloatingPointError\b', '(?i)\bloss (is|became|was) (nan|inf|not finite|non-finite)', '(?i)\b(nan|non-finite|infinite) loss (detected|encountered|value)', '(?i)detected (a )?nan', '(?i)Loss is (NaN|inf)', '(?i)returned nan values in its \d+th output', '(?i)Current loss scale already at minimum', '(?i)loss scale (reached|already at) (its )?minimum', '(?i)Input contains NaN', '(?i)NaN or Inf found in input tensor', '(?i)encountered NaN in (gradients|loss)']
+precedence = 90
+
+[[rule]]
+id = "nan-loss-logged"
+category = "nan_loss"
+patterns = ['(?i)loss=[-+]?(nan|inf)\b', '(?i)loss["\x27]?: [-+]?(nan|inf)\b', '(?i)loss["\x27]? = [-+]?(nan|inf)\b']
+precedence = 70
+effect = "weak"
+
+[[rule]]
+id = "fp16-overflow-skip"
+category = "nan_loss"
+patterns = ['(?i)OVERFLOW!.{0,40}Skipping step', '(?i)Gradient overflow\.\s+Skipping step']
+precedence = 30
+effect = "weak"
+
+# ---------------------------------------------------------------- nccl_distributed
+
+[[rule]]
+id = "nccl-watchdog-timeout"
+category = "nccl_distributed"
+patterns = ['(?i)Watchdog caught collective operation timeout', '(?i)Some NCCL operations have failed or timed out', '(?i)NCCL communicator was aborted', '(?i)collective operation timeout']
+precedence = 82
+
+[[rule]]
+id = "nccl-error"
+category = "nccl_distributed"
+patterns = ['(?i)\bNCCL error\b', 'ncclInternalError', 'ncclSystemError', 'ncclUnhandledCudaError', 'ncclRemoteError', 'ncclInvalidUsage', 'DistBackendError', 'torch\.distributed\.DistNetworkError', '(?i)ProcessGroupNCCL.{0,80}(error|exception|timed? ?out)', '(?i)NCCL timeout', 'NCCL_ERROR']
+precedence = 80
+
+[[rule]]
+id = "rendezvous-failure"
+category = "nccl_distributed"
+patterns = ['RendezvousTimeoutError', 'RendezvousConnectionError', 'RendezvousClosedError', '(?i)rendezvous.{0,60}(timed out|timeout|failed)', '(?i)The client socket has timed out after', '(?i)Connection closed by peer \[', '(?i)Gloo connectFullMesh failed', '(?i)\[c10d\].{0,80}(failed|timed out)', '(?i)monitoredBarrier', '(?i)Horovod has been shut down', '(?i)MPI_ABORT was invoked']
+precedence = 75
+
+[[rule]]
+id = "distributed-port-in-use"
+category = "nccl_distributed"
+patterns = ['(?i)EADDRINUSE', '(?i)address already in use']
+precedence = 70
+advice = "Another job holds MASTER_PORT on this node: pick a free port."
+
+[[rule]]
+id = "nccl-mentioned"
+category = "nccl_distributed"
+patterns = ['ProcessGroupNCCL', '(?i)NCCL WARN']
+precedence = 25
+effect = "weak"
+
+# ---------------------------------------------------------------- disk_full
+
+[[rule]]
+id = "no-space"
+category = "disk_full"
+patterns = ['(?i)No space left on device', '(?i)\[Errno 28\]', '(?i)Disk quota exceeded', '(?i)\[Errno 122\]', '(?i)quota exceeded.{0,40}(disk|storage|inode|file)', '(?i)(disk|storage|inode) quota exceeded', '(?i)not enough (free )?(disk )?space', '(?i)ENOSPC', '(?i)PytorchStreamWriter failed writing file', '(?i)file write failed']
+precedence = 95
+
+[[rule]]
+id = "k8s-disk-pressure"
+category = "disk_full"
+patterns = ['(?i)\[DiskPressure\]', '(?i)The node was low on resource: ephemeral-storage', '(?i)ephemeral (local )?storage usage exceeds']
+precedence = 96
+secondary = "preempted"
+remedy = "resubmit_elsewhere"
+advice = "The pod was evicted because the node ran out of disk: resubmit, and request ephemeral storage or write to a volume."
+
+# ---------------------------------------------------------------- segfault_signal
+
+[[rule]]
+id = "bus-error-shm"
+category = "segfault_signal"
+patterns = ['(?i)killed by signal: Bus error', '(?i)bus error.{0,120}shared memory', '(?i)insufficient shared memory', '(?i)out of shared memory']
+precedence = 93
+secondary = "oom_host"
+advice = "Shared memory (/dev/shm) ran out: raise it (--shm-size, a larger tmpfs) or lower DataLoader num_workers."
+
+[[rule]]
+id = "segfault"
+category = "segfault_signal"
+patterns = ['(?i)Segmentation fault', '\bSIGSEGV\b', '(?i)(terminated|killed) by signal (11|7|4)\b', '(?i)signal 11\b', '(?i)Fatal Python error: (Segmentation fault|Bus error|Aborted|Illegal instruction)', '(?i)\bBus error\b', '\bSIGBUS\b', '(?i)exitcode\s*:\s*-(11|7|4|6)\b', '(?i)killed by signal: (Segmentation fault|Aborted|Illegal)', '(?i)Illegal instruction', '(?i)core dumped']
+precedence = 90
+
+[[rule]]
+id = "heap-corruption"
+category = "segfault_signal"
+patterns = ['(?i)double free or corruption', '(?i)free\(\): invalid', '(?i)malloc\(\): (corrupted|memory corruption)', '(?i)corrupted size vs\. prev_size', '(?i)stack smashing detected', '\bSIGABRT\b', '(?i)Aborted \(core dumped\)']
+precedence = 85
+
+[[rule]]
+id = "exit-signal-segv"
+category = "segfault_signal"
+source = "exit_code"
+patterns = ['^(139|135|132|134|-11|-7)$']
+precedence = 50
+
+[[rule]]
+id = "signal-segv"
+category = "segfault_signal"
+source = "signal"
+patterns = ['^(11|7|4|6)$']
+precedence = 50
+
+# ---------------------------------------------------------------- network_transient
+
+[[rule]]
+id = "network-error"
+category = "network_transient"
+patterns = ['socket\.timeout', '(?i)\bConnectionResetError\b', '(?i)\bConnectionRefusedError\b', '(?i)\bConnectionAbortedError\b', 'requests\.exceptions\.\w+', 'urllib3\.exceptions\.\w+', 'urllib\.error\.URLError', 'MaxRetryError', 'NewConnectionError', 'RemoteDisconnected', 'IncompleteRead', 'ChunkedEncodingError', '(?i)Temporary failure in name resolution', '(?i)Name or service not known', '(?i)Could not resolve host', '(?i)Connection reset by peer', '(?i)Connection timed out', '(?i)Network is unreachable', '(?i)\bSSLError\b', '(?i)(50[234]|429) (Server Error|Client Error)', '(?i)Too Many Requests', '(?i)Service Unavailable', '(?i)couldn.t connect to .https?://', '(?i)HfHubHTTPError', '(?i)LocalEntryNotFoundError', '(?i)\bReadTimeout(Error)?\b', '(?i)\bConnectTimeout(Error)?\b', 'aiohttp\.client_exceptions\.\w+', 'grpc.{0,40}UNAVAILABLE', 'botocore\.exceptions\.(EndpointConnectionError|ReadTimeoutError|ConnectTimeoutError)']
+precedence = 80
+
+[[rule]]
+id = "network-retry-noise"
+category = "network_transient"
+patterns = ['(?i)Network error.{0,40}retry', '(?i)Retrying \(Retry\(total=', '(?i)retrying in \d']
+precedence = 35
+effect = "weak"
+
+# ---------------------------------------------------------------- code_error
+
+[[rule]]
+id = "python-exception"
+category = "code_error"
+patterns = ['^\W{0,3}(?:\[[^\]]{1,60}\]:?\s*|\d{1,5}:\s*)*(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*Error(?::|\s*$)', '^\W{0,3}(?:\[[^\]]{1,60}\]:?\s*|\d{1,5}:\s*)*(?:[A-Za-z_]\w*\.)*[A-Za-z_]*Exception(?::|\s*$)']
+precedence = 30
+
+[[rule]]
+id = "python-syntax"
+category = "code_error"
+patterns = ['\bSyntaxError: ', '\bIndentationError: ', '\bTabError: ', '\bNameError: name .\w+. is not defined', '\bAttributeError: ', '\bNotImplementedError\b', '(?i)shapes cannot be multiplied', '(?i)size of tensor a \(\d+\) must match', '(?i)Expected all tensors to be on the same device', '(?i)an illegal memory access was encountered']
+precedence = 50
+
+[[rule]]
+id = "cpp-terminate"
+category = "code_error"
+patterns = ['terminate called after throwing an instance of', 'terminate called without an active exception']
+precedence = 35
+
+[[rule]]
+id = "crashloop"
+category = "code_error"
+patterns = ['\bCrashLoopBackOff\b', '(?i)Back-off restarting failed container', '(?i)No more retries left', '(?i)BackoffLimitExceeded']
+precedence = 20
+effect = "weak"
+
+[[rule]]
+id = "elastic-child-failed"
+category = "code_error"
+patterns = ['ChildFailedError', '(?i)failed \(exitcode: \d+\) local_rank']
+precedence = 20
+
+# ---------------------------------------------------------------- false_success
+
+[[rule]]
+id = "gpu-unused"
+category = "false_success"
+patterns = ['(?i)\bGPU[- ]util(ization|\.)?\s*[:=]\s*0(\.0+)?\s*%', '(?i)running on a GPU node without (actually )?using the GPU', '(?i)Max GPU memory used\s*:\s*0(\.0+)?\s*$']
+precedence = 70
+
+[[rule]]
+id = "nothing-trained"
+category = "false_success"
+patterns = ['(?i)\bNum (examples|samples)\s*=\s*0\b', '(?i)\b(trained|ran|completed) (for )?0 (steps|epochs|iterations|batches)', '(?i)\btotal (optimization |training )?steps\s*[:=]\s*0\b', '(?i)\b0it \[00:00', '(?i)no training data', '(?i)Training dataset is empty']
+precedence = 70
+
+# ---------------------------------------------------------------- success
+
+[[rule]]
+id = "scheduler-completed-in-log"
+category = "success"
+patterns = ['(?:State\s*[:=]\s*|JobState=|\|)COMPLETED\b', '(?i)(Phase|Status):\s*Succeeded\b', '(?i)Reason:\s*Completed\b']
+precedence = 60
+
+[[rule]]
+id = "training-finished"
+category = "success"
+patterns = ['(?i)\bTraining (completed|complete|finished|done)\b', '(?i)Finished training', '(?i)stopped: .max_(steps|epochs)=\d+. reached', '(?i)wandb: .{0,40}\(success\)', '(?i)\ball done\b', '(?i)job (completed|finished) successfully', '(?i)exited with (code|status) 0\b', '(?i)Saving final (model|checkpoint)']
+precedence = 50
+
+[[rule]]
+id = "state-completed"
+category = "success"
+source = "state"
+patterns = ['(?i)^(COMPLETED|succeeded|Succeeded|success|completed)\b']
+precedence = 60
+
+[[rule]]
+id = "exit-0"
+category = "success"
+source = "exit_code"
+patterns = ['^0$']
+precedence = 20
+
+"""####,
         "slurm.sbatch": ####"""
 #!/bin/bash
 # Written by expt for run {{run_id}} of branch {{branch}}.

@@ -1,0 +1,233 @@
+/// Required literals of a regex, so a window is scanned once for all rules (Aho-Corasick) and a
+/// regex only runs on lines that contain one of its literals — the trick ripgrep uses. Running
+/// ~150 NSRegularExpressions over every line of a 1 MiB window would blow the time budget.
+enum LiteralExtractor {
+    /// Shortest literal worth filtering on; shorter ones match almost every line.
+    static let minLength = 3
+
+    /// Lowercased literals such that every match of `pattern` contains at least one of them,
+    /// or nil when no such set could be derived (the pattern then runs on every line).
+    static func literals(of pattern: String) -> [[UInt8]]? {
+        let bytes = Array(pattern.utf8)
+        let caseInsensitive = pattern.contains("(?i")
+        var result: [[UInt8]] = []
+        for branch in topLevelBranches(bytes) {
+            guard let best = longestRequiredRun(branch, asciiOnly: caseInsensitive),
+                  best.count >= minLength else { return nil }
+            result.append(best.map(lower))
+        }
+        return result.isEmpty ? nil : result
+    }
+
+    static func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b + 32 : b }
+
+    /// Splits on `|` outside groups and classes.
+    static func topLevelBranches(_ p: [UInt8]) -> [[UInt8]] {
+        var branches: [[UInt8]] = []
+        var current: [UInt8] = []
+        var depth = 0
+        var i = 0
+        while i < p.count {
+            let c = p[i]
+            if c == UInt8(ascii: "\\"), i + 1 < p.count {
+                current.append(c); current.append(p[i + 1]); i += 2; continue
+            }
+            if c == UInt8(ascii: "[") {
+                let end = classEnd(p, i)
+                current.append(contentsOf: p[i..<min(end, p.count)]); i = end; continue
+            }
+            if c == UInt8(ascii: "(") { depth += 1 }
+            if c == UInt8(ascii: ")") { depth -= 1 }
+            if c == UInt8(ascii: "|"), depth == 0 { branches.append(current); current = []; i += 1; continue }
+            current.append(c); i += 1
+        }
+        branches.append(current)
+        return branches
+    }
+
+    /// Index just past the character class starting at `start` (`[`).
+    static func classEnd(_ p: [UInt8], _ start: Int) -> Int {
+        var i = start + 1
+        if i < p.count, p[i] == UInt8(ascii: "^") { i += 1 }
+        if i < p.count, p[i] == UInt8(ascii: "]") { i += 1 }
+        while i < p.count {
+            if p[i] == UInt8(ascii: "\\") { i += 2; continue }
+            if p[i] == UInt8(ascii: "[") { i = classEnd(p, i); continue }
+            if p[i] == UInt8(ascii: "]") { return i + 1 }
+            i += 1
+        }
+        return p.count
+    }
+
+    /// Index just past the group starting at `start` (`(`).
+    static func groupEnd(_ p: [UInt8], _ start: Int) -> Int {
+        var depth = 0
+        var i = start
+        while i < p.count {
+            let c = p[i]
+            if c == UInt8(ascii: "\\") { i += 2; continue }
+            if c == UInt8(ascii: "[") { i = classEnd(p, i); continue }
+            if c == UInt8(ascii: "(") { depth += 1 }
+            if c == UInt8(ascii: ")") { depth -= 1; if depth == 0 { return i + 1 } }
+            i += 1
+        }
+        return p.count
+    }
+
+    /// The longest run of literal characters that every match of the (alternation-free at top
+    /// level) sequence must contain. Groups, classes and escapes like `\d` end a run; a
+    /// quantifier that allows zero repetitions removes its atom from the run.
+    static func longestRequiredRun(_ p: [UInt8], asciiOnly: Bool) -> [UInt8]? {
+        var best: [UInt8] = []
+        var run: [UInt8] = []
+        var lastAtomInRun = false
+        func flush() {
+            if run.count > best.count { best = run }
+            run = []; lastAtomInRun = false
+        }
+        func literal(_ b: UInt8) {
+            if asciiOnly && b >= 0x80 { flush(); return }
+            run.append(b); lastAtomInRun = true
+        }
+        var i = 0
+        while i < p.count {
+            let c = p[i]
+            switch c {
+            case UInt8(ascii: "\\"):
+                guard i + 1 < p.count else { i += 1; continue }
+                let n = p[i + 1]
+                let isWordChar = (n >= 48 && n <= 57) || (n >= 65 && n <= 90) || (n >= 97 && n <= 122)
+                if isWordChar {
+                    // \d \s \b \p{..} \x.. \Q..: not a plain literal.
+                    flush()
+                    if n == UInt8(ascii: "Q") { return best.isEmpty ? nil : best }
+                    i += 2
+                    if (n == UInt8(ascii: "p") || n == UInt8(ascii: "P") || n == UInt8(ascii: "x")),
+                       i < p.count, p[i] == UInt8(ascii: "{") {
+                        while i < p.count, p[i] != UInt8(ascii: "}") { i += 1 }
+                        i += 1
+                    }
+                    continue
+                }
+                literal(n); i += 2
+            case UInt8(ascii: "["):
+                flush(); i = classEnd(p, i)
+            case UInt8(ascii: "("):
+                let end = groupEnd(p, i)
+                let inner = p[i..<end]
+                // An inline flag group like (?i) matches nothing: it neither adds nor breaks.
+                let isFlagOnly = inner.count >= 4 && inner[inner.startIndex + 1] == UInt8(ascii: "?")
+                    && !inner.contains(UInt8(ascii: ":")) && !inner.contains(UInt8(ascii: "="))
+                    && !inner.contains(UInt8(ascii: "!")) && !inner.contains(UInt8(ascii: "<"))
+                if isFlagOnly { i = end; continue }
+                flush(); i = end
+            case UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "$"):
+                flush(); i += 1
+            case UInt8(ascii: "*"), UInt8(ascii: "?"):
+                if lastAtomInRun { run.removeLast() }
+                flush(); i += 1
+                if i < p.count, p[i] == UInt8(ascii: "?") || p[i] == UInt8(ascii: "+") { i += 1 }
+            case UInt8(ascii: "+"):
+                flush(); i += 1
+                if i < p.count, p[i] == UInt8(ascii: "?") || p[i] == UInt8(ascii: "+") { i += 1 }
+            case UInt8(ascii: "{"):
+                var j = i + 1
+                var minDigits: [UInt8] = []
+                while j < p.count, p[j] >= 48, p[j] <= 57 { minDigits.append(p[j]); j += 1 }
+                if minDigits.isEmpty || j >= p.count || (p[j] != UInt8(ascii: "}") && p[j] != UInt8(ascii: ",")) {
+                    literal(c); i += 1; continue
+                }
+                while j < p.count, p[j] != UInt8(ascii: "}") { j += 1 }
+                if minDigits == [48], lastAtomInRun { run.removeLast() }
+                flush(); i = j + 1
+                if i < p.count, p[i] == UInt8(ascii: "?") || p[i] == UInt8(ascii: "+") { i += 1 }
+            case UInt8(ascii: ")"), UInt8(ascii: "|"):
+                flush(); i += 1
+            default:
+                literal(c); i += 1
+            }
+        }
+        flush()
+        return best.isEmpty ? nil : best
+    }
+}
+
+/// Aho-Corasick automaton over ASCII-case-folded bytes, as a dense DFA: one table lookup per
+/// input byte, whatever the number of literals.
+struct LiteralMatcher {
+    private var table: [Int32] = []
+    private var outputStart: [Int32] = []
+    private var outputList: [Int32] = []
+    let literalCount: Int
+
+    init(_ literals: [[UInt8]]) {
+        literalCount = literals.count
+        var goto: [Int32] = Array(repeating: -1, count: 256)
+        var outputs: [[Int32]] = [[]]
+        for (id, lit) in literals.enumerated() {
+            var s = 0
+            for b in lit {
+                let next = goto[s * 256 + Int(b)]
+                if next >= 0 { s = Int(next); continue }
+                let new = outputs.count
+                outputs.append([])
+                goto.append(contentsOf: repeatElement(-1, count: 256))
+                goto[s * 256 + Int(b)] = Int32(new)
+                s = new
+            }
+            outputs[s].append(Int32(id))
+        }
+        let states = outputs.count
+        var fail = [Int32](repeating: 0, count: states)
+        var queue: [Int] = []
+        for c in 0..<256 {
+            let t = goto[c]
+            if t < 0 { goto[c] = 0 } else { fail[Int(t)] = 0; queue.append(Int(t)) }
+        }
+        var head = 0
+        while head < queue.count {
+            let s = queue[head]; head += 1
+            for c in 0..<256 {
+                let t = goto[s * 256 + c]
+                let viaFail = goto[Int(fail[s]) * 256 + c]
+                if t < 0 {
+                    goto[s * 256 + c] = viaFail
+                } else {
+                    fail[Int(t)] = viaFail
+                    outputs[Int(t)].append(contentsOf: outputs[Int(viaFail)])
+                    queue.append(Int(t))
+                }
+            }
+        }
+        // Fold case: an uppercase input byte behaves as its lowercase twin.
+        for s in 0..<states {
+            for c in 65...90 { goto[s * 256 + c] = goto[s * 256 + c + 32] }
+        }
+        table = goto
+        outputStart.reserveCapacity(states + 1)
+        for o in outputs { outputStart.append(Int32(outputList.count)); outputList.append(contentsOf: o) }
+        outputStart.append(Int32(outputList.count))
+    }
+
+    /// Calls `found(literalID, endOffset)` for every occurrence in `bytes[range]`.
+    func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ found: (Int, Int) -> Void) {
+        guard literalCount > 0 else { return }
+        table.withUnsafeBufferPointer { t in
+            outputStart.withUnsafeBufferPointer { os in
+                outputList.withUnsafeBufferPointer { ol in
+                    var s = 0
+                    var i = range.lowerBound
+                    let end = range.upperBound
+                    while i < end {
+                        s = Int(t[s &* 256 &+ Int(bytes[i])])
+                        let a = Int(os[s]), b = Int(os[s + 1])
+                        if a != b {
+                            for k in a..<b { found(Int(ol[k]), i) }
+                        }
+                        i += 1
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+
+/// A rule hit before ranking: the rule, where it matched, and how strong it is there.
+struct RawHit {
+    var rule: Rule
+    var effect: RuleEffect
+    var evidence: Evidence
+    /// Order of appearance across all inputs (logs in order, then scheduler facts).
+    var position: Int
+    /// Log index, or -1 for scheduler facts.
+    var logIndex: Int
+}
+
+/// The log rules of a rule set compiled for fast matching: one Aho-Corasick pass per window
+/// finds the lines each pattern could match; the regexes only run on those lines.
+struct CompiledRules {
+    struct PatternRef { var rule: Int; var pattern: Int }
+
+    let rules: [Rule]
+    let patterns: [PatternRef]
+    /// Patterns without a derivable literal: they run on every line.
+    let unfiltered: [Int]
+    let literalOwners: [[Int]]
+    let matcher: LiteralMatcher
+
+    /// Longest line a regex sees whole; longer lines (a 10 MB tqdm line) are matched in slices
+    /// around the literal that made them candidates.
+    static let maxRegexLine = 64 << 10
+    static let sliceRadius = 4 << 10
+    /// Evidence text is clipped to about this many characters around the match.
+    static let maxEvidenceChars = 300
+
+    init(_ rules: [Rule]) {
+        self.rules = rules
+        var patterns: [PatternRef] = []
+        var unfiltered: [Int] = []
+        var literals: [[UInt8]] = []
+        var literalIndex: [[UInt8]: Int] = [:]
+        var owners: [[Int]] = []
+        for (r, rule) in rules.enumerated() where rule.source == .log {
+            for (p, pattern) in rule.patterns.enumerated() {
+                let ref = patterns.count
+                patterns.append(PatternRef(rule: r, pattern: p))
+                guard let lits = LiteralExtractor.literals(of: pattern) else { unfiltered.append(ref); continue }
+                for lit in lits {
+                    if let id = literalIndex[lit] { owners[id].append(ref); continue }
+                    literalIndex[lit] = literals.count
+                    literals.append(lit)
+                    owners.append([ref])
+                }
+            }
+        }
+        self.patterns = patterns
+        self.unfiltered = unfiltered
+        self.literalOwners = owners
+        self.matcher = LiteralMatcher(literals)
+    }
+
+    /// Every log-rule match in `window`, at most one per (pattern, line).
+    func scan(_ window: LogWindow, logIndex: Int, positionBase: Int, prefilter: Bool = true) -> [RawHit] {
+        let lineStarts = window.lines.map(\.start)
+        // For each pattern: candidate line -> offset of the last literal occurrence in it.
+        var candidates = [[Int: Int]](repeating: [:], count: patterns.count)
+        if prefilter {
+            window.bytes.withUnsafeBufferPointer { buf in
+                matcher.scan(buf, 0..<buf.count) { literal, offset in
+                    let line = CompiledRules.lineIndex(of: offset, in: lineStarts)
+                    for ref in literalOwners[literal] { candidates[ref][line] = offset }
+                }
+            }
+            for ref in unfiltered {
+                for (i, line) in window.lines.enumerated() { candidates[ref][i] = max(line.start, line.end - 1) }
+            }
+        } else {
+            for ref in patterns.indices {
+                for (i, line) in window.lines.enumerated() { candidates[ref][i] = max(line.start, line.end - 1) }
+            }
+        }
+        var hits: [RawHit] = []
+        var textCache: [Int: String] = [:]
+        var seen: Set<Int> = []
+        for (ref, lines) in candidates.enumerated() where !lines.isEmpty {
+            let pr = patterns[ref]
+            let rule = rules[pr.rule]
+            let regex = rule.regexes[pr.pattern]
+            for (lineIdx, offset) in lines.sorted(by: { $0.key < $1.key }) {
+                // One hit per (rule, line): several patterns of a rule often match the same line.
+                guard !seen.contains(pr.rule &* 1_000_003 &+ lineIdx) else { continue }
+                let line = window.lines[lineIdx]
+                let text: String
+                if line.end - line.start <= CompiledRules.maxRegexLine {
+                    if let cached = textCache[lineIdx] { text = cached } else {
+                        text = CompiledRules.normalize(window.text(line.start, line.end))
+                        textCache[lineIdx] = text
+                    }
+                } else {
+                    let lo = max(line.start, offset - CompiledRules.sliceRadius)
+                    let hi = min(line.end, offset + CompiledRules.sliceRadius)
+                    text = CompiledRules.normalize(window.text(lo, hi))
+                }
+                let ns = text as NSString
+                guard let m = regex.firstMatch(in: text, options: [], range: NSRange(location: 0, length: ns.length)) else {
+                    continue
+                }
+                let snippet = CompiledRules.snippet(ns, around: m.range)
+                var effect = rule.effect
+                seen.insert(pr.rule &* 1_000_003 &+ lineIdx)
+                if effect == .fatal, CompiledRules.isSoftContext(ns, matchStart: m.range.location)
+                    || CompiledRules.isTracebackSource(window, lineIdx) { effect = .weak }
+                hits.append(RawHit(rule: rule, effect: effect,
+                                   evidence: Evidence(file: window.label, line: line.number, text: snippet, rule: rule.id),
+                                   position: positionBase + lineIdx, logIndex: logIndex))
+            }
+        }
+        return hits
+    }
+
+    /// A source line echoed in a Python traceback (`    raise FileNotFoundError(...)` under a
+    /// `  File "x.py", line 3, in f` line) names an exception without raising it.
+    static func isTracebackSource(_ window: LogWindow, _ lineIdx: Int) -> Bool {
+        guard lineIdx > 0 else { return false }
+        let line = window.lines[lineIdx], prev = window.lines[lineIdx - 1]
+        guard line.end - line.start >= 4, prev.end - prev.start < 4096 else { return false }
+        let b = window.bytes
+        guard b[line.start] == 32, b[line.start + 1] == 32, b[line.start + 2] == 32, b[line.start + 3] == 32 else {
+            return false
+        }
+        let previous = window.text(prev.start, prev.end)
+        return previous.contains("File \"") && previous.contains("\", line ")
+    }
+
+    static func lineIndex(of offset: Int, in starts: [Int]) -> Int {
+        var lo = 0, hi = starts.count - 1
+        if hi < 0 { return 0 }
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if starts[mid] <= offset { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+
+    /// tqdm redraws become separate lines for the regex (anchors match per redraw).
+    static func normalize(_ s: String) -> String {
+        s.contains("\r") ? s.replacingOccurrences(of: "\r", with: "\n") : s
+    }
+
+    /// The redraw (segment between `\n`s) holding the match, trimmed and clipped.
+    static func snippet(_ ns: NSString, around range: NSRange) -> String {
+        let nl = CharacterSet.newlines
+        var start = range.location
+        while start > 0, let u = UnicodeScalar(ns.character(at: start - 1)), !nl.contains(u) { start -= 1 }
+        var end = range.location + range.length
+        while end < ns.length, let u = UnicodeScalar(ns.character(at: end)), !nl.contains(u) { end += 1 }
+        let limit = maxEvidenceChars
+        if end - start > limit {
+            let before = min(range.location - start, limit / 3)
+            start = range.location - before
+            end = min(end, start + max(limit, range.length))
+        }
+        var text = ns.substring(with: NSRange(location: start, length: end - start))
+            .trimmingCharacters(in: .whitespaces)
+        text = String(text.unicodeScalars.map { $0.value < 0x20 && $0 != "\t" ? " " : Character($0) })
+        return text
+    }
+
+    /// Warnings and retry messages report a problem the program survived: a fatal rule
+    /// matching inside one counts as weak ("UserWarning: CUDA initialization: ... driver too old",
+    /// "Retrying (Retry(total=4)) after connection broken by NewConnectionError").
+    static func isSoftContext(_ ns: NSString, matchStart: Int) -> Bool {
+        var start = matchStart
+        let nl = CharacterSet.newlines
+        while start > 0, let u = UnicodeScalar(ns.character(at: start - 1)), !nl.contains(u) { start -= 1 }
+        var end = matchStart
+        while end < ns.length, let u = UnicodeScalar(ns.character(at: end)), !nl.contains(u) { end += 1 }
+        let segment = ns.substring(with: NSRange(location: start, length: end - start))
+        let prefix = ns.substring(with: NSRange(location: start, length: matchStart - start))
+        let range = NSRange(location: 0, length: (prefix as NSString).length)
+        if softPrefix.firstMatch(in: prefix, options: [], range: range) != nil { return true }
+        let segRange = NSRange(location: 0, length: (segment as NSString).length)
+        return retryContext.firstMatch(in: segment, options: [], range: segRange) != nil
+    }
+
+    // "Warning:"/"WARNING" log levels, glog's W-prefix; not Kubernetes' event type column
+    // ("Warning  FailedMount ..."), which is how real failures are reported there.
+    private static let softPrefix = try! NSRegularExpression(
+        pattern: #"[A-Za-z]*Warning:|\bWARN(ING)?\b[:\]\s]|^\s*(\[[^\]]*\]:?\s*)?W\d{4} |^\s*\[W |(^|\s)W [a-z_]+/"#, options: [])
+    private static let retryContext = try! NSRegularExpression(
+        pattern: #"(?i)\bretry(ing)?\b|will retry|entering retry loop|attempt \d+ of"#, options: [])
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// Reads how far training got (last step, epoch, loss and its trend) from the last lines of
+/// the logs. Only lines naming a step, epoch, iteration or loss are looked at.
+enum ProgressParser {
+    static let maxLines = 300
+
+    static func parse(_ windows: [LogWindow]) -> Progress {
+        var progress = Progress()
+        var losses: [Double] = []
+        for window in windows {
+            var picked: [String] = []
+            var i = window.lines.count - 1
+            while i >= 0, picked.count < maxLines {
+                let line = window.lines[i]
+                i -= 1
+                if line.end - line.start > 4096 {
+                    // A tqdm line: only its last redraw says where it stopped.
+                    let lo = max(line.start, line.end - 4096)
+                    if let text = lastRedraw(window.text(lo, line.end)), mentionsProgress(text) { picked.append(text) }
+                    continue
+                }
+                let text = window.text(line.start, line.end)
+                if mentionsProgress(text) { picked.append(lastRedraw(text) ?? text) }
+            }
+            for text in picked.reversed() { apply(text, to: &progress, losses: &losses) }
+        }
+        summarize(losses, into: &progress)
+        return progress
+    }
+
+    static func lastRedraw(_ text: String) -> String? {
+        let parts = text.split(separator: "\r", omittingEmptySubsequences: true)
+        return parts.last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }).map(String.init)
+    }
+
+    static func mentionsProgress(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        return lower.contains("loss") || lower.contains("step") || lower.contains("epoch")
+            || lower.contains("iter") || lower.contains("it/s") || lower.contains("s/it")
+    }
+
+    /// Updates `progress` with the values in one line; later lines overwrite earlier ones.
+    static func apply(_ text: String, to progress: inout Progress, losses: inout [Double]) {
+        let ns = text as NSString
+        let range = NSRange(location: 0, length: ns.length)
+        // The step named last on the line wins, whether "step=N" or a tqdm "N/M [".
+        let named = stepRegex.matches(in: text, range: range).last
+        let bar = tqdmRegex.matches(in: text, range: range).last
+        if let m = named, (bar?.range.location ?? -1) < m.range.location, let v = number(ns, m.range(at: 1)) {
+            progress.lastStep = toInt(v)
+            progress.totalSteps = number(ns, m.range(at: 2)).flatMap(toInt) ?? progress.totalSteps
+        } else if let m = bar {
+            if let v = number(ns, m.range(at: 1)) {
+                progress.lastStep = toInt(v)
+                progress.totalSteps = number(ns, m.range(at: 2)).flatMap(toInt)
+            } else if let v = number(ns, m.range(at: 3)) {
+                progress.lastStep = toInt(v)
+            }
+        }
+        if let m = epochRegex.matches(in: text, range: range).last, let v = number(ns, m.range(at: 1)) {
+            progress.lastEpoch = toInt(v)
+        }
+        for m in lossRegex.matches(in: text, range: range) {
+            if let v = number(ns, m.range(at: 1)) { losses.append(v) }
+        }
+    }
+
+    static func summarize(_ losses: [Double], into progress: inout Progress) {
+        guard let last = losses.last else { return }
+        progress.lastLoss = last
+        let finite = losses.filter { $0.isFinite }
+        progress.minLoss = finite.min()
+        if !last.isFinite { progress.lossTrend = "nan"; return }
+        guard finite.count >= 3, let first = finite.first, let minimum = finite.min() else { return }
+        if last > max(10 * abs(minimum), abs(minimum) + 10), last > first {
+            progress.lossTrend = "diverging"
+        } else if last < first * 0.9 {
+            progress.lossTrend = "decreasing"
+        } else {
+            progress.lossTrend = "flat"
+        }
+    }
+
+    /// Nil for NaN, infinities and absurd values rather than a trap.
+    static func toInt(_ v: Double) -> Int? { v.isFinite && abs(v) < 1e15 ? Int(v) : nil }
+
+    static func number(_ ns: NSString, _ r: NSRange) -> Double? {
+        guard r.location != NSNotFound else { return nil }
+        let s = ns.substring(with: r).lowercased()
+        switch s {
+        case "nan", "-nan", "+nan": return .nan
+        case "inf", "+inf", "infinity": return .infinity
+        case "-inf", "-infinity": return -.infinity
+        default: return Double(s)
+        }
+    }
+
+    private static let num = #"([-+]?(?:nan|inf(?:inity)?|\d+(?:\.\d+)?(?:e[-+]?\d+)?))"#
+    private static let stepRegex = try! NSRegularExpression(
+        pattern: #"(?<![A-Za-z])(?:global_step|[Ss]tep|[Ii]teration|[Ii]ter)(?![A-Za-z])["']?\s*[:=]?\s*\[?(\d+(?:\.\d+)?(?:e\+?\d+)?)(?:\s*/\s*(\d+))?"#)
+    private static let tqdmRegex = try! NSRegularExpression(
+        pattern: #"(?:\b(\d+)/(\d+) \[|\b(\d+)it \[)"#)
+    private static let epochRegex = try! NSRegularExpression(
+        pattern: #"(?i)(?<![a-z])epoch(?![a-z])["']?\s*[:=]?\s*\[?(\d+)"#)
+    private static let lossRegex = try! NSRegularExpression(
+        pattern: #"(?i)(?<![a-z])(?<!val_)(?<!valid_)(?<!eval_)(?<!test_)(?<!val/)(?:train[_/ ])?loss(?![a-z])["']?\s*[:=]?\s*"# + num)
+}

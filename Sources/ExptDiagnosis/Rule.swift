@@ -1,0 +1,100 @@
+import Foundation
+
+/// What a rule's patterns are matched against.
+public enum RuleSource: String, Codable, Sendable, CaseIterable {
+    /// Every line of the log windows.
+    case log
+    /// The scheduler state string (raw or unified).
+    case state
+    /// The exit code, as a decimal string ("137").
+    case exitCode = "exit_code"
+    /// The terminating signal, as a decimal string ("9").
+    case signal
+    /// The reason a pending job waits ("Priority", "ReqNodeNotAvail").
+    case pendingReason = "pending_reason"
+}
+
+/// How much a hit says about the outcome of the run.
+public enum RuleEffect: String, Codable, Sendable, CaseIterable {
+    /// The run died of this (the last exception, a kill message, a scheduler state).
+    case fatal
+    /// Noise unless nothing fatal explains the failure: warnings, retries, a failed `conda
+    /// activate` that the job survived. Never beats a fatal hit or success.
+    case weak
+    /// Turns an apparent success into a failure: zero GPU use, a NaN loss at the end.
+    case spoilsSuccess = "spoils_success"
+    /// Evidence that the run finished normally.
+    case success
+
+    /// Higher tiers always beat lower ones, whatever their precedence.
+    var tier: Int {
+        switch self {
+        case .fatal: return 3
+        case .spoilsSuccess: return 2
+        case .success: return 1
+        case .weak: return 0
+        }
+    }
+}
+
+/// One diagnosis rule, as written in `templates/rules.toml` or `.expt/rules.toml`.
+public struct Rule: @unchecked Sendable {
+    public var id: String
+    public var category: FailureCategory
+    public var source: RuleSource
+    public var patterns: [String]
+    /// Higher wins among hits of the same effect tier.
+    public var precedence: Int
+    public var effect: RuleEffect
+    /// A second category this rule always implies (e.g. a memory eviction is also a preemption).
+    public var secondary: FailureCategory?
+    /// When this rule fires before a winner of one of these categories, it is the winner's root
+    /// cause (a failed env activation before `ModuleNotFoundError`), even if it is weak.
+    public var rootCauseOf: [FailureCategory]
+    /// Overrides the category's default remedy kind.
+    public var remedy: RemedyKind?
+    /// A sentence of advice added to the remedy description.
+    public var advice: String?
+    /// Where the rule was defined (`rules.toml:120`), for error messages and --explain.
+    public var origin: String
+    var regexes: [NSRegularExpression]
+
+    /// Throws a `DiagnosisError` naming the rule and its file when a pattern does not compile.
+    public init(id: String, category: FailureCategory, source: RuleSource = .log, patterns: [String],
+                precedence: Int, effect: RuleEffect? = nil, secondary: FailureCategory? = nil,
+                rootCauseOf: [FailureCategory] = [], remedy: RemedyKind? = nil, advice: String? = nil,
+                origin: String = "") throws {
+        self.id = id; self.category = category; self.source = source; self.patterns = patterns
+        self.precedence = precedence
+        self.effect = effect ?? Rule.defaultEffect(for: category)
+        self.secondary = secondary; self.rootCauseOf = rootCauseOf; self.remedy = remedy
+        self.advice = advice; self.origin = origin
+        self.regexes = try patterns.map { pattern in
+            do {
+                // Lines may hold several tqdm redraws split by \r; anchors work per redraw.
+                return try NSRegularExpression(pattern: pattern, options: [.anchorsMatchLines])
+            } catch {
+                throw DiagnosisError("rule '\(id)' (\(origin.isEmpty ? "rules" : origin)): invalid regex pattern '\(pattern)'",
+                                     hint: "fix the pattern (ICU regex syntax) or remove the rule")
+            }
+        }
+    }
+
+    static func defaultEffect(for category: FailureCategory) -> RuleEffect {
+        switch category {
+        case .success: return .success
+        case .falseSuccess: return .spoilsSuccess
+        default: return .fatal
+        }
+    }
+}
+
+/// A failure with a message in the user's words: what went wrong, and what to do about it.
+public struct DiagnosisError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var hint: String?
+
+    public init(_ message: String, hint: String? = nil) { self.message = message; self.hint = hint }
+
+    public var description: String { hint.map { "\(message)\nhint: \($0)" } ?? message }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class ExptDiagnosisTestsPlaceholder: XCTestCase { func testNothing() {} }
