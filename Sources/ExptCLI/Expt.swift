@@ -9,7 +9,8 @@ public struct Expt: ParsableCommand {
         subcommands: [
             InitCommand.self, NewCommand.self, ListCommand.self, WorktreeCommand.self,
             CheckpointCommand.self, MergeCommand.self, SyncCommand.self, CleanCommand.self, DocCommand.self,
-            SuperviseCommand.self,
+            LaunchCommand.self, StatusCommand.self, WatchCommand.self, LogsCommand.self, CancelCommand.self,
+            RunsCommand.self, SuperviseCommand.self,
         ])
 
     public init() {}

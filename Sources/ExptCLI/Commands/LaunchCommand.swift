@@ -1,0 +1,69 @@
+import ArgumentParser
+import ExptCore
+
+/// Resource flags shared by launch and fix-and-relaunch.
+struct ResourceOptions: ParsableArguments {
+    @Option(help: "Memory limit for this run, e.g. 8G.") var mem: String?
+    @Option(help: "Time limit for this run, e.g. 02:00:00 or 90m.") var time: String?
+    @Option(help: "CPU cores.") var cpus: Int?
+    @Option(help: "GPUs.") var gpus: Int?
+
+    func resources() throws -> Resources {
+        var r = Resources(cpus: cpus, gpus: gpus)
+        if let mem {
+            guard let mb = Units.megabytes(mem) else { throw ValidationError("--mem '\(mem)' is not a size like 8G or 512M") }
+            r.memoryMB = mb
+        }
+        if let time {
+            guard let s = Units.seconds(time) else { throw ValidationError("--time '\(time)' is not a time like 02:00:00 or 90m") }
+            r.timeLimitSeconds = s
+        }
+        return r
+    }
+}
+
+struct LaunchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "launch",
+        abstract: "Run the experiment's job at its worktree's committed HEAD through a backend.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument var branch: String
+    @Option(help: "The backend (default: expt.toml's backend).") var backend: String?
+    @Option(help: "A resource profile from expt.toml, e.g. highmem.") var profile: String?
+    @OptionGroup var resources: ResourceOptions
+    @Flag(help: "Print exactly what would be submitted; change nothing.") var dryRun = false
+    @Flag(help: "Launch even with uncommitted changes in the worktree.") var allowDirty = false
+    @Flag(help: "Launch even while another run of this branch is pending or running.") var allowConcurrent = false
+
+    func run() throws {
+        var req = LaunchRequest(branch: branch)
+        req.backend = backend; req.profile = profile; req.overrides = try resources.resources()
+        req.dryRun = dryRun; req.allowDirty = allowDirty; req.allowConcurrent = allowConcurrent
+        let r = try Backends.service(global).launch(req)
+        try Console().emit(r, json: global.json) { LaunchCommand.describe(r) }
+    }
+
+    static func describe(_ r: LaunchResult) -> String {
+        let res = r.spec.resources
+        let limits = [res.memoryMB.map { "mem \(Units.memoryString($0))" }, res.timeLimitSeconds.map { "time \(Units.durationString($0))" },
+                      res.cpus.map { "cpus \($0)" }, res.gpus.flatMap { $0 > 0 ? "gpus \($0)" : nil }].compactMap { $0 }
+        if r.dryRun {
+            return """
+            would launch \(r.spec.branch) at \(r.commit.prefix(8)) on \(r.backend)
+              command:   \(r.spec.command)
+              workdir:   \(r.spec.workdir)
+              resources: \(limits.joined(separator: ", "))
+              env:       \(r.spec.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+              config:    \(r.config.joined(separator: ", "))
+            nothing was submitted (--dry-run)
+            """
+        }
+        return """
+        launched \(r.run ?? "?") (job \(r.jobId ?? "?") on \(r.backend)) for \(r.spec.branch) at \(r.commit.prefix(8))
+          command: \(r.spec.command)
+          limits:  \(limits.joined(separator: ", "))
+          logs:    \(r.logDir ?? "?")
+        """
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import ExptCore
+
+struct WatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Follow runs patiently until they end, printing only changes.",
+        discussion: """
+        Polls every 600 s while runs only wait in the queue, 180 s while they run, 60 s when \
+        something looks wrong (--interval overrides). Exit 0 when every watched run succeeded, \
+        6 when one failed, 7 when --max-duration ran out first.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Branches to watch (default: every live run).") var branches: [String] = []
+    @Option(help: "Seconds between polls (default: the adaptive cadence).") var interval: Int?
+    @Option(help: "Stop after this long, e.g. 30m or 3600 (seconds when a bare number).") var maxDuration: String?
+
+    func validate() throws {
+        if let interval, interval < 1 { throw ValidationError("--interval must be at least 1 second") }
+        if let m = maxDuration, WatchCommand.parseDuration(m) == nil { throw ValidationError("--max-duration '\(m)' is not a duration like 30m") }
+    }
+
+    static func parseDuration(_ s: String) -> Int? { Int(s) ?? Units.seconds(s) }
+
+    struct Summary: Encodable { var done: Bool; var succeeded: [String]; var failed: [String]; var live: [String] }
+
+    func run() throws {
+        let service = try Backends.service(global)
+        for b in branches { try service.ws.requireBranch(b) }
+        let console = Console()
+        let scope: Set<String>? = branches.isEmpty ? nil : Set(branches)
+        let deadline = maxDuration.flatMap(WatchCommand.parseDuration).map { Date().addingTimeInterval(TimeInterval($0)) }
+        let initiallyLive = Set(try service.refresh(branches: scope).filter { !$0.state.isTerminal }.map(\.id))
+        var seen: [String: String] = [:]
+        var first = true
+        while true {
+            let records = try service.refresh(branches: scope)
+            let watched = StatusCommand.latestAndLive(records).filter { scope != nil || initiallyLive.contains($0.id) || !$0.state.isTerminal }
+            if watched.isEmpty {
+                if !global.json { console.out("nothing to watch: no live runs") }
+                return
+            }
+            for r in watched {
+                let view = RunView(r, now: Date())
+                if seen[r.id] != view.stateText {
+                    let event = WatchEvent(at: Date(), run: r.id, branch: r.branch, from: seen[r.id], to: r.state.rawValue,
+                                           exitCode: r.exitCode, diagnosis: r.diagnosis)
+                    if global.json {
+                        console.out(try JSONOutput.encode(event).replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: "  ", with: ""))
+                    } else {
+                        let arrow = first || seen[r.id] == nil ? "" : "\(seen[r.id]!) → "
+                        console.out("\(ISO8601.timestamp(Date())) \(r.branch) \(r.id): \(arrow)\(view.stateText)")
+                    }
+                    seen[r.id] = view.stateText
+                }
+            }
+            first = false
+            if watched.allSatisfy({ $0.state.isTerminal }) {
+                let failed = watched.filter { $0.state.isFailure }
+                try summary(watched, done: true, console)
+                if !failed.isEmpty { throw ExitCode(ExitStatus.runsFailed.rawValue) }
+                return
+            }
+            let wait = interval ?? WatchPolicy.interval(for: watched)
+            if let deadline, Date().addingTimeInterval(TimeInterval(wait)) > deadline {
+                let left = max(0, deadline.timeIntervalSinceNow)
+                Thread.sleep(forTimeInterval: left)
+                if Date() >= deadline {
+                    try summary(try service.refresh(branches: scope).filter { r in watched.contains { $0.id == r.id } }, done: false, console)
+                    if !global.json { console.err("watch: --max-duration reached with runs still live") }
+                    throw ExitCode(ExitStatus.timedOut.rawValue)
+                }
+            }
+            sleep(wait, watched, console)
+        }
+    }
+
+    /// Sleeps, with a countdown line on a TTY (plain output stays quiet).
+    func sleep(_ seconds: Int, _ watched: [RunRecord], _ console: Console) {
+        guard Console.stdoutIsTTY && !global.json else { Thread.sleep(forTimeInterval: TimeInterval(seconds)); return }
+        let counts = Dictionary(grouping: watched, by: \.state).map { "\($0.value.count) \($0.key.rawValue)" }.sorted().joined(separator: ", ")
+        for left in stride(from: seconds, to: 0, by: -1) {
+            console.writeErr("\r\u{1B}[2Kwatching \(watched.count) run(s): \(counts); next poll in \(left)s")
+            Thread.sleep(forTimeInterval: 1)
+        }
+        console.writeErr("\r\u{1B}[2K")
+    }
+
+    func summary(_ runs: [RunRecord], done: Bool, _ console: Console) throws {
+        let s = Summary(done: done, succeeded: runs.filter { $0.state == .succeeded }.map(\.id),
+                        failed: runs.filter { $0.state.isFailure }.map(\.id), live: runs.filter { !$0.state.isTerminal }.map(\.id))
+        if global.json { console.out(try JSONOutput.encode(s).replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: "  ", with: "")) }
+        else if done { console.out("all \(runs.count) watched run(s) ended: \(s.succeeded.count) succeeded, \(s.failed.count) failed") }
+    }
+}

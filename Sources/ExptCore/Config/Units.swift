@@ -1,0 +1,64 @@
+/// Sizes and durations as users write them in expt.toml and on the command line.
+public enum Units {
+    /// "4G" → 4096, "512M" → 512, "1.5G" → 1536, "2048" (plain) → 2048 MiB. K, M, G, T are
+    /// binary units, as Slurm reads them.
+    public static func megabytes(_ text: String) -> Int? {
+        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+            .replacingOccurrences(of: "IB", with: "").replacingOccurrences(of: "B", with: "")
+        guard let last = t.last else { return nil }
+        let factor: Double
+        var number = t
+        switch last {
+        case "K": factor = 1.0 / 1024; number.removeLast()
+        case "M": factor = 1; number.removeLast()
+        case "G": factor = 1024; number.removeLast()
+        case "T": factor = 1024 * 1024; number.removeLast()
+        default: factor = 1
+        }
+        guard let v = Double(number), v > 0, v.isFinite else { return nil }
+        return max(1, Int((v * factor).rounded()))
+    }
+
+    /// 4096 → "4G", 1536 → "1536M": the Slurm-style spelling.
+    public static func memoryString(_ mb: Int) -> String {
+        mb % 1024 == 0 ? "\(mb / 1024)G" : "\(mb)M"
+    }
+
+    /// "[D-]HH:MM:SS", "MM:SS", "D-HH", a number with s/m/h/d ("90m"), or a bare number of
+    /// minutes (as Slurm's --time) → seconds.
+    public static func seconds(_ text: String) -> Int? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if t.isEmpty { return nil }
+        if let unit = t.last, "smhd".contains(unit), let v = Double(t.dropLast()), v > 0 {
+            let f: Double = unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 86400
+            return Int((v * f).rounded())
+        }
+        var days = 0
+        var rest = Substring(t)
+        if let dash = t.firstIndex(of: "-") {
+            guard let d = Int(t[..<dash]), d >= 0 else { return nil }
+            days = d
+            rest = t[t.index(after: dash)...]
+        }
+        let parts = rest.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+        guard !parts.contains(where: { $0 == nil || $0! < 0 }) else { return nil }
+        let p = parts.map { $0! }
+        let hasDays = t.contains("-")
+        var total: Int
+        switch p.count {
+        case 1: total = hasDays ? p[0] * 3600 : p[0] * 60
+        case 2: total = hasDays ? p[0] * 3600 + p[1] * 60 : p[0] * 60 + p[1]
+        case 3: total = p[0] * 3600 + p[1] * 60 + p[2]
+        default: return nil
+        }
+        total += days * 86400
+        return total > 0 ? total : nil
+    }
+
+    /// 3725 → "01:02:05", 90061 → "1-01:01:01": Slurm's --time spelling.
+    public static func durationString(_ s: Int) -> String {
+        let d = s / 86400, h = (s % 86400) / 3600, m = (s % 3600) / 60, sec = s % 60
+        let hms = String(format: "%02d:%02d:%02d", h, m, sec)
+        return d > 0 ? "\(d)-\(hms)" : hms
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import GitKit
+
+/// What to launch, as `expt launch` (or fix-and-relaunch) asks for it.
+public struct LaunchRequest: Sendable {
+    public var branch: String
+    public var backend: String?
+    public var profile: String?
+    /// Command-line resource overrides; nil fields keep the config's value.
+    public var overrides = Resources()
+    public var dryRun = false
+    public var allowDirty = false
+    /// Allow a launch while another run of the branch is still pending or running.
+    public var allowConcurrent = false
+    /// Resume from this checkpoint with `resume_command`.
+    public var resumeFrom: String?
+    public var parentRun: String?
+    public var array: ArraySpec?
+
+    public init(branch: String) { self.branch = branch }
+}
+
+/// What a launch submitted (or, with --dry-run, would submit).
+public struct LaunchResult: Codable, Sendable {
+    public var run: String?
+    public var jobId: String?
+    public var backend: String
+    public var commit: String
+    public var state: String
+    public var logDir: String?
+    public var dryRun: Bool
+    public var spec: JobSpec
+    /// The config files that applied, in order.
+    public var config: [String]
+}
+
+extension RunService {
+    /// Launches the branch's job at its worktree's committed HEAD: intent → submit → job id, each
+    /// recorded in the ledger, under the branch lock. `EXPT_FAULT=after-intent|after-submit`
+    /// (tests only) SIGKILLs this process at that point to prove the launch is crash-safe.
+    public func launch(_ req: LaunchRequest) throws -> LaunchResult {
+        try ws.requireBranch(req.branch)
+        let (worktree, _) = try Experiments(ws).ensureWorktree(req.branch)
+        let config = try ExptConfig.load(repoRoot: ws.root, worktree: worktree)
+        let wrepo = try Repository.open(at: worktree)
+        if !req.allowDirty {
+            let changes = try wrepo.status()
+            if !changes.isEmpty {
+                throw ExptError(.conflict, "the worktree of \(req.branch) has uncommitted changes, so the run would not be reproducible from its commit:\n"
+                                + changes.prefix(10).map { "  \($0.change.rawValue) \($0.path)" }.joined(separator: "\n"),
+                                hint: "commit them with `expt checkpoint \(req.branch) -m ...`, or pass --allow-dirty")
+            }
+        }
+        guard let commit = try wrepo.headCommit() else { throw ExptError(.invalidInput, "\(req.branch) has no commits") }
+        let command = try jobCommand(config, resumeFrom: req.resumeFrom, worktree: worktree)
+        let backendName = req.backend ?? config.backend
+        guard ExptConfig.backends.contains(backendName) else {
+            throw ExptError(.invalidInput, "unknown backend '\(backendName)'",
+                            hint: "known backends: \(ExptConfig.backends.joined(separator: ", "))")
+        }
+        let resources = try config.resources(profile: req.profile, overrides: req.overrides)
+        func spec(_ runID: String) -> JobSpec {
+            JobSpec(runID: runID, branch: req.branch, jobName: JobSpec.jobName(runID: runID, branch: req.branch),
+                    workdir: worktree, command: command, environment: config.env, resources: resources,
+                    logDir: ws.runsDir + "/" + runID, array: req.array)
+        }
+        if req.dryRun {
+            return LaunchResult(run: nil, jobId: nil, backend: backendName, commit: commit.hex, state: "dry-run",
+                                logDir: nil, dryRun: true, spec: spec("r?"), config: config.sources)
+        }
+        let backend = try self.backend(backendName, config: config)
+        let lock = try BranchLock.acquire(dir: ws.stateDir, branch: req.branch)
+        defer { lock.release() }
+        if !req.allowConcurrent {
+            try refresh(branches: [req.branch])
+            if let live = try ledger().runs(branch: req.branch).last(where: { !$0.state.isTerminal }) {
+                throw ExptError(.conflict, "\(req.branch) already has run \(live.id) \(live.state.rawValue) (job \(live.jobID ?? "?"))",
+                                hint: "wait for it (`expt watch \(req.branch)`), cancel it (`expt cancel \(req.branch)`), or pass --allow-concurrent")
+            }
+        }
+        let ledger = try self.ledger()
+        let run = try ledger.recordIntent(branch: req.branch, backend: backendName, commit: commit.hex, profile: req.profile,
+                                          resources: resources, parentRun: req.parentRun, at: now(), makeSpec: spec)
+        FaultInjection.point("after-intent")
+        let ref: JobRef
+        do {
+            ref = try backend.submit(run.spec ?? spec(run.id))
+        } catch {
+            try? ledger.recordFailedSubmit(runID: run.id, error: error)
+            throw error
+        }
+        FaultInjection.point("after-submit")
+        let recorded = try ledger.recordSubmitted(runID: run.id, ref: ref, at: now())
+        return LaunchResult(run: recorded.id, jobId: ref.jobID, backend: backendName, commit: commit.hex,
+                            state: recorded.state.rawValue, logDir: recorded.logDir, dryRun: false,
+                            spec: recorded.spec ?? spec(run.id), config: config.sources)
+    }
+
+    /// The shell command of the job; with a checkpoint, `resume_command` with `{checkpoint}`
+    /// replaced by the shell-quoted path.
+    func jobCommand(_ config: ExptConfig, resumeFrom: String?, worktree: String) throws -> String {
+        let file = config.sources.last ?? "expt.toml"
+        if let ckpt = resumeFrom {
+            guard let resume = config.resumeCommand, !resume.isEmpty else {
+                throw ExptError(.invalidInput, "cannot resume: \(file) has no resume_command",
+                                hint: "add e.g. resume_command = \"python3 train.py --resume {checkpoint}\"")
+            }
+            guard resume.contains("{checkpoint}") else {
+                throw ExptError(.invalidInput, "resume_command in \(file) has no {checkpoint} placeholder")
+            }
+            return resume.replacingOccurrences(of: "{checkpoint}", with: ShellQuote.quote(ckpt))
+        }
+        guard let command = config.command, !command.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ExptError(.invalidInput, "no command to run: `command` is not set in \(config.sources.joined(separator: " or "))",
+                            hint: "set command = \"python3 train.py\" in expt.toml")
+        }
+        return command
+    }
+}
+
+/// Test-only crash points: `EXPT_FAULT=<name>` makes the process SIGKILL itself at `<name>`.
+public enum FaultInjection {
+    public static func point(_ name: String) {
+        guard let f = ProcessInfo.processInfo.environment["EXPT_FAULT"], f == name else { return }
+        kill(getpid(), SIGKILL)
+    }
+}

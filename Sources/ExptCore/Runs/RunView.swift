@@ -1,0 +1,53 @@
+import Foundation
+
+/// A run as `status`, `runs` and `launch` print it (JSON keys are the snake_case of these).
+public struct RunView: Codable, Sendable {
+    public var run: String
+    public var branch: String
+    public var attempt: Int
+    public var parentRun: String?
+    public var backend: String
+    public var jobId: String?
+    public var state: String
+    public var reason: String?
+    public var rawState: String?
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var commit: String
+    public var profile: String?
+    public var submittedAt: Date?
+    public var startedAt: Date?
+    public var endedAt: Date?
+    public var elapsedSeconds: Int?
+    public var maxRssMb: Int?
+    public var progress: String?
+    public var diagnosis: String?
+    public var logDir: String?
+    public var tasks: [TaskStatus]
+
+    public init(_ r: RunRecord, now: Date, progress: String? = nil) {
+        run = r.id; branch = r.branch; attempt = r.attempt; parentRun = r.parentRun; backend = r.backend
+        jobId = r.jobID; state = r.state.rawValue; reason = r.reason; rawState = r.rawState
+        exitCode = r.exitCode; signal = r.signal; commit = r.commit; profile = r.profile
+        submittedAt = r.submittedAt; startedAt = r.startedAt; endedAt = r.endedAt
+        if let s = r.startedAt ?? r.submittedAt { elapsedSeconds = max(0, Int((r.endedAt ?? now).timeIntervalSince(s))) }
+        maxRssMb = r.maxRSSMB; self.progress = progress; diagnosis = r.diagnosis; logDir = r.logDir; tasks = r.tasks
+    }
+
+    /// "pending (Priority)", "failed (exit 1)", "oom", ...
+    public var stateText: String {
+        var s = state
+        if let reason, !reason.isEmpty, state == "pending" || state == "lost" || state == "submitting" { s += " (\(reason))" }
+        else if state == "failed", let exitCode { s += " (exit \(exitCode)\(signal.map { ", signal \($0)" } ?? ""))" }
+        if let diagnosis, JobState(rawValue: state)?.isFailure == true { s += " [\(diagnosis)]" }
+        return s
+    }
+}
+
+/// Elapsed times as people read them: 45s, 12m03s, 3h07m, 2d04h.
+public func humanDuration(_ s: Int) -> String {
+    if s < 60 { return "\(s)s" }
+    if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
+    if s < 86400 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
+    return String(format: "%dd%02dh", s / 86400, (s % 86400) / 3600)
+}
