@@ -85,7 +85,8 @@ final class SlurmBackendTests: XCTestCase {
         let refs = ["2", "6", "30", "31", "2"].map { JobRef(backend: "slurm", jobID: $0) }
         let sacct = try SlurmFixtures.text("sacct-states.txt") + (try SlurmFixtures.text("sacct-array.txt"))
         fake.expect(["sacct", "--parsable2", "--noheader", "--duplicates", "--jobs=2,6,30,31", fields], stdout: sacct)
-        fake.expect(["squeue", "--noheader", "--array", "--states=all", "--jobs=30,31", squeueFormat],
+        // squeue is asked about the ids sacct lacks and about arrays (tasks reach sacct late)
+        fake.expect(["squeue", "--noheader", "--array", "--states=all", "--jobs=6,30,31", squeueFormat],
                     stdout: "30|PENDING|Priority|0:00|1:00:00|1G|N/A|expt.r9.x\n")
         let result = try backend.poll(refs)
         XCTAssertEqual(Set(result.keys.map(\.jobID)), ["2", "6", "30"])
@@ -96,6 +97,47 @@ final class SlurmBackendTests: XCTestCase {
         XCTAssertEqual(result[refs[2]]?.ref, refs[2])
         XCTAssertEqual(fake.calls.count, 2)
         fake.assertAllUsed()
+    }
+
+    /// Real case: right after a fast 4-task array, sacct had recorded only task 3.
+    func testArrayTasksMissingFromSacctComeFromSqueue() throws {
+        let fake = FakeProcessRunner()
+        let backend = SlurmBackend(runner: fake, config: SlurmConfig())
+        let ref = JobRef(backend: "slurm", jobID: "2")
+        fake.expect(["sacct", "--parsable2", "--noheader", "--duplicates", "--jobs=2", fields], stdout: """
+            2_3|COMPLETED|0:0|0:0|00:00:00|UNLIMITED||512M|2026-11-24T01:48:44|2026-11-24T01:48:44|JobArrayTaskLimit|s
+            2_3.batch|COMPLETED|0:0||00:00:00||3164K||2026-11-24T01:48:44|2026-11-24T01:48:44||batch
+
+            """)
+        fake.expect(["squeue", "--noheader", "--array", "--states=all", "--jobs=2", squeueFormat], stdout: """
+            2_3|COMPLETED|None|0:00|UNLIMITED|512M|2026-11-24T01:48:44|s
+            2_0|COMPLETED|None|0:01|UNLIMITED|512M|2026-11-24T01:48:43|s
+            2_1|RUNNING|None|0:01|UNLIMITED|512M|2026-11-24T01:48:43|s
+            2_2|FAILED|NonZeroExitCode|0:00|UNLIMITED|512M|2026-11-24T01:48:44|s
+
+            """)
+        let status = try XCTUnwrap(try backend.poll([ref])[ref])
+        XCTAssertEqual(status.state, .running)
+        XCTAssertEqual(status.tasks.map(\.state), [.succeeded, .running, .failed, .succeeded])
+        XCTAssertEqual(status.tasks[2].message, "NonZeroExitCode")
+        XCTAssertNil(status.tasks[3].message)      // sacct's stale JobArrayTaskLimit is not a message
+        XCTAssertEqual(status.maxRSSMB, 4)          // task 3's step came from sacct
+        fake.assertAllUsed()
+    }
+
+    /// Real case: just after a fast array ended, sacct showed its id as a plain job.
+    func testSqueueArrayStructureBeatsEarlyPlainSacctRow() throws {
+        let rows = try SlurmAccounting.sacctRows(
+            "20|COMPLETED|0:0|0:0|00:00:00|UNLIMITED|2000K|16?|Unknown|Unknown|None|allocation\n")
+        let q = try SlurmAccounting.squeueRows("""
+            20_3|COMPLETED|None|0:00|UNLIMITED|512M|2026-11-24T01:51:33|s
+            20_2|FAILED|NonZeroExitCode|0:00|UNLIMITED|512M|2026-11-24T01:51:33|s
+            21|COMPLETED|None|0:01|UNLIMITED|512M|2026-11-24T01:51:33|t
+            """)
+        let s = SlurmAccounting.assemble(rows, supplement: q, backend: "slurm")
+        XCTAssertEqual(s["20"]?.state, .failed)
+        XCTAssertEqual(s["20"]?.tasks.map(\.index), [2, 3])
+        XCTAssertEqual(s["21"]?.state, .succeeded)
     }
 
     func testPollWithoutAccountingFallsBackAndRemembers() throws {
@@ -121,6 +163,8 @@ final class SlurmBackendTests: XCTestCase {
         let running = JobRef(backend: "slurm", jobID: "22")
         fake.expect(["sacct", "--parsable2", "--noheader", "--duplicates", "--jobs=22", fields],
                     stdout: try SlurmFixtures.text("sacct-requeue.txt"))
+        fake.expect(["squeue", "--noheader", "--array", "--states=all", "--jobs=22", squeueFormat],
+                    stdout: "22|RUNNING|None|0:03|UNLIMITED|512M|2026-11-22T22:36:14|requeue-fast\n")
         fake.expect(["scancel", "22"])
         try backend.cancel(running)
         // unknown to both tools: scancel would exit 0, so expt says so instead

@@ -32,32 +32,46 @@ public enum SlurmAccounting {
     /// nil); `trailingDelimiter` is true for `--parsable` (as opposed to `--parsable2`).
     public static func parseSacct(_ text: String, backend: String = "slurm", fields: [String] = sacctFields,
                                   delimiter: Character = "|", trailingDelimiter: Bool = false) throws -> [String: JobStatus] {
-        let col = Dictionary(fields.enumerated().map { ($1.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
-        guard let idCol = col["jobid"], let stateCol = col["state"] else {
-            throw ExptError(.failure, "sacct fields must include JobID and State, got \(fields)")
-        }
-        let rows = try split(text, tool: "sacct", fieldCount: fields.count, delimiter: delimiter,
-                             trailingDelimiter: trailingDelimiter).map { line, f in
-            func v(_ name: String) -> String { col[name].map { f[$0] } ?? "" }
-            guard let id = SlurmValues.jobID(f[idCol]) else { throw lineError("sacct", line, f, delimiter) }
-            return Row(id: id, rawState: f[stateCol], exit: SlurmValues.exitCode(v("exitcode")),
-                       derived: SlurmValues.exitCode(v("derivedexitcode")),
-                       elapsed: SlurmValues.seconds(v("elapsed")), timeLimit: SlurmValues.seconds(v("timelimit")),
-                       maxRSS: SlurmValues.megabytes(v("maxrss")), reqMem: SlurmValues.megabytes(v("reqmem")),
-                       start: SlurmValues.date(v("start")), end: SlurmValues.date(v("end")), reason: meaningful(v("reason")))
-        }
-        return assemble(rows, backend: backend)
+        assemble(try sacctRows(text, fields: fields, delimiter: delimiter, trailingDelimiter: trailingDelimiter),
+                 backend: backend)
     }
 
     /// Parses squeue output made with `squeueFormat`; keyed by base job id.
     public static func parseSqueue(_ text: String, backend: String = "slurm") throws -> [String: JobStatus] {
-        let rows = try split(text, tool: "squeue", fieldCount: 8).map { line, f in
+        assemble(try squeueRows(text), backend: backend)
+    }
+
+    static func sacctRows(_ text: String, fields: [String] = sacctFields, delimiter: Character = "|",
+                          trailingDelimiter: Bool = false) throws -> [Row] {
+        let col = Dictionary(fields.enumerated().map { ($1.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+        guard let idCol = col["jobid"], let stateCol = col["state"] else {
+            throw ExptError(.failure, "sacct fields must include JobID and State, got \(fields)")
+        }
+        return try split(text, tool: "sacct", fieldCount: fields.count, delimiter: delimiter,
+                         trailingDelimiter: trailingDelimiter).map { line, f in
+            func v(_ name: String) -> String { col[name].map { f[$0] } ?? "" }
+            guard let id = SlurmValues.jobID(f[idCol]) else { throw lineError("sacct", line, f, delimiter) }
+            let state = f[stateCol]
+            return Row(id: id, rawState: state, exit: SlurmValues.exitCode(v("exitcode")),
+                       derived: SlurmValues.exitCode(v("derivedexitcode")),
+                       elapsed: SlurmValues.seconds(v("elapsed")), timeLimit: SlurmValues.seconds(v("timelimit")),
+                       maxRSS: SlurmValues.megabytes(v("maxrss")), reqMem: SlurmValues.megabytes(v("reqmem")),
+                       start: SlurmValues.date(v("start")), end: SlurmValues.date(v("end")),
+                       // sacct's Reason is the last reason the job WAITED (e.g. JobArrayTaskLimit on
+                       // a finished task): only current while it is pending
+                       reason: SlurmValues.baseState(state) == "PENDING" ? meaningful(v("reason")) : nil)
+        }
+    }
+
+    static func squeueRows(_ text: String) throws -> [Row] {
+        try split(text, tool: "squeue", fieldCount: 8).map { line, f in
             guard let id = SlurmValues.jobID(f[0]) else { throw lineError("squeue", line, f) }
-            return Row(id: id, rawState: f[1], elapsed: SlurmValues.seconds(f[3]),
+            // squeue prints no exit code; COMPLETED means every step exited 0
+            return Row(id: id, rawState: f[1], exit: SlurmValues.baseState(f[1]) == "COMPLETED" ? (0, 0) : nil,
+                       elapsed: SlurmValues.seconds(f[3]),
                        timeLimit: SlurmValues.seconds(f[4]), reqMem: SlurmValues.megabytes(f[5]),
                        start: SlurmValues.date(f[6]), reason: meaningful(f[2]))
         }
-        return assemble(rows, backend: backend)
     }
 
     // MARK: - lines
@@ -109,16 +123,23 @@ public enum SlurmAccounting {
         var tasks: [Int: Incarnation] = [:]
     }
 
-    static func assemble(_ rows: [Row], backend: String) -> [String: JobStatus] {
-        var groups: [String: Group] = [:]
-        for row in rows {
-            var group = groups[row.id.base] ?? Group()
-            if let tasks = row.id.tasks {
-                for index in tasks { attach(row, to: &group.tasks[index]) }
-            } else {
-                attach(row, to: &group.plain)
+    /// Statuses from sacct rows, completed by squeue rows (`supplement`). slurmdbd lags behind
+    /// the controller and records an array's tasks one by one (seen here: right after a fast
+    /// 4-task array, sacct showed job `20` as a plain finished job, without tasks), so:
+    /// a job sacct lacks comes from squeue; squeue's array structure beats a plain sacct row;
+    /// and per job or task, the view further along (pending < running < ended) wins, keeping
+    /// sacct's step rows so an OOM-killed step still counts.
+    static func assemble(_ rows: [Row], supplement: [Row] = [], backend: String) -> [String: JobStatus] {
+        var groups = group(rows)
+        for (base, extra) in group(supplement) {
+            guard var known = groups[base] else { groups[base] = extra; continue }
+            if !extra.tasks.isEmpty {
+                if known.tasks.isEmpty { known = Group(plain: nil, tasks: [:]) }
+                for (index, fresh) in extra.tasks { refresh(&known.tasks[index], with: fresh) }
+            } else if let fresh = extra.plain, known.tasks.isEmpty {
+                refresh(&known.plain, with: fresh)
             }
-            groups[row.id.base] = group
+            groups[base] = known
         }
         var out: [String: JobStatus] = [:]
         for (base, group) in groups {
@@ -130,6 +151,32 @@ public enum SlurmAccounting {
             }
         }
         return out
+    }
+
+    static func refresh(_ slot: inout Incarnation?, with fresh: Incarnation) {
+        guard let old = slot else { slot = fresh; return }
+        guard progress(fresh.alloc) > progress(old.alloc) else { return }
+        slot = Incarnation(alloc: fresh.alloc, steps: old.steps, earlierStates: old.earlierStates)
+    }
+
+    /// pending 0, running 1, ended 2: the view further along is the fresher one.
+    static func progress(_ row: Row) -> Int {
+        let state = SlurmValues.state(row.rawState).state
+        return state.isTerminal ? 2 : state == .running ? 1 : 0
+    }
+
+    static func group(_ rows: [Row]) -> [String: Group] {
+        var groups: [String: Group] = [:]
+        for row in rows {
+            var group = groups[row.id.base] ?? Group()
+            if let tasks = row.id.tasks {
+                for index in tasks { attach(row, to: &group.tasks[index]) }
+            } else {
+                attach(row, to: &group.plain)
+            }
+            groups[row.id.base] = group
+        }
+        return groups
     }
 
     static func attach(_ row: Row, to slot: inout Incarnation?) {

@@ -66,12 +66,12 @@ public struct SlurmBackend: Backend {
         var ids: [String] = []
         for ref in refs where !ids.contains(ref.jobID) { ids.append(ref.jobID) }
         guard !ids.isEmpty else { return [:] }
-        var found: [String: JobStatus] = [:]
+        var sacct: [SlurmAccounting.Row] = []
         if !memo.get().disabled {
             let r = try call(["sacct", "--parsable2", "--noheader", "--duplicates", "--jobs=" + ids.joined(separator: ","),
                               "--format=" + SlurmAccounting.sacctFields.joined(separator: ",")])
             if r.status == 0 {
-                found = try SlurmAccounting.parseSacct(r.stdout, backend: name)
+                sacct = try SlurmAccounting.sacctRows(r.stdout)
             } else {
                 try rejectUnreachable(r, "sacct")
                 // no accounting: squeue alone (remembered, so later polls skip sacct)
@@ -79,19 +79,29 @@ public struct SlurmBackend: Backend {
                 memo.set(disabled: disabled, problem: r.stderrTail)
             }
         }
-        // sacct lags ~1 s behind sbatch; squeue also remembers jobs that ended < MinJobAge ago
-        let missing = ids.filter { found[$0] == nil }
-        if !missing.isEmpty {
-            let r = try call(["squeue", "--noheader", "--array", "--states=all", "--jobs=" + missing.joined(separator: ","),
+        // ONE squeue call for what sacct may not know yet (slurmdbd lags ~1 s behind the
+        // controller, and records array tasks one by one): ids it does not show, arrays, jobs
+        // still alive, and jobs that ended less than MinJobAge (300 s by default) ago; squeue
+        // has forgotten anything older, so old finished jobs cost no squeue call
+        let preliminary = SlurmAccounting.assemble(sacct, backend: name)
+        let recent = Date().addingTimeInterval(-300)
+        let ask = ids.filter { id in
+            guard let s = preliminary[id] else { return true }
+            return !s.tasks.isEmpty || !s.state.isTerminal || (s.endedAt ?? .distantFuture) > recent
+        }
+        var squeue: [SlurmAccounting.Row] = []
+        if !ask.isEmpty {
+            let r = try call(["squeue", "--noheader", "--array", "--states=all", "--jobs=" + ask.joined(separator: ","),
                               "--format=" + SlurmAccounting.squeueFormat])
             if r.status == 0 {
-                for (id, status) in try SlurmAccounting.parseSqueue(r.stdout, backend: name)
-                where missing.contains(id) { found[id] = status }
+                let wanted = Set(ask)
+                squeue = try SlurmAccounting.squeueRows(r.stdout).filter { wanted.contains($0.id.base) }
             } else if !r.stderr.contains("Invalid job id") {   // the answer for one unknown id
                 try rejectUnreachable(r, "squeue")
                 throw ExptError(.external, "squeue failed: \(r.stderrTail)")
             }
         }
+        let found = SlurmAccounting.assemble(sacct, supplement: squeue, backend: name)
         var out: [JobRef: JobStatus] = [:]
         for ref in refs {
             guard var status = found[ref.jobID] else { continue }

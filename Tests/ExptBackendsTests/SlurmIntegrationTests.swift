@@ -1,0 +1,119 @@
+import XCTest
+import ExptCore
+@testable import ExptBackends
+
+/// The adapter against a real Slurm (`scripts/slurm-local.sh start`). Skipped when `sinfo` does
+/// not answer, unless EXPT_REQUIRE_SLURM=1 (then that is a failure).
+final class SlurmIntegrationTests: XCTestCase {
+    var dir: String!
+    let backend = SlurmBackend(runner: SystemProcessRunner(), config: SlurmConfig())
+
+    override func setUpWithError() throws {
+        let sinfo = try? SystemProcessRunner().run(["sinfo", "--noheader", "--format=%T"])
+        if sinfo?.status != 0 {
+            let why = "no Slurm reachable: start it with scripts/slurm-local.sh start"
+            if ProcessInfo.processInfo.environment["EXPT_REQUIRE_SLURM"] == "1" {
+                XCTFail("\(why) (EXPT_REQUIRE_SLURM=1)")
+                throw ExptError(.external, why)
+            }
+            throw XCTSkip(why)
+        }
+        dir = NSTemporaryDirectory() + "slurm-it-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        if let dir, testRun?.hasSucceeded == true { try? FileManager.default.removeItem(atPath: dir) }
+    }
+
+    func spec(_ name: String, _ command: String, resources: Resources = Resources(),
+              array: ArraySpec? = nil) -> JobSpec {
+        let run = "it\(UUID().uuidString.prefix(6))"
+        return JobSpec(runID: run, branch: "it/\(name)", jobName: JobSpec.jobName(runID: run, branch: "it/\(name)"),
+                       workdir: dir, command: command, environment: ["EXPT_IT": "a b$c"], resources: resources,
+                       logDir: "\(dir!)/runs/\(name)", array: array)
+    }
+
+    /// Polls every second until the job is terminal (or `timeout` seconds pass).
+    func waitTerminal(_ ref: JobRef, timeout: Double = 60) throws -> JobStatus {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last: JobStatus?
+        while Date() < deadline {
+            last = try backend.poll([ref])[ref]
+            if let s = last, s.state.isTerminal { return s }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        XCTFail("job \(ref.jobID) not finished after \(timeout) s; last: \(String(describing: last))")
+        throw ExptError(.failure, "timeout")
+    }
+
+    func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    func testSuccessEnvironmentAndLookup() throws {
+        let s = spec("ok", #"echo "hello $EXPT_RUN_ID $EXPT_BRANCH [$EXPT_IT] $(pwd)""#)
+        let ref = try backend.submit(s)
+        XCTAssertEqual(try backend.lookup(jobName: s.jobName, spec: s), ref)
+        let status = try waitTerminal(ref)
+        XCTAssertEqual(status.state, .succeeded, "\(status)")
+        XCTAssertEqual(status.exitCode, 0)
+        XCTAssertEqual(read(SlurmScript.stdoutPath(s)), "hello \(s.runID) it/ok [a b$c] \(dir!)\n")
+    }
+
+    func testMemoryLimitIsOOM() throws {
+        let s = spec("oom", "python3 -c 'x = [bytearray(20 << 20) for _ in range(100)]'",
+                     resources: Resources(memoryMB: 100))
+        let status = try waitTerminal(try backend.submit(s))
+        XCTAssertEqual(status.state, .oom, "\(status)")
+        // (ReqMem may still be missing: sacct shows `16?` until slurmdbd has the start record)
+        XCTAssertTrue(read(SlurmScript.stderrPath(s)).contains("oom-kill event"), read(SlurmScript.stderrPath(s)))
+    }
+
+    func testTracebackIsFailed() throws {
+        let s = spec("fail", "echo step 1; python3 -c 'open(\"/nonexistent/ckpt.pt\")'")
+        let status = try waitTerminal(try backend.submit(s))
+        XCTAssertEqual(status.state, .failed, "\(status)")
+        XCTAssertEqual(status.exitCode, 1)
+        XCTAssertTrue(read(SlurmScript.stderrPath(s)).contains("FileNotFoundError"))
+    }
+
+    func testArrayWithOneFailingTask() throws {
+        let s = spec("sweep", #"echo "task $SLURM_ARRAY_TASK_ID"; [ "$SLURM_ARRAY_TASK_ID" != 2 ] || python3 -c 'raise ValueError("lr diverged")'"#,
+                     array: ArraySpec(indices: [0, 1, 2, 3], maxConcurrent: 2))
+        let status = try waitTerminal(try backend.submit(s), timeout: 90)
+        XCTAssertEqual(status.state, .failed, "\(status)")
+        XCTAssertEqual(status.tasks.map(\.index), [0, 1, 2, 3])
+        XCTAssertEqual(status.tasks.map(\.state), [.succeeded, .succeeded, .failed, .succeeded])
+        XCTAssertEqual(read(SlurmScript.stdoutPath(s, task: 3)), "task 3\n")
+        XCTAssertTrue(read(SlurmScript.stderrPath(s, task: 2)).contains("ValueError: lr diverged"))
+    }
+
+    func testCancelRunningAndUnknown() throws {
+        let ref = try backend.submit(spec("cancel", "sleep 300"))
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, try backend.poll([ref])[ref]?.state != .running { Thread.sleep(forTimeInterval: 0.5) }
+        try backend.cancel(ref)
+        let status = try waitTerminal(ref)
+        XCTAssertEqual(status.state, .cancelled, "\(status)")
+        XCTAssertThrowsError(try backend.cancel(JobRef(backend: "slurm", jobID: "987654"))) {
+            XCTAssertEqual(($0 as? ExptError)?.kind, .notFound)
+        }
+    }
+
+    /// A 1-minute limit: SIGUSR1 (`--signal=B:USR1@50`) reaches the program through the
+    /// script's trap, then the job ends as TIMEOUT.
+    func testTimeLimitSignalsThenTimesOut() throws {
+        let signalled = SlurmBackend(runner: SystemProcessRunner(), config: SlurmConfig(signalSecondsBeforeLimit: 50))
+        let program = """
+            import signal, time
+            signal.signal(signal.SIGUSR1, lambda *a: print("USR1: checkpointing", flush=True))
+            time.sleep(600)
+            """
+        let s = spec("timeout", "exec python3 -c \(ShellQuote.quote(program))", resources: Resources(timeLimitSeconds: 60))
+        let ref = try signalled.submit(s)
+        let status = try waitTerminal(ref, timeout: 150)
+        XCTAssertEqual(status.state, .timeout, "\(status)")
+        XCTAssertEqual(status.timeLimitSeconds, 60)
+        XCTAssertTrue(read(SlurmScript.stdoutPath(s)).contains("USR1: checkpointing"), read(SlurmScript.stdoutPath(s)))
+        XCTAssertTrue(read(SlurmScript.stderrPath(s)).contains("DUE TO TIME LIMIT"))
+    }
+}
