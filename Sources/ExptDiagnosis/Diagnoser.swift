@@ -82,7 +82,10 @@ extension Progress {
         lastStep = lastStep ?? other.lastStep
         totalSteps = totalSteps ?? other.totalSteps
         lastEpoch = lastEpoch ?? other.lastEpoch
-        if lastLoss == nil { lastLoss = other.lastLoss }
-        if lossTrend == nil { lossTrend = other.lossTrend }
+        // The summary holds the run's final values: a NaN there outweighs an earlier finite log line.
+        if lastLoss == nil || other.lossTrend == "nan" {
+            lastLoss = other.lastLoss ?? lastLoss
+            lossTrend = other.lossTrend ?? lossTrend
+        }
     }
 }

@@ -11,10 +11,14 @@ enum LiteralExtractor {
         let bytes = Array(pattern.utf8)
         let caseInsensitive = pattern.contains("(?i")
         var result: [[UInt8]] = []
+        return literals(bytes, caseInsensitive: caseInsensitive)
+    }
+
+    static func literals(_ bytes: [UInt8], caseInsensitive: Bool) -> [[UInt8]]? {
+        var result: [[UInt8]] = []
         for branch in topLevelBranches(bytes) {
-            guard let best = longestRequiredRun(branch, asciiOnly: caseInsensitive),
-                  best.count >= minLength else { return nil }
-            result.append(best.map(lower))
+            guard let best = requiredLiterals(branch, asciiOnly: caseInsensitive) else { return nil }
+            result.append(contentsOf: best.map { $0.map(lower) })
         }
         return result.isEmpty ? nil : result
     }
@@ -74,15 +78,21 @@ enum LiteralExtractor {
         return p.count
     }
 
-    /// The longest run of literal characters that every match of the (alternation-free at top
-    /// level) sequence must contain. Groups, classes and escapes like `\d` end a run; a
-    /// quantifier that allows zero repetitions removes its atom from the run.
-    static func longestRequiredRun(_ p: [UInt8], asciiOnly: Bool) -> [UInt8]? {
-        var best: [UInt8] = []
+    /// A set of literals one of which every match of the (alternation-free at top level)
+    /// sequence must contain: its longest literal run, or the alternatives of a mandatory group,
+    /// whichever has the longer shortest member. Classes and escapes like `\d` end a run; a
+    /// quantifier that allows zero repetitions removes its atom.
+    static func requiredLiterals(_ p: [UInt8], asciiOnly: Bool) -> [[UInt8]]? {
+        var best: [[UInt8]] = []
+        var bestStrength = 0
         var run: [UInt8] = []
         var lastAtomInRun = false
+        func consider(_ set: [[UInt8]]) {
+            let strength = set.map(\.count).min() ?? 0
+            if strength >= minLength, strength > bestStrength { best = set; bestStrength = strength }
+        }
         func flush() {
-            if run.count > best.count { best = run }
+            consider([run])
             run = []; lastAtomInRun = false
         }
         func literal(_ b: UInt8) {
@@ -121,6 +131,18 @@ enum LiteralExtractor {
                     && !inner.contains(UInt8(ascii: "!")) && !inner.contains(UInt8(ascii: "<"))
                 if isFlagOnly { i = end; continue }
                 flush(); i = end
+                // A group is required unless a quantifier allowing zero repetitions follows it.
+                let optional = i < p.count && (p[i] == UInt8(ascii: "?") || p[i] == UInt8(ascii: "*")
+                    || (p[i] == UInt8(ascii: "{") && i + 1 < p.count && p[i + 1] == UInt8(ascii: "0")))
+                var body = Array(inner.dropFirst().dropLast())
+                if body.first == UInt8(ascii: "?") {
+                    // (?:x) and (?i:x) hold x; lookarounds and named groups are skipped as unknown.
+                    guard let colon = body.firstIndex(of: UInt8(ascii: ":")), colon <= 4,
+                          !body[1..<colon].contains(where: { [UInt8(ascii: "="), UInt8(ascii: "!"), UInt8(ascii: "<")].contains($0) })
+                    else { continue }
+                    body = Array(body[(colon + 1)...])
+                }
+                if !optional, let set = literals(body, caseInsensitive: asciiOnly) { consider(set) }
             case UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "$"):
                 flush(); i += 1
             case UInt8(ascii: "*"), UInt8(ascii: "?"):

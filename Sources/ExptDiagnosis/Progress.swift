@@ -29,9 +29,12 @@ enum ProgressParser {
         return progress
     }
 
+    /// The last tqdm redraw of a line that says something about progress (a trailing
+    /// "Killed" redraw does not).
     static func lastRedraw(_ text: String) -> String? {
-        let parts = text.split(separator: "\r", omittingEmptySubsequences: true)
-        return parts.last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }).map(String.init)
+        guard text.contains("\r") else { return text }
+        return text.split(separator: "\r", omittingEmptySubsequences: true)
+            .last(where: { mentionsProgress(String($0)) }).map(String.init)
     }
 
     static func mentionsProgress(_ text: String) -> Bool {

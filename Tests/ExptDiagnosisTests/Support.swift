@@ -39,3 +39,9 @@ func makeTempDir(_ test: XCTestCase) throws -> URL {
     test.addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
     return dir
 }
+
+import ExptTemplates
+/// Indirection so tests read embedded templates without importing them everywhere.
+enum ExptTemplatesAccess {
+    static func text(_ name: String) -> String? { EmbeddedTemplates.text(name) }
+}

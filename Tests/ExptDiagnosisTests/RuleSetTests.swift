@@ -1,0 +1,143 @@
+import Foundation
+import XCTest
+@testable import ExptDiagnosis
+
+/// Rules as data: the built-in file, overrides, errors, and the literal prefilter.
+final class RuleSetTests: XCTestCase {
+    func testBuiltinRulesLoadAndCoverEveryCategory() throws {
+        let rules = try RuleSet.builtin().rules
+        XCTAssertGreaterThan(rules.count, 60)
+        let categories = Set(rules.map(\.category))
+        for c in FailureCategory.allCases where c != .unknown { XCTAssertTrue(categories.contains(c), c.rawValue) }
+        XCTAssertEqual(Set(rules.map(\.id)).count, rules.count, "ids are unique")
+    }
+
+    func testEmbeddedRulesMatchTheTemplateFile() throws {
+        let file = TestPaths.packageRoot.appendingPathComponent("templates/rules.toml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        XCTAssertEqual(EmbeddedTemplatesText.rules, text, "run scripts/embed-templates.py")
+    }
+
+    /// Every built-in log pattern must have a prefilter literal: a pattern without one runs on
+    /// every line of every window and breaks the time budget.
+    func testEveryBuiltinLogPatternHasAPrefilterLiteral() throws {
+        for rule in try RuleSet.builtin().rules where rule.source == .log {
+            for p in rule.patterns {
+                XCTAssertNotNil(LiteralExtractor.literals(of: p), "rule \(rule.id): no literal in \(p)")
+            }
+        }
+    }
+
+    func testLiteralExtraction() {
+        XCTAssertEqual(lits(#"Detected \d+ oom[-_ ]kill event"#), ["kill event"])
+        XCTAssertEqual(lits(#"(?i)CUDA out of memory"#), ["cuda out of memory"])
+        XCTAssertEqual(lits(#"fo|barbaz"#), nil, "a branch without a 3-byte literal disables the filter")
+        XCTAssertEqual(lits(#"abcd|wxyz"#), ["abcd", "wxyz"])
+        XCTAssertEqual(lits(#"abcx?"#), ["abc"])
+        XCTAssertEqual(lits(#"ab\.cd"#), ["ab.cd"])
+        XCTAssertEqual(lits(#"abcz{0,2}"#), ["abc"])
+        XCTAssertEqual(lits(#"\b(NODE_FAIL|BOOT_FAIL)\b"#), ["node_fail", "boot_fail"])
+        XCTAssertEqual(lits(#"(?i)(50[234]|429) (Server Error|Client Error)"#), ["server error", "client error"])
+        XCTAssertEqual(lits(#"x(?:abcd|efgh)?yz"#), nil, "an optional group is not required")
+        XCTAssertEqual(lits(#"(?<=abc)d"#), nil)
+        XCTAssertEqual(lits(#"[abc]+ hello"#), [" hello"])
+    }
+
+    private func lits(_ p: String) -> [String]? {
+        LiteralExtractor.literals(of: p)?.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The prefilter must never lose a match the plain regexes would find.
+    func testPrefilterFindsTheSameHitsAsFullScan() throws {
+        var unfiltered = sharedDiagnoser
+        unfiltered.usePrefilter = false
+        var files = try FileManager.default.contentsOfDirectory(atPath: TestPaths.fixtures.path).map(TestPaths.fixture)
+        if let shared = try? FileManager.default.contentsOfDirectory(atPath: TestPaths.sharedLogs.path) {
+            files += shared.filter { $0.hasSuffix(".log") }.map { TestPaths.sharedLogs.appendingPathComponent($0).path }
+        }
+        for path in files {
+            let input = DiagnosisInput(logs: [LogInput(label: "x", path: path)])
+            let a = try sharedDiagnoser.diagnose(input).hits.map { "\($0.rule)@\($0.evidence.line)" }.sorted()
+            let b = try unfiltered.diagnose(input).hits.map { "\($0.rule)@\($0.evidence.line)" }.sorted()
+            XCTAssertEqual(a, b, path)
+        }
+    }
+
+    func testOverrideReplacesByIDAndInheritsOmittedKeys() throws {
+        let base = try RuleSet.builtin()
+        let text = """
+        [[rule]]
+        id = "shell-killed"
+        precedence = 99
+
+        [[rule]]
+        id = "my-lab-quota"
+        category = "disk_full"
+        patterns = ['LAB-QUOTA-[0-9]+ exceeded']
+        precedence = 97
+
+        [[rule]]
+        id = "python-exception"
+        disabled = true
+        """
+        let dir = try makeTempDir(self)
+        let path = dir.appendingPathComponent("rules.toml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let merged = try RuleSet.load(overridesAt: path, base: base)
+        XCTAssertEqual(merged.rules.count, base.rules.count)
+        let killed = try XCTUnwrap(merged.rules.first { $0.id == "shell-killed" })
+        XCTAssertEqual(killed.precedence, 99)
+        XCTAssertEqual(killed.category, .oomHost)
+        XCTAssertFalse(killed.patterns.isEmpty)
+        XCTAssertNil(merged.rules.first { $0.id == "python-exception" })
+
+        let d = try Diagnoser(rules: merged).diagnose(DiagnosisInput(logs: [LogInput(label: "x", text: "LAB-QUOTA-7 exceeded\n")]))
+        XCTAssertEqual(d.category, .diskFull)
+        XCTAssertEqual(d.evidence.first?.rule, "my-lab-quota")
+    }
+
+    func testMissingOverrideFileMeansNoOverrides() throws {
+        let base = try RuleSet.builtin()
+        XCTAssertEqual(try RuleSet.load(overridesAt: "/nonexistent/.expt/rules.toml", base: base).rules.count, base.rules.count)
+    }
+
+    func testBrokenRegexNamesTheRuleAndFile() throws {
+        let text = """
+        [[rule]]
+        id = "bad-one"
+        category = "code_error"
+        patterns = ['unclosed (group']
+        """
+        XCTAssertThrowsError(try RuleSet.builtin().merging(text: text, file: ".expt/rules.toml")) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("bad-one"), message)
+            XCTAssertTrue(message.contains(".expt/rules.toml:1"), message)
+            XCTAssertTrue(message.contains("unclosed (group"), message)
+        }
+    }
+
+    func testBadValuesAreRejectedWithLocation() throws {
+        let cases: [(String, String)] = [
+            ("[[rule]]\nid = \"x\"\ncategory = \"oom\"\npatterns = ['a']\n", "unknown category 'oom'"),
+            ("[[rule]]\nid = \"x\"\ncategory = \"oom_host\"\n", "has no patterns"),
+            ("[[rule]]\ncategory = \"oom_host\"\npatterns = ['abc']\n", "has no id"),
+            ("[[rule]]\nid = \"x\"\ncategory = \"oom_host\"\npatterns = ['abc']\npriority = 3\n", "unknown key"),
+            ("[[rule]]\nid = \"x\"\ncategory = \"oom_host\"\npatterns = ['abc']\neffect = \"deadly\"\n", "unknown effect"),
+            ("[[rule]]\nid = \"x\"\ncategory = \"oom_host\"\npatterns = ['abc']\n[[rule]]\nid = \"x\"\ncategory = \"oom_host\"\npatterns = ['abc']\n", "defined twice"),
+            ("[[rule]\n", "rules.toml"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try RuleSet(rules: []).merging(text: text, file: "rules.toml"), expected) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(error) should contain \(expected)")
+                XCTAssertTrue("\(error)".contains("rules.toml"), "\(error)")
+            }
+        }
+    }
+}
+
+/// The embedded copy of templates/rules.toml.
+enum EmbeddedTemplatesText {
+    static var rules: String? {
+        ExptTemplatesAccess.text("rules.toml")
+    }
+}
