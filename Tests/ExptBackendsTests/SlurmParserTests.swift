@@ -44,6 +44,19 @@ final class SlurmParserTests: XCTestCase {
         XCTAssertNil(SlurmValues.megabytes("16?"))   // sacct before slurmdbd has the start record
     }
 
+    func testDatesAreLocalTime() {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone.current
+        f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        for text in ["2026-11-22T22:30:50", "2000-02-29T00:00:00", "1999-12-31T23:59:59", "2026-07-01T12:00:00"] {
+            XCTAssertEqual(SlurmValues.date(text), f.date(from: text), text)
+        }
+        for text in ["Unknown", "None", "N/A", "", "2026-13-01T00:00:00", "2026-11-22 22:30:50"] {
+            XCTAssertNil(SlurmValues.date(text), text)
+        }
+    }
+
     func testExitCodesAndIDs() {
         XCTAssertTrue(SlurmValues.exitCode("0:125")! == (0, 125))
         XCTAssertTrue(SlurmValues.exitCode("1:0")! == (1, 0))

@@ -81,11 +81,20 @@ public enum SlurmAccounting {
     static func split(_ text: String, tool: String, fieldCount: Int, delimiter: Character = "|",
                       trailingDelimiter: Bool = false) throws -> [(Int, [String])] {
         var out: [(Int, [String])] = []
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var trimmed = line.hasSuffix("\r") ? line.dropLast() : line
-            if trimmed.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            if trailingDelimiter, trimmed.last == delimiter { trimmed = trimmed.dropLast() }
-            var fields = trimmed.split(separator: delimiter, omittingEmptySubsequences: false).map(String.init)
+        // split on UTF-8 bytes: Character-wise splitting is several times slower on big answers
+        let newline = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        let delim = Array(String(delimiter).utf8)
+        for (n, raw) in text.utf8.split(separator: newline, omittingEmptySubsequences: false).enumerated() {
+            var line = raw
+            if line.last == cr { line = line.dropLast() }
+            if line.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
+            if trailingDelimiter, line.count >= delim.count, line.suffix(delim.count).elementsEqual(delim) {
+                line = line.dropLast(delim.count)
+            }
+            let trimmed = String(Substring(line))
+            var fields = delim.count == 1
+                ? line.split(separator: delim[0], omittingEmptySubsequences: false).map { String(Substring($0)) }
+                : trimmed.split(separator: delimiter, omittingEmptySubsequences: false).map(String.init)
             if fields.first == "JobID" || fields.first == "JOBID" { continue }   // a header, if asked for
             guard fields.count >= fieldCount else { throw lineError(tool, n + 1, [String(trimmed)], delimiter) }
             if fields.count > fieldCount {
