@@ -22,11 +22,11 @@ let package = Package(
         .target(name: "ExptTOML"),
         .target(name: "ExptTemplates"),
         .target(name: "ExptDiagnosis", dependencies: ["ExptTOML", "ExptTemplates"]),
-        .target(name: "ExptCore", dependencies: ["GitKit", "ExptTOML", "ExptTemplates", "CSQLite"]),
+        .target(name: "ExptCore", dependencies: ["GitKit", "ExptTOML", "ExptTemplates", "ExptDiagnosis", "CSQLite"]),
         .target(name: "ExptBackends", dependencies: ["ExptCore", "ExptTemplates"]),
         .target(name: "ExptGitHub", dependencies: ["ExptCore"]),
         .target(name: "ExptCLI", dependencies: [
-            "GitKit", "ExptCore", "ExptBackends", "ExptGitHub",
+            "GitKit", "ExptCore", "ExptDiagnosis", "ExptBackends", "ExptGitHub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "expt", dependencies: ["ExptCLI"]),

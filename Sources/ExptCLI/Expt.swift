@@ -10,7 +10,7 @@ public struct Expt: ParsableCommand {
             InitCommand.self, NewCommand.self, ListCommand.self, WorktreeCommand.self,
             CheckpointCommand.self, MergeCommand.self, SyncCommand.self, CleanCommand.self, DocCommand.self,
             LaunchCommand.self, StatusCommand.self, WatchCommand.self, LogsCommand.self, CancelCommand.self,
-            RunsCommand.self, SuperviseCommand.self,
+            RunsCommand.self, DiagnoseCommand.self, SuperviseCommand.self,
         ])
 
     public init() {}

@@ -16,8 +16,8 @@ struct StatusCommand: ParsableCommand {
         let service = try Backends.service(global)
         for b in branches { try service.ws.requireBranch(b) }
         let records = try service.refresh(branches: branches.isEmpty ? nil : Set(branches))
-        let shown = all ? records : StatusCommand.latestAndLive(records)
-        let views = shown.map { RunView($0, now: Date(), progress: Progress.read($0)) }
+        let shown = service.diagnoseNewFailures(all ? records : StatusCommand.latestAndLive(records))
+        let views = shown.map { RunView($0, now: Date(), progress: RunProgress.read($0)) }
         try Console().emit(views, json: global.json) { StatusCommand.table(views) }
     }
 
@@ -46,7 +46,7 @@ struct RunsCommand: ParsableCommand {
     func run() throws {
         let service = try Backends.service(global)
         try service.ws.requireBranch(branch)
-        let views = try service.refresh(branches: [branch]).map { RunView($0, now: Date(), progress: Progress.read($0)) }
+        let views = service.diagnoseNewFailures(try service.refresh(branches: [branch])).map { RunView($0, now: Date(), progress: RunProgress.read($0)) }
         try Console().emit(views, json: global.json) {
             if views.isEmpty { return "\(branch) has no runs yet" }
             return Table.render(["RUN", "ATTEMPT", "PARENT", "BACKEND", "JOB", "STATE", "PROFILE", "ELAPSED", "COMMIT"], views.map { v in

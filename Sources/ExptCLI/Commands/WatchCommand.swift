@@ -37,7 +37,7 @@ struct WatchCommand: ParsableCommand {
         var first = true
         while true {
             let records = try service.refresh(branches: scope)
-            let watched = StatusCommand.latestAndLive(records).filter { scope != nil || initiallyLive.contains($0.id) || !$0.state.isTerminal }
+            let watched = service.diagnoseNewFailures(StatusCommand.latestAndLive(records)).filter { scope != nil || initiallyLive.contains($0.id) || !$0.state.isTerminal }
             if watched.isEmpty {
                 if !global.json { console.out("nothing to watch: no live runs") }
                 return

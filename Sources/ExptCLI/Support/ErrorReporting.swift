@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ExptCore
 import GitKit
+import ExptDiagnosis
 
 /// The documented exit codes (docs/commands.md). Every error is printed here and nowhere else.
 public enum ExitStatus: Int32 {
@@ -41,6 +42,8 @@ enum ErrorReporting {
             return ("conflict", e.description + "\nnothing was changed.", nil, .conflict)
         case let e as GitError:
             return ("git", e.description, nil, .failure)
+        case let e as DiagnosisError:
+            return ("invalid_input", e.message, e.hint, .invalidInput)
         default:
             return ("failure", "\(error)", nil, .failure)
         }
@@ -69,7 +72,8 @@ extension Expt {
             return 0
         } catch let e as ExitCode {
             return e.rawValue
-        } catch let error where error is ExptError || error is GitError || error is InvalidBranchName || error is MergeConflict {
+        } catch let error where error is ExptError || error is GitError || error is InvalidBranchName || error is MergeConflict
+                    || error is DiagnosisError {
             return ErrorReporting.report(error, json: json)
         } catch {
             // The argument parser's own errors: help and version (exit 0), usage (exit 64).

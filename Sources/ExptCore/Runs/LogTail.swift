@@ -35,7 +35,7 @@ public enum LogTail {
 }
 
 /// Training progress read from the end of a run's output: the last epoch and step printed.
-public enum Progress {
+public enum RunProgress {
     static let epoch = try! NSRegularExpression(pattern: #"(?i)\bepoch[\s:=\[]*(\d+)(?:\s*/\s*(\d+))?"#)
     static let step = try! NSRegularExpression(pattern: #"(?i)\b(?:step|iter(?:ation)?|global_step)[\s:=\[]*(\d+)(?:\s*/\s*(\d+))?"#)
 

@@ -1,0 +1,83 @@
+import Foundation
+import GitKit
+import ExptDiagnosis
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A run's diagnosis together with the run it is about.
+public struct RunDiagnosis {
+    public var run: RunRecord
+    public var diagnosis: Diagnosis
+}
+
+extension RunService {
+    /// The rules: built-in, then the repository's `.expt/rules.toml`.
+    public func rules() throws -> RuleSet {
+        try RuleSet.load(overridesAt: ws.root + "/.expt/rules.toml", base: try RuleSet.builtin())
+    }
+
+    /// Diagnoses a run (default: the branch's latest) from its logs, the scheduler's facts, its
+    /// checkpoints and its config, and records the category in the ledger.
+    public func diagnose(branch: String, run: String?) throws -> RunDiagnosis {
+        try refresh(branches: [branch])
+        let record = try findRun(branch: branch, run: run)
+        let d = try diagnose(record)
+        try ledger().setDiagnosis(runID: record.id, category: d.category.rawValue, at: now())
+        var updated = record
+        updated.diagnosis = d.category.rawValue
+        return RunDiagnosis(run: updated, diagnosis: d)
+    }
+
+    /// Diagnoses failed runs that have no category yet, so status and watch can show one.
+    public func diagnoseNewFailures(_ records: [RunRecord]) -> [RunRecord] {
+        records.map { r in
+            guard r.state.isFailure, r.diagnosis == nil, let d = try? diagnose(r) else { return r }
+            try? ledger().setDiagnosis(runID: r.id, category: d.category.rawValue, at: now())
+            var u = r; u.diagnosis = d.category.rawValue
+            return u
+        }
+    }
+
+    func diagnose(_ record: RunRecord) throws -> Diagnosis {
+        let worktree = try? ws.repo.worktree(forBranch: record.branch).flatMap { $0.exists ? $0.path : nil }
+        let config = (try? ExptConfig.load(repoRoot: ws.root, worktree: worktree ?? nil)) ?? ExptConfig()
+        var logs: [LogInput] = []
+        if let spec = record.spec, let ref = record.ref {
+            for source in try backend(record.backend).logs(ref, spec: spec) where source.kind != .wandb {
+                logs.append(LogInput(label: (source.path as NSString).lastPathComponent, path: source.path))
+            }
+        } else if let dir = record.logDir {
+            logs = ["stdout.log", "stderr.log"].map { LogInput(label: $0, path: dir + "/" + $0) }
+        }
+        logs = logs.filter { $0.path.map { FileManager.default.fileExists(atPath: $0) } ?? true }
+        var facts = SchedulerFacts(state: record.rawState ?? record.state.rawValue, exitCode: record.exitCode, signal: record.signal)
+        if let s = record.startedAt, let e = record.endedAt { facts.elapsedSeconds = Int(e.timeIntervalSince(s)) }
+        facts.timeLimitSeconds = record.resources.timeLimitSeconds
+        facts.maxRSSMB = record.maxRSSMB
+        facts.requestedMemoryMB = record.resources.memoryMB
+        facts.pendingReason = record.state == .pending ? record.reason : nil
+        var checkpoints: [String] = []
+        if let wt = worktree ?? nil, let pattern = config.checkpointGlob { checkpoints = Self.glob(wt, pattern) }
+        let wandb = (worktree ?? nil).flatMap { wt in config.wandbDir.map { wt + "/" + $0 } }
+        let run = RunFacts(batchSize: config.run.batchSize, gradAccumulation: config.run.gradAccumulation,
+                           expectedSteps: config.run.expectedSteps, expectedEpochs: config.run.expectedEpochs,
+                           memoryMB: record.resources.memoryMB, timeLimitSeconds: record.resources.timeLimitSeconds,
+                           memoryCapMB: config.retry.memoryCapMB, profiles: config.profiles.keys.sorted())
+        let input = DiagnosisInput(logs: logs, wandbDir: wandb, scheduler: facts, checkpoints: checkpoints, run: run)
+        return try Diagnoser(rules: try rules()).diagnose(input)
+    }
+
+    /// Files matching `pattern` under `dir`, oldest first by modification time (newest last).
+    static func glob(_ dir: String, _ pattern: String) -> [String] {
+        var g = glob_t()
+        defer { globfree(&g) }
+        guard Glibc.glob(dir + "/" + pattern, 0, nil, &g) == 0 else { return [] }
+        var paths: [String] = []
+        for i in 0..<Int(g.gl_pathc) { if let p = g.gl_pathv[i] { paths.append(String(cString: p)) } }
+        func mtime(_ p: String) -> Date {
+            ((try? FileManager.default.attributesOfItem(atPath: p))?[.modificationDate] as? Date) ?? .distantPast
+        }
+        return paths.sorted { mtime($0) < mtime($1) }
+    }
+}
