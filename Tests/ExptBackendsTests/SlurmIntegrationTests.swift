@@ -59,6 +59,26 @@ final class SlurmIntegrationTests: XCTestCase {
         XCTAssertEqual(read(SlurmScript.stdoutPath(s)), "hello \(s.runID) it/ok [a b$c] \(dir!)\n")
     }
 
+    /// Remote mode with `bash -c` standing in for ssh: script on stdin, mkdir through the
+    /// prefix, every command quoted once.
+    func testThroughExecPrefix() throws {
+        let remote = SlurmBackend(runner: SystemProcessRunner(), config: SlurmConfig(execPrefix: ["bash", "-c"]))
+        var s = spec("prefixed", #"printf '%s\n' "$EXPT_IT" "it's; $(echo ok)""#)
+        s.logDir += "/not yet created"
+        let ref = try remote.submit(s)
+        let deadline = Date().addingTimeInterval(60)
+        var status: JobStatus?
+        while Date() < deadline {
+            status = try remote.poll([ref])[ref]
+            if status?.state.isTerminal == true { break }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        XCTAssertEqual(status?.state, .succeeded, "\(String(describing: status))")
+        XCTAssertEqual(read(SlurmScript.stdoutPath(s)), "a b$c\nit's; ok\n")
+        XCTAssertEqual(remote.logs(ref, spec: s).map(\.remote), [true, true])
+        XCTAssertEqual(try remote.lookup(jobName: s.jobName, spec: s), ref)
+    }
+
     func testMemoryLimitIsOOM() throws {
         let s = spec("oom", "python3 -c 'x = [bytearray(20 << 20) for _ in range(100)]'",
                      resources: Resources(memoryMB: 100))
