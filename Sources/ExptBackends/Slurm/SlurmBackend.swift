@@ -63,8 +63,11 @@ public struct SlurmBackend: Backend {
     // MARK: poll
 
     public func poll(_ refs: [JobRef]) throws -> [JobRef: JobStatus] {
-        var ids: [String] = []
-        for ref in refs where !ids.contains(ref.jobID) { ids.append(ref.jobID) }
+        // unique, in order; an id that is not a Slurm job id is simply unknown (no call fails on it)
+        var seen = Set<String>(), ids: [String] = []
+        for ref in refs where !ref.jobID.isEmpty && ref.jobID.allSatisfy(\.isNumber) && seen.insert(ref.jobID).inserted {
+            ids.append(ref.jobID)
+        }
         guard !ids.isEmpty else { return [:] }
         var sacct: [SlurmAccounting.Row] = []
         if !memo.get().disabled {
@@ -185,6 +188,7 @@ public struct SlurmBackend: Backend {
 
 /// What the backend learned about sacct, shared by copies of the (value-type) backend.
 private final class Memo: @unchecked Sendable {
+    /// `disabled` sticks once seen; `problem` is the latest sacct error.
     struct Value { var disabled = false; var problem: String? }
     private let lock = NSLock()
     private var value = Value()
