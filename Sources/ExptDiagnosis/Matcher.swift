@@ -129,6 +129,20 @@ struct CompiledRules {
         return previous.contains("File \"") && previous.contains("\", line ")
     }
 
+    /// How many (pattern, line) pairs the prefilter would hand to the regexes; tests use it to
+    /// keep ordinary training lines from becoming candidates.
+    func candidateCount(_ window: LogWindow) -> Int {
+        let lineStarts = window.lines.map(\.start)
+        var pairs = Set<Int>()
+        window.bytes.withUnsafeBufferPointer { buf in
+            matcher.scan(buf, 0..<buf.count) { literal, offset in
+                let line = CompiledRules.lineIndex(of: offset, in: lineStarts)
+                for ref in literalOwners[literal] { pairs.insert(ref &* 1_000_003 &+ line) }
+            }
+        }
+        return pairs.count + unfiltered.count * window.lines.count
+    }
+
     static func lineIndex(of offset: Int, in starts: [Int]) -> Int {
         var lo = 0, hi = starts.count - 1
         if hi < 0 { return 0 }

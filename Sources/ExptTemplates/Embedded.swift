@@ -561,13 +561,13 @@ effect = "weak"
 [[rule]]
 id = "nan-loss-error"
 category = "nan_loss"
-patterns = ['(?i)Loss became infinite or NaN', '\bFloatingPointError\b', '(?i)\bloss (is|became|was) (nan|inf|not finite|non-finite)', '(?i)\b(nan|non-finite|infinite) loss (detected|encountered|value)', '(?i)detected (a )?nan', '(?i)Loss is (NaN|inf)', '(?i)returned nan values in its \d+th output', '(?i)Current loss scale already at minimum', '(?i)loss scale (reached|already at) (its )?minimum', '(?i)Input contains NaN', '(?i)NaN or Inf found in input tensor', '(?i)encountered NaN in (gradients|loss)']
+patterns = ['(?i)Loss became infinite or NaN', '\bFloatingPointError\b', '(?i)\bloss is (nan|inf|not finite|non-finite)', '(?i)\bloss became (nan|inf|not finite|non-finite)', '(?i)\bloss was (nan|inf|not finite|non-finite)', '(?i)\b(nan|non-finite|infinite) loss (detected|encountered|value)', '(?i)detected (a )?nan', '(?i)Loss is (NaN|inf)', '(?i)returned nan values in its \d+th output', '(?i)Current loss scale already at minimum', '(?i)loss scale (reached|already at) (its )?minimum', '(?i)Input contains NaN', '(?i)NaN or Inf found in input tensor', '(?i)encountered NaN in (gradients|loss)']
 precedence = 90
 
 [[rule]]
 id = "nan-loss-logged"
 category = "nan_loss"
-patterns = ['(?i)loss=[-+]?(nan|inf)\b', '(?i)loss["\x27]?: [-+]?(nan|inf)\b', '(?i)loss["\x27]? = [-+]?(nan|inf)\b']
+patterns = ['(?i)loss=nan\b', '(?i)loss=inf\b', '(?i)loss=-inf\b', '(?i)loss["\x27]?: nan\b', '(?i)loss["\x27]?: inf(inity)?\b', '(?i)loss["\x27]?: -inf(inity)?\b', '(?i)loss["\x27]? = nan\b']
 precedence = 70
 effect = "weak"
 

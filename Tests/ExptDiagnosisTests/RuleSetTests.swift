@@ -28,6 +28,21 @@ final class RuleSetTests: XCTestCase {
         }
     }
 
+    /// Ordinary training output must not wake any regex: the tail of a multi-GB log is
+    /// thousands of such lines.
+    func testOrdinaryTrainingLinesAreNotRegexCandidates() {
+        let lines = [
+            "[2025-03-01 12:00:01,123][train][INFO] - epoch 3 step 1200/500000 loss=0.4321 lr=3.0e-04 grad_norm=1.23 tokens/s=51234 mem=38.2GB",
+            "Epoch 2:  45%|████▌     | 723/1602 [2:12:45<2:59:53, 12.28s/it, loss=2.15, v_num=3hqp]",
+            "{'loss': 0.6931, 'learning_rate': 4.9e-05, 'epoch': 0.12}",
+            "step 100 | train_loss 1.234 | val_loss 1.301 | ppl 3.44 | 812 ms/step",
+            "INFO:root:Saving checkpoint to /scratch/run/ckpt/step_1200.pt",
+        ]
+        let text = lines.joined(separator: "\n") + "\n"
+        let window = LogReader.window(label: "t", data: Array(text.utf8), limits: .default)
+        XCTAssertEqual(sharedDiagnoser.compiled.candidateCount(window), 0)
+    }
+
     func testLiteralExtraction() {
         XCTAssertEqual(lits(#"Detected \d+ oom[-_ ]kill event"#), ["kill event"])
         XCTAssertEqual(lits(#"(?i)CUDA out of memory"#), ["cuda out of memory"])
