@@ -100,6 +100,22 @@ systemic = 0.15   # at or above this share of one cause, failures are systemic
 # extra_args = ["--constraint=a100"]
 
 """####,
+        "pr-comment.md": ####"""
+<!-- expt:fix:{{failed_run}} -->
+**Fix applied** on `{{branch}}`: {{message}}
+
+**Diagnosis:** `{{category}}` in run {{failed_run}} (job {{failed_job}})
+
+```
+{{evidence}}
+```
+
+**Change:** {{change}}
+**Commit:** {{commit}}
+
+Re-launching job as {{new_run}} ({{relaunch}}).
+
+"""####,
         "rules.toml": ####"""
 # Diagnosis rules for `expt diagnose`.
 #
@@ -163,7 +179,7 @@ secondary = "preempted"
 [[rule]]
 id = "python-memoryerror"
 category = "oom_host"
-patterns = ['(^|[\s:\]])MemoryError\b', '(?i)\[Errno 12\] Cannot allocate memory', '(?i)DefaultCPUAllocator: (can.t|not enough memory|can not) allocate', 'std::bad_alloc', '(?i)cannot allocate memory']
+patterns = ['(^|[\s:\]])MemoryError\b', '_ArrayMemoryError', '(?i)Unable to allocate [\d.]+ [KMGTP]i?B for an array', 'java\.lang\.OutOfMemoryError', '(?i)GC overhead limit exceeded', '(?i)Container killed by YARN for exceeding memory limits', '(?i)\[Errno 12\] Cannot allocate memory', '(?i)DefaultCPUAllocator: (can.t|not enough memory|can not) allocate', 'std::bad_alloc', '(?i)cannot allocate memory']
 precedence = 85
 
 [[rule]]
@@ -175,7 +191,7 @@ precedence = 80
 [[rule]]
 id = "sigkill-exitcode-9"
 category = "oom_host"
-patterns = ['(?i)exitcode\s*:\s*-9\b', 'Signal 9 \(SIGKILL\) received', '(?i)died with <Signals\.SIGKILL: 9>', '(?i)return(ed)? (code|exit status) -9\b']
+patterns = ['(?i)exitcode\s*:\s*-9\b', 'Signal 9 \(SIGKILL\) received', '(?i)exited on signal 9\b', '(?i)killed by signal 9\b', '(?i)died with <Signals\.SIGKILL: 9>', '(?i)return(ed)? (code|exit status) -9\b']
 precedence = 60
 advice = "SIGKILL with no other cause is almost always the OOM killer."
 
@@ -185,6 +201,20 @@ category = "oom_host"
 patterns = ['\bKilled\s*$', 'line \d+:\s+\d+ Killed\b']
 precedence = 55
 advice = "A bare 'Killed' is what the OOM killer leaves behind."
+
+[[rule]]
+id = "memory-efficiency-at-limit"
+category = "oom_host"
+patterns = ['(?i)Memory Efficiency:\s*(9[5-9]|[1-9]\d\d)(\.\d+)?% of']
+precedence = 70
+effect = "weak"
+advice = "seff shows the job used (nearly) all the memory it requested."
+
+[[rule]]
+id = "exit-137-in-log"
+category = "oom_host"
+patterns = ['(?i)exit(ed with)? code:?\s*137\b', '(?i)exit status 137\b']
+precedence = 30
 
 [[rule]]
 id = "state-oom"
@@ -219,7 +249,7 @@ precedence = 25
 [[rule]]
 id = "cuda-oom"
 category = "oom_gpu"
-patterns = ['(?i)CUDA out of memory', 'torch\.cuda\.OutOfMemoryError', 'torch\.OutOfMemoryError', '(?i)CUDA error: out of memory', 'cudaErrorMemoryAllocation', 'CUBLAS_STATUS_ALLOC_FAILED', 'CUDNN_STATUS_ALLOC_FAILED', '(?i)HIP out of memory', '(?i)CUDA_ERROR_OUT_OF_MEMORY', '(?i)cuda(Malloc)?.{0,40}\bout of memory']
+patterns = ['(?i)CUDA out of memory', 'torch\.cuda\.OutOfMemoryError', 'torch\.OutOfMemoryError', '(?i)CUDA error: out of memory', 'cudaErrorMemoryAllocation', 'CUBLAS_STATUS_ALLOC_FAILED', 'CUDNN_STATUS_ALLOC_FAILED', '(?i)HIP out of memory', '(?i)CUDA_ERROR_OUT_OF_MEMORY', '(?i)cuda(Malloc)?.{0,40}\bout of memory', '(?i)MPS backend out of memory']
 precedence = 90
 
 [[rule]]
@@ -227,6 +257,13 @@ id = "thc-cuda-oom"
 category = "oom_gpu"
 patterns = ['THCudaCheck FAIL.{0,200}out of memory', '(?i)NCCL WARN Cuda failure .out of memory.']
 precedence = 90
+
+[[rule]]
+id = "cuda-oom-likely"
+category = "oom_gpu"
+patterns = ['(?i)Unable to find a valid cuDNN algorithm to run convolution', 'CUBLAS_STATUS_NOT_INITIALIZED', '(?i)CUDNN_STATUS_NOT_ENOUGH_WORKSPACE']
+precedence = 65
+advice = "This cuDNN/cuBLAS error is usually GPU memory running out."
 
 [[rule]]
 id = "tf-jax-oom"
@@ -239,7 +276,7 @@ precedence = 90
 [[rule]]
 id = "slurm-time-limit"
 category = "timeout"
-patterns = ['(?i)DUE TO TIME LIMIT', '(?i)Time limit exhausted for Job', 'PBS: job killed: walltime \d+ exceeded limit', '(?i)TERM_RUNLIMIT', '(?i)job killed after reaching LSF run time limit', '(?i)exceeded (its |the )?(wall ?clock|walltime|run ?time) limit']
+patterns = ['(?i)DUE TO TIME LIMIT', '(?i)Time limit exhausted for Job', 'PBS: job killed: walltime \d+ exceeded limit', '(?i)TERM_RUNLIMIT', '(?i)job killed after reaching LSF run time limit', '(?i)exceeded (its |the )?(wall ?clock|walltime|run ?time) limit', '(?i)exceeded hard wall ?clock', '(?i)h_rt limit exceeded']
 precedence = 100
 
 [[rule]]
@@ -266,7 +303,7 @@ precedence = 97
 [[rule]]
 id = "slurm-preemption"
 category = "preempted"
-patterns = ['(?i)DUE TO PREEMPTION', '(?i)job \d+ was preempted']
+patterns = ['(?i)DUE TO PREEMPTION', '(?i)job \d+ was preempted', '(?i)DUE TO JOB REQUEUE']
 precedence = 100
 
 [[rule]]
@@ -278,7 +315,7 @@ precedence = 95
 [[rule]]
 id = "cloud-preempted"
 category = "preempted"
-patterns = ['(?i)\b(is|was|been|being|got|were|has been) preempted\b', '(?i)spot (instance )?interruption', '(?i)instance (was )?(preempted|reclaimed)', '(?i)preemption notice', '(?i)received (a )?preemption signal', '(?i)imminent node shutdown', '(?i)Pod was terminated in response to', '(?i)node is being (drained|preempted)']
+patterns = ['(?i)\b(is|was|been|being|got|were|has been) preempted\b', '(?i)spot (instance )?interruption', '(?i)instance (was )?(preempted|reclaimed)', '(?i)preemption notice', '(?i)received (a )?preemption signal', '(?i)imminent node shutdown', '(?i)Pod was terminated in response to', '(?i)node is being (drained|preempted)', '\bPreempted by\b', '(?i)Status:\s*Preempted\b']
 precedence = 88
 
 [[rule]]
@@ -299,7 +336,7 @@ precedence = 97
 [[rule]]
 id = "slurm-node-failure"
 category = "node_failure"
-patterns = ['(?i)DUE TO NODE FAIL', '(?i)srun: error: Node failure on', '(?i)Node failure on \S+', '(?i)Job step aborted.*node (failure|down)']
+patterns = ['(?i)DUE TO NODE FAIL', '(?i)srun: error: Node failure on', '(?i)DUE TO JOB NOT ENDING WITH SIGNALS', '(?i)Node failure on \S+', '(?i)Job step aborted.*node (failure|down)']
 precedence = 100
 
 [[rule]]
@@ -311,7 +348,7 @@ precedence = 95
 [[rule]]
 id = "gpu-hardware-fault"
 category = "node_failure"
-patterns = ['(?i)NVRM: Xid', '(?i)\bXid \(PCI:', '(?i)\bXid error', '(?i)fallen off the bus', '(?i)uncorrectable ECC error', '(?i)ECC errors? (detected|encountered|occurred)', '(?i)double bit ECC', 'cudaErrorECCUncorrectable', '(?i)GPU is lost', '(?i)CUDA error: (an )?uncorrectable', '(?i)NVLink (error|failure)', '(?i)row remapping (failure|pending)']
+patterns = ['(?i)NVRM: Xid', '(?i)\bXid \(PCI:', '(?i)\bXid error', '(?i)fallen off the bus', '(?i)uncorrectable ECC error', '(?i)ECC errors? (detected|encountered|occurred)', '(?i)double bit ECC', 'cudaErrorECCUncorrectable', '(?i)GPU is lost', '(?i)CUDA error: (an )?uncorrectable', '(?i)NVLink (error|failure)', '(?i)row remapping (failure|pending)', '(?i)Unable to determine the device handle for GPU', '(?i)CUDA-capable device\(s\) (is|are)(/are)? busy or unavailable', 'cudaErrorDevicesUnavailable']
 precedence = 100
 advice = "Report the node to the cluster admins."
 
@@ -324,7 +361,7 @@ precedence = 92
 [[rule]]
 id = "node-lost"
 category = "node_failure"
-patterns = ['(?i)\bnode \S+ (is |went )?(down|unreachable|not responding)', '(?i)has been marked dead', '(?i)Kernel panic', '(?i)NodeNotReady', '(?i)\bnode (was )?lost\b', '(?i)Lost connection to node', '(?i)Connection to node \S+ lost']
+patterns = ['(?i)\bnode \S+ (is |went )?(down|unreachable|not responding)', '(?i)has been marked dead', '(?i)Kernel panic', '(?i)NodeNotReady', '(?i)\bnode (was )?lost\b', '(?i)Lost connection to node', '(?i)Connection to node \S+ lost', '(?i)its node has died', '(?i)node died']
 precedence = 85
 
 [[rule]]
@@ -347,19 +384,19 @@ advice = "The scheduler no longer knows the job (a zombie): the node or the proc
 [[rule]]
 id = "k8s-failed-scheduling"
 category = "stuck_scheduling"
-patterns = ['\bFailedScheduling\b', '\d+/\d+ nodes are available', '(?i)\bUnschedulable\b', '(?i)Insufficient (nvidia\.com/gpu|cpu|memory|ephemeral-storage)', '(?i)pod has unbound immediate PersistentVolumeClaims', '(?i)didn.t match (Pod.s )?node (affinity|selector)', '(?i)had untolerated taint']
+patterns = ['\bFailedScheduling\b', '\d+/\d+ nodes are available', '(?i)\bUnschedulable\b', '(?i)Insufficient (nvidia\.com/gpu|cpu|memory|ephemeral-storage)', '(?i)pod has unbound immediate PersistentVolumeClaims', '(?i)didn.t match (Pod.s )?node (affinity|selector)', '(?i)had untolerated taint', '(?i)didn.t trigger scale-up', '(?i)PENDING REASONS:']
 precedence = 90
 
 [[rule]]
 id = "slurm-pending-in-log"
 category = "stuck_scheduling"
-patterns = ['(?:State\s*[:=]\s*|JobState=|\|)PENDING\b', '(?i)Reason=(ReqNodeNotAvail|PartitionDown|PartitionNodeLimit|QOSMax|AssocGrp|Nodes_required)', '(?i)Nodes required for job are DOWN', '(?i)Required node not available']
+patterns = ['(?:State\s*[:=]\s*|JobState=|\|)PENDING\b', '(?i)Reason=(ReqNodeNotAvail|PartitionDown|PartitionNodeLimit|QOSMax|AssocGrp|Nodes_required)', '(?i)Nodes required for job are DOWN', '(?i)Required node not available', '\bPD\s+\d+:\d+\s+\d+\s+\((Priority|Resources|ReqNodeNotAvail|QOS|Assoc|Dependency|BeginTime|JobHeld)']
 precedence = 85
 
 [[rule]]
 id = "queue-wait-messages"
 category = "stuck_scheduling"
-patterns = ['(?i)queued and waiting for resources', '(?i)Pending job allocation \d+', '(?i)estimated .{0,30}start (in|at|time)', '(?i)Waiting for (an )?(available )?(node|GPU|resources)']
+patterns = ['(?i)queued and waiting for resources', '(?i)Pending job allocation \d+', '(?i)estimated .{0,30}start (in|at|time)', '(?i)Waiting for (an )?(available )?(node|GPU|resources)', '(?i)job_state = Q\b', '(?m)^Status:\s+Pending\s*$']
 precedence = 60
 effect = "weak"
 
@@ -398,7 +435,7 @@ secondary = "stuck_scheduling"
 [[rule]]
 id = "filesystem-mount-error"
 category = "mount_failure"
-patterns = ['(?i)Stale file handle', '(?i)Transport endpoint is not connected', '(?i)nfs: server \S+ not responding', '(?i)\bmount(\.nfs\d?)?: .*(failed|timed out|refused|denied|No such)', '(?i)mount error\(\d+\)', '(?i)LustreError', '(?i)\[Errno 116\]', '(?i)\[Errno 107\]', '(?i)(gcsfuse|s3fs|blobfuse|juicefs).{0,60}(error|failed)']
+patterns = ['(?i)Stale file handle', '(?i)Transport endpoint is not connected', '(?i)nfs: server \S+ not responding', '(?i)\bmount(\.nfs\d?)?: .*(failed|timed out|refused|denied|No such)', '(?i)mount error\(\d+\)', '(?i)LustreError', '(?i)\[Errno 116\]', '(?i)\[Errno 107\]', '(?i)(gcsfuse|s3fs|blobfuse|juicefs).{0,60}(error|failed)', '(?i)unable to mount', '(?i)container creation failed: mount', '(?i)error while creating mount source path', '(?i)invalid mount config', '(?i)fuse: device not found']
 precedence = 90
 
 [[rule]]
@@ -412,7 +449,7 @@ precedence = 65
 [[rule]]
 id = "image-pull"
 category = "image_pull"
-patterns = ['\bErrImagePull\b', '\bImagePullBackOff\b', '(?i)Failed to pull image', '(?i)Back-off pulling image', '\bInvalidImageName\b', '\bErrImageNeverPull\b', '(?i)pull access denied', '(?i)manifest (for \S+ )?(unknown|not found)', '(?i)toomanyrequests: You have reached your pull rate limit', '(?i)repository \S+ not found', '(?i)Unable to (handle|pull) docker://', '(?i)pyxis: failed to import docker image', '(?i)enroot-import.{0,80}(error|failed)', '(?i)FATAL:\s+(Unable to handle|could not open image|While making image)']
+patterns = ['\bErrImagePull\b', '\bImagePullBackOff\b', '(?i)Failed to pull image', '(?i)Back-off pulling image', '\bInvalidImageName\b', '\bErrImageNeverPull\b', '(?i)pull access denied', '(?i)manifest (for \S+ )?(unknown|not found)', '(?i)toomanyrequests: You have reached your pull rate limit', '(?i)repository \S+ not found', '(?i)Unable to (handle|pull) docker://', '(?i)pyxis: failed to import docker image', '(?i)enroot-import.{0,80}(error|failed)', '(?i)FATAL:\s+(Unable to handle|could not open image|While making image)', '(?i)no matching manifest for', '(?i)pull.{0,80}unauthorized: authentication required']
 precedence = 95
 
 # ---------------------------------------------------------------- config_error
@@ -420,13 +457,13 @@ precedence = 95
 [[rule]]
 id = "argparse-error"
 category = "config_error"
-patterns = ['error: unrecognized arguments:', 'error: the following arguments are required:', 'error: argument \S+: (invalid|expected|ambiguous|not allowed)', 'error: ambiguous option:', 'error: invalid choice:']
+patterns = ['error: unrecognized arguments:', 'error: the following arguments are required:', 'error: argument \S+: (invalid|expected|ambiguous|not allowed)', 'error: ambiguous option:', 'error: invalid choice:', '(?i)Error: (No such option|Missing option|Invalid value for|Got unexpected extra argument)', '(?i)Flags parsing error', '(?i)Unknown command line flag', '(?i)ERROR: Could not consume arg']
 precedence = 90
 
 [[rule]]
 id = "hydra-omegaconf"
 category = "config_error"
-patterns = ['omegaconf\.errors\.\w+', 'hydra\.errors\.\w+', '\bMissingMandatoryValue\b', '\bConfigKeyError\b', '\bConfigAttributeError\b', '\bConfigCompositionException\b', '\bInterpolationResolutionError\b', '\bMissingConfigException\b', '(?i)Could not override .\S+.\.', '(?i)Key .\S+. (is )?not in struct', '(?i)Could not find .\S+. in (the )?(config|search path)', '(?i)Could not load .\S+.\.? *(Available options|$)']
+patterns = ['omegaconf\.errors\.\w+', 'hydra\.errors\.\w+', '\bMissingMandatoryValue\b', '\bConfigKeyError\b', '\bConfigAttributeError\b', '\bConfigCompositionException\b', '\bInterpolationResolutionError\b', '\bMissingConfigException\b', '(?i)Could not override .\S+.\.', '(?i)Key .\S+. (is )?not in struct', '(?i)Could not find .\S+. in (the )?(config|search path)', '(?i)Could not load .\S+.\.? *(Available options|$)', '(?i)Error merging override', '(?i)Check batch related parameters']
 precedence = 90
 
 [[rule]]
@@ -444,7 +481,7 @@ precedence = 85
 [[rule]]
 id = "scheduler-submit-config"
 category = "config_error"
-patterns = ['(?i)Batch job submission failed: (Invalid|Requested node configuration|Node count specification|Requested time limit|Job violates)', '(?i)(sbatch|srun|salloc): error: (Invalid|invalid) (partition|account|qos|generic resource|gres)', '(?i)Unable to allocate resources: (Invalid|Requested node configuration)', '\bCreateContainerConfigError\b', '(?i)(configmap|secret) "\S+" not found', '(?i)admission webhook .{0,80} denied', '(?i)error validating data:', '(?i)spec\.\S+: Invalid value']
+patterns = ['(?i)Batch job submission failed: (Invalid|Requested node configuration|Node count specification|Requested time limit|Job violates)', '(?i)(sbatch|srun|salloc): error: (Invalid|invalid) (partition|account|qos|generic resource|gres)', '(?i)Unable to allocate resources: (Invalid|Requested node configuration)', '\bCreateContainerConfigError\b', '(?i)(configmap|secret) "\S+" not found', '(?i)admission webhook .{0,80} denied', '(?i)error validating data:', '(?i)spec\.\S+: Invalid value', '(?i)Memory specification can not be satisfied', '(?i)Invalid feature specification']
 precedence = 90
 
 [[rule]]
@@ -469,7 +506,7 @@ advice = "The checkpoint does not fit the model config (architecture or sizes ch
 [[rule]]
 id = "unexpected-kwarg"
 category = "config_error"
-patterns = ['(?i)got an unexpected keyword argument', '(?i)No CUDA GPUs are available', '(?i)Invalid device id', '(?i)invalid device ordinal']
+patterns = ['(?i)got an unexpected keyword argument', '(?i)is not a local folder and is not a valid model identifier', 'RepositoryNotFoundError', '(?i)No CUDA GPUs are available', '(?i)Invalid device id', '(?i)invalid device ordinal']
 precedence = 60
 
 # ---------------------------------------------------------------- missing_dependency
@@ -483,7 +520,7 @@ precedence = 85
 [[rule]]
 id = "native-library-missing"
 category = "missing_dependency"
-patterns = ['(?i)error while loading shared libraries', '(?i)cannot open shared object file', '(?i)GLIBC(XX)?_[\d.]+. not found', '(?i)version .GLIBC', '(?i)undefined symbol: \w+', '(?i)libcuda\.so.{0,20}(not found|cannot)']
+patterns = ['(?i)error while loading shared libraries', '(?i)cannot open shared object file', '(?i)GLIBC(XX)?_[\d.]+. not found', '(?i)version .GLIBC', '(?i)undefined symbol: \w+', '(?i)libcuda\.so.{0,20}(not found|cannot)', '(?i)Could not load (dynamic )?library', '(?i)compiled with different CUDA versions']
 precedence = 80
 
 [[rule]]
@@ -501,7 +538,7 @@ precedence = 90
 [[rule]]
 id = "command-not-found"
 category = "missing_dependency"
-patterns = ['(?i): command not found\s*$', '(?i)executable file not found in \$PATH', '(?i)/usr/bin/env: .\S+.: No such file or directory', '(?i)exec: "\S+": executable file not found', '(?i)\bnot found in PATH\b']
+patterns = ['(?i): command not found\s*$', '(?i)executable file not found in \$PATH', '(?i)/usr/bin/env: .\S+.: No such file or directory', '(?i)exec: "\S+": executable file not found', '(?i)\bnot found in PATH\b', '(?i)\bsh: \d+: \S+: not found', '(?i)execve\(\): \S+: No such file or directory']
 precedence = 80
 
 [[rule]]
@@ -523,6 +560,13 @@ root_cause_of = ["missing_dependency", "code_error"]
 advice = "An environment module failed to load."
 
 [[rule]]
+id = "module-attribute-removed"
+category = "missing_dependency"
+patterns = ['AttributeError: module .\S+. has no attribute']
+precedence = 55
+advice = "A library changed its API: pin the version the code was written for."
+
+[[rule]]
 id = "exit-127"
 category = "missing_dependency"
 source = "exit_code"
@@ -540,7 +584,7 @@ precedence = 75
 [[rule]]
 id = "data-corrupt"
 category = "data_error"
-patterns = ['UnidentifiedImageError', '(?i)cannot identify image file', '(?i)image file is truncated', '(?i)DecompressionBombError', '(?i)_pickle\.UnpicklingError', '(?i)BadZipFile', '(?i)EOFError: Ran out of input', '(?i)Unable to (synchronously )?open (file|object) \(', '(?i)HDF5-DIAG: Error', '(?i)pyarrow\.lib\.Arrow(Invalid|IOError)', '(?i)DataLossError', '(?i)corrupt(ed)? (record|file|data|shard|image|checkpoint)', 'pandas\.errors\.(ParserError|EmptyDataError)', 'UnicodeDecodeError', 'json\.decoder\.JSONDecodeError', '(?i)DatasetGenerationError', '(?i)DatasetNotFoundError']
+patterns = ['UnidentifiedImageError', '(?i)cannot identify image file', '(?i)image file is truncated', '(?i)DecompressionBombError', '(?i)_pickle\.UnpicklingError', '(?i)BadZipFile', '(?i)EOFError: Ran out of input', '(?i)Unable to (synchronously )?open (file|object) \(', '(?i)HDF5-DIAG: Error', '(?i)pyarrow\.lib\.Arrow(Invalid|IOError)', '(?i)DataLossError', '(?i)corrupt(ed)? (record|file|data|shard|image|checkpoint)', 'pandas\.errors\.(ParserError|EmptyDataError)', 'UnicodeDecodeError', 'json\.decoder\.JSONDecodeError', '(?i)DatasetGenerationError', '(?i)DatasetNotFoundError', '(?i)zlib\.error: Error -?\d+ while decompressing', 'tarfile\.ReadError', 'BadGzipFile', '(?i)Not a gzipped file', '(?i)PytorchStreamReader failed reading', '(?i)failed finding central directory']
 precedence = 80
 
 [[rule]]
@@ -561,13 +605,13 @@ effect = "weak"
 [[rule]]
 id = "nan-loss-error"
 category = "nan_loss"
-patterns = ['(?i)Loss became infinite or NaN', '\bFloatingPointError\b', '(?i)\bloss is (nan|inf|not finite|non-finite)', '(?i)\bloss became (nan|inf|not finite|non-finite)', '(?i)\bloss was (nan|inf|not finite|non-finite)', '(?i)\b(nan|non-finite|infinite) loss (detected|encountered|value)', '(?i)detected (a )?nan', '(?i)Loss is (NaN|inf)', '(?i)returned nan values in its \d+th output', '(?i)Current loss scale already at minimum', '(?i)loss scale (reached|already at) (its )?minimum', '(?i)Input contains NaN', '(?i)NaN or Inf found in input tensor', '(?i)encountered NaN in (gradients|loss)']
+patterns = ['(?i)Loss became infinite or NaN', '\bFloatingPointError\b', '(?i)\bloss is (nan|inf|not finite|non-finite)', '(?i)\bloss became (nan|inf|not finite|non-finite)', '(?i)\bloss was (nan|inf|not finite|non-finite)', '(?i)\b(nan|non-finite|infinite) loss (detected|encountered|value)', '(?i)detected (a )?nan', '(?i)Loss is (NaN|inf)', '(?i)returned nan values in its \d+th output', '(?i)Current loss scale already at minimum', '(?i)loss scale (reached|already at) (its )?minimum', '(?i)Input contains NaN', '(?i)NaN or Inf found in input tensor', '(?i)encountered NaN in (gradients|loss)', '(?i)non-finite loss', '(?i)\bnan loss\b', '(?i)Invalid loss, terminating training', '(?i)Loss diverged']
 precedence = 90
 
 [[rule]]
 id = "nan-loss-logged"
 category = "nan_loss"
-patterns = ['(?i)loss=nan\b', '(?i)loss=inf\b', '(?i)loss=-inf\b', '(?i)loss["\x27]?: nan\b', '(?i)loss["\x27]?: inf(inity)?\b', '(?i)loss["\x27]?: -inf(inity)?\b', '(?i)loss["\x27]? = nan\b']
+patterns = ['(?i)grad_norm=nan\b', '(?i)norm["\x27]?: nan\b', '(?i)loss=nan\b', '(?i)loss=inf\b', '(?i)loss=-inf\b', '(?i)loss["\x27]?: nan\b', '(?i)loss["\x27]?: inf(inity)?\b', '(?i)loss["\x27]?: -inf(inity)?\b', '(?i)loss["\x27]? = nan\b']
 precedence = 70
 effect = "weak"
 
@@ -595,7 +639,7 @@ precedence = 80
 [[rule]]
 id = "rendezvous-failure"
 category = "nccl_distributed"
-patterns = ['RendezvousTimeoutError', 'RendezvousConnectionError', 'RendezvousClosedError', '(?i)rendezvous.{0,60}(timed out|timeout|failed)', '(?i)The client socket has timed out after', '(?i)Connection closed by peer \[', '(?i)Gloo connectFullMesh failed', '(?i)\[c10d\].{0,80}(failed|timed out)', '(?i)monitoredBarrier', '(?i)Horovod has been shut down', '(?i)MPI_ABORT was invoked']
+patterns = ['RendezvousTimeoutError', 'RendezvousConnectionError', 'RendezvousClosedError', '(?i)rendezvous.{0,60}(timed out|timeout|failed)', '(?i)The client socket has timed out after', '(?i)Connection closed by peer \[', '(?i)Gloo connectFullMesh failed', '(?i)\[c10d\].{0,80}(failed|timed out)', '(?i)monitoredBarrier', '(?i)Horovod has been shut down', '(?i)MPI_ABORT was invoked', 'DistStoreError', '(?i)\bSocket Timeout\b', 'ncclUniqueId', '(?i)gloo.{0,100}(timed out|connection closed|connection reset)']
 precedence = 75
 
 [[rule]]
@@ -617,7 +661,7 @@ effect = "weak"
 [[rule]]
 id = "no-space"
 category = "disk_full"
-patterns = ['(?i)No space left on device', '(?i)\[Errno 28\]', '(?i)Disk quota exceeded', '(?i)\[Errno 122\]', '(?i)quota exceeded.{0,40}(disk|storage|inode|file)', '(?i)(disk|storage|inode) quota exceeded', '(?i)not enough (free )?(disk )?space', '(?i)ENOSPC', '(?i)PytorchStreamWriter failed writing file', '(?i)file write failed']
+patterns = ['(?i)No space left on device', '(?i)\[Errno 28\]', '(?i)Disk quota exceeded', '(?i)\[Errno 122\]', '(?i)quota exceeded.{0,40}(disk|storage|inode|file)', '(?i)(disk|storage|inode) quota exceeded', '(?i)not enough (free )?(disk )?space', '(?i)ENOSPC', '(?i)PytorchStreamWriter failed writing file', '(?i)file write failed', '(?i)database or disk is full']
 precedence = 95
 
 [[rule]]
@@ -642,14 +686,20 @@ advice = "Shared memory (/dev/shm) ran out: raise it (--shm-size, a larger tmpfs
 [[rule]]
 id = "segfault"
 category = "segfault_signal"
-patterns = ['(?i)Segmentation fault', '\bSIGSEGV\b', '(?i)(terminated|killed) by signal (11|7|4)\b', '(?i)signal 11\b', '(?i)Fatal Python error: (Segmentation fault|Bus error|Aborted|Illegal instruction)', '(?i)\bBus error\b', '\bSIGBUS\b', '(?i)exitcode\s*:\s*-(11|7|4|6)\b', '(?i)killed by signal: (Segmentation fault|Aborted|Illegal)', '(?i)Illegal instruction', '(?i)core dumped']
+patterns = ['(?i)Segmentation fault', '\bSIGSEGV\b', '(?i)(terminated|killed) by signal (11|7|4)\b', '(?i)signal 11\b', '(?i)Fatal Python error: (Segmentation fault|Bus error|Aborted|Illegal instruction)', '(?i)\bBus error\b', '\bSIGBUS\b', '(?i)exitcode\s*:\s*-(11|7|4|6)\b', '(?i)killed by signal: (Segmentation fault|Illegal)', '(?i)Illegal instruction', '(?i)Floating point exception']
 precedence = 90
 
 [[rule]]
 id = "heap-corruption"
 category = "segfault_signal"
-patterns = ['(?i)double free or corruption', '(?i)free\(\): invalid', '(?i)malloc\(\): (corrupted|memory corruption)', '(?i)corrupted size vs\. prev_size', '(?i)stack smashing detected', '\bSIGABRT\b', '(?i)Aborted \(core dumped\)']
+patterns = ['(?i)double free or corruption', '(?i)free\(\): invalid', '(?i)malloc\(\): (corrupted|memory corruption)', '(?i)corrupted size vs\. prev_size', '(?i)corrupted double-linked list', '(?i)stack smashing detected']
 precedence = 85
+
+[[rule]]
+id = "abort-core-dumped"
+category = "segfault_signal"
+patterns = ['\bSIGABRT\b', '(?i)Aborted \(core dumped\)', '(?i)\(core dumped\)', '(?i)killed by signal: Aborted', '(?i)exit(ed with)? code:?\s*139\b']
+precedence = 60
 
 [[rule]]
 id = "exit-signal-segv"
@@ -670,7 +720,7 @@ precedence = 50
 [[rule]]
 id = "network-error"
 category = "network_transient"
-patterns = ['socket\.timeout', '(?i)\bConnectionResetError\b', '(?i)\bConnectionRefusedError\b', '(?i)\bConnectionAbortedError\b', 'requests\.exceptions\.\w+', 'urllib3\.exceptions\.\w+', 'urllib\.error\.URLError', 'MaxRetryError', 'NewConnectionError', 'RemoteDisconnected', 'IncompleteRead', 'ChunkedEncodingError', '(?i)Temporary failure in name resolution', '(?i)Name or service not known', '(?i)Could not resolve host', '(?i)Connection reset by peer', '(?i)Connection timed out', '(?i)Network is unreachable', '(?i)\bSSLError\b', '(?i)(50[234]|429) (Server Error|Client Error)', '(?i)Too Many Requests', '(?i)Service Unavailable', '(?i)couldn.t connect to .https?://', '(?i)HfHubHTTPError', '(?i)LocalEntryNotFoundError', '(?i)\bReadTimeout(Error)?\b', '(?i)\bConnectTimeout(Error)?\b', 'aiohttp\.client_exceptions\.\w+', 'grpc.{0,40}UNAVAILABLE', 'botocore\.exceptions\.(EndpointConnectionError|ReadTimeoutError|ConnectTimeoutError)']
+patterns = ['socket\.timeout', '(?i)\bConnectionResetError\b', '(?i)\bConnectionRefusedError\b', '(?i)\bConnectionAbortedError\b', 'requests\.exceptions\.\w+', 'urllib3\.exceptions\.\w+', 'urllib\.error\.URLError', 'MaxRetryError', 'NewConnectionError', 'RemoteDisconnected', 'IncompleteRead', 'ChunkedEncodingError', '(?i)Temporary failure in name resolution', '(?i)Name or service not known', '(?i)Could not resolve host', '(?i)Connection reset by peer', '(?i)Connection timed out', '(?i)Network is unreachable', '(?i)\bSSLError\b', '(?i)(50[234]|429) (Server Error|Client Error)', '(?i)Too Many Requests', '(?i)Service Unavailable', '(?i)couldn.t connect to .https?://', '(?i)HfHubHTTPError', '(?i)LocalEntryNotFoundError', '(?i)\bReadTimeout(Error)?\b', '(?i)\bConnectTimeout(Error)?\b', 'aiohttp\.client_exceptions\.\w+', 'grpc.{0,40}UNAVAILABLE', 'botocore\.exceptions\.(EndpointConnectionError|ReadTimeoutError|ConnectTimeoutError)', '(?i)Couldn.t reach ', 'curl: \(\d+\) (Could not|Failed|Operation timed out|Connection|SSL|Recv)', '(?i)unable to access .https?://']
 precedence = 80
 
 [[rule]]
@@ -699,6 +749,7 @@ id = "cpp-terminate"
 category = "code_error"
 patterns = ['terminate called after throwing an instance of', 'terminate called without an active exception']
 precedence = 35
+root_cause_of = ["segfault_signal"]
 
 [[rule]]
 id = "crashloop"
@@ -724,7 +775,7 @@ precedence = 70
 [[rule]]
 id = "nothing-trained"
 category = "false_success"
-patterns = ['(?i)\bNum (examples|samples)\s*=\s*0\b', '(?i)\b(trained|ran|completed) (for )?0 (steps|epochs|iterations|batches)', '(?i)\btotal (optimization |training )?steps\s*[:=]\s*0\b', '(?i)\b0it \[00:00', '(?i)no training data', '(?i)Training dataset is empty']
+patterns = ['(?i)\bNum (examples|samples)\s*=\s*0\b', '(?i)\b(trained|ran|completed) (for )?0 (steps|epochs|iterations|batches)', '(?i)\btotal (optimization |training )?steps\s*[:=]\s*0\b', '(?i)no training data', '(?i)Training dataset is empty', '(?i)max_(steps|epochs)=0. reached', '(?i)length of .?DataLoader.? across ranks is zero', '(?i)train_samples_per_second.{0,3}: 0\.0\b', '\| 0/0 \[']
 precedence = 70
 
 # ---------------------------------------------------------------- success
@@ -738,7 +789,7 @@ precedence = 60
 [[rule]]
 id = "training-finished"
 category = "success"
-patterns = ['(?i)\bTraining (completed|complete|finished|done)\b', '(?i)Finished training', '(?i)stopped: .max_(steps|epochs)=\d+. reached', '(?i)wandb: .{0,40}\(success\)', '(?i)\ball done\b', '(?i)job (completed|finished) successfully', '(?i)exited with (code|status) 0\b', '(?i)Saving final (model|checkpoint)']
+patterns = ['(?i)\bTraining (completed|complete|finished|done)\b', '(?i)Finished training', '(?i)stopped: .max_(steps|epochs)=\d+. reached', '(?i)wandb: .{0,40}\(success\)', '(?i)\ball done\b', '(?i)job (completed|finished) successfully', '(?i)exited with (code|status) 0\b', '(?i)finished with exit code 0\b', '(?i)Saving final (model|checkpoint)', 'wandb: Run summary:', '(?m)^\s*(All )?[Dd]one[.!]?\s*$', '\bCOMPLETED\s+0:0\b']
 precedence = 50
 
 [[rule]]
