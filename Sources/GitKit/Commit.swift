@@ -41,8 +41,11 @@ extension Repository {
     /// Stages every change of this worktree (new, modified and deleted files; ignored files
     /// excluded) and commits it on HEAD. One status scan, then add/remove by path: libgit2's
     /// `git_index_add_all` would miss deletions.
-    public func commitAll(message: String, signature: Signature? = nil) throws -> CommitResult {
-        let changes = try status(includeUntracked: true)
+    /// - Parameter excluding: paths for which this returns true stay out of the commit (run
+    ///   outputs such as checkpoints that happen not to be ignored).
+    public func commitAll(message: String, signature: Signature? = nil,
+                          excluding: (String) -> Bool = { _ in false }) throws -> CommitResult {
+        let changes = try status(includeUntracked: true).filter { !excluding($0.path) }
         var index: OpaquePointer?
         try check(git_repository_index(&index, pointer), "open index", workdir)
         defer { git_index_free(index) }

@@ -123,3 +123,58 @@ extension Repository {
         }
     }
 }
+
+extension Repository {
+    /// Paths that differ between two commits' trees.
+    public func changedPaths(from old: ObjectID, to new: ObjectID) throws -> [String] {
+        if old == new { return [] }
+        let oldTree = try treeOf(old), newTree = try treeOf(new)
+        var a: OpaquePointer?, b: OpaquePointer?
+        var ra = oldTree.raw, rb = newTree.raw
+        try check(git_tree_lookup(&a, pointer, &ra), "read tree", old.short)
+        defer { git_tree_free(a) }
+        try check(git_tree_lookup(&b, pointer, &rb), "read tree", new.short)
+        defer { git_tree_free(b) }
+        var diff: OpaquePointer?
+        try check(git_diff_tree_to_tree(&diff, pointer, a, b, nil), "diff", "\(old.short)..\(new.short)")
+        defer { git_diff_free(diff) }
+        var paths: [String] = []
+        for i in 0..<git_diff_num_deltas(diff) {
+            guard let d = git_diff_get_delta(diff, i)?.pointee else { continue }
+            if let p = d.new_file.path ?? d.old_file.path { paths.append(String(cString: p)) }
+        }
+        return paths
+    }
+}
+
+extension Repository {
+    /// Paths of the blobs under `dir` (recursively) in a commit's tree, sorted.
+    public func files(under dir: String, in commit: ObjectID) throws -> [String] {
+        try withCommit(commit) { c in
+            var tree: OpaquePointer?
+            try check(git_commit_tree(&tree, c), "read tree", commit.short)
+            defer { git_tree_free(tree) }
+            var entry: OpaquePointer?
+            let rc = git_tree_entry_bypath(&entry, tree, dir)
+            if rc == GIT_ENOTFOUND.rawValue { git_error_clear(); return [] }
+            try check(rc, "look up path", dir)
+            defer { git_tree_entry_free(entry) }
+            guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return [] }
+            var sub: OpaquePointer?
+            try check(git_tree_lookup(&sub, pointer, git_tree_entry_id(entry)), "read tree", dir)
+            defer { git_tree_free(sub) }
+            final class Box { var paths: [String] = [] }
+            let box = Box()
+            let payload = Unmanaged.passRetained(box)
+            defer { payload.release() }
+            try check(git_tree_walk(sub, GIT_TREEWALK_PRE, { root, entry, payload in
+                guard let entry, let payload, git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return 0 }
+                let name = String(cString: git_tree_entry_name(entry))
+                let prefix = root.map { String(cString: $0) } ?? ""
+                Unmanaged<Box>.fromOpaque(payload).takeUnretainedValue().paths.append(prefix + name)
+                return 0
+            }, payload.toOpaque()), "walk tree", dir)
+            return box.paths.map { dir + "/" + $0 }.sorted()
+        }
+    }
+}

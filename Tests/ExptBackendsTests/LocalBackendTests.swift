@@ -139,7 +139,11 @@ final class LocalBackendTests: LocalBackendTestCase {
 
     func testAKilledSupervisorIsLostAndCancelStillStopsItsOrphanedJob() throws {
         let ref = try backend.submit(spec("r15", "echo $$ > job.pid; sleep 30"))
-        try eventually("the job to start") { !read("\(workdir)/job.pid").isEmpty }
+        // Wait until the supervisor has recorded the job's process group too (it rewrites
+        // supervisor.json just after the job starts); only then can an orphan be found.
+        try eventually("the job to start") {
+            !read("\(workdir)/job.pid").isEmpty && read("\(runsRoot)/r15/supervisor.json").contains("job_pgid")
+        }
         let job = try XCTUnwrap(Int32(read("\(workdir)/job.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(try XCTUnwrap(LocalBackend.parse(ref.jobID)?.pid), SIGKILL)
         try eventually("the supervisor to be gone") { try backend.poll([ref])[ref]?.state == .lost }

@@ -7,14 +7,20 @@ extension Ledger {
     /// Allocates the next run id (`r<n>`, never reused) and records the intent to launch, in one
     /// transaction. `attempt` is 1 + the branch's earlier runs. `makeSpec` builds the job spec
     /// for the new id (it runs inside the transaction: keep it free of side effects).
+    /// - Parameter reserved: an id from `reserveRunID()` to use instead of a fresh one.
     public func recordIntent(branch: String, backend: String, commit: String, profile: String?,
-                             resources: Resources, parentRun: String?, at now: Date = Date(),
+                             resources: Resources, parentRun: String?, reserved: String? = nil, at now: Date = Date(),
                              makeSpec: (_ runID: String) throws -> JobSpec) throws -> RunRecord {
         try write("recording the launch of \(branch)") { db in
-            let seq = try db.query("""
-                INSERT INTO counters(name, value) VALUES('run', 1)
-                ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value
-                """).first?.int("value") ?? 1
+            let seq: Int64
+            if let reserved, let n = Int(reserved.dropFirst()), reserved.hasPrefix("r") {
+                if try db.query("SELECT count(*) AS n FROM runs WHERE id = ?", [.text(reserved)]).first?.int("n") ?? 0 > 0 {
+                    throw ExptError(.conflict, "run id \(reserved) is already in use")
+                }
+                seq = Int64(n)
+            } else {
+                seq = try Self.nextSeq(db)
+            }
             let id = "r\(seq)"
             let earlier = try db.query("SELECT count(*) AS n FROM runs WHERE branch = ?", [.text(branch)])
                 .first?.int("n") ?? 0
@@ -29,6 +35,20 @@ extension Ledger {
                       .of(now), .of(now)])
             return try fetch(db, id)!
         }
+    }
+
+    /// Takes the next run id without recording a run, so a workflow can name the run before it
+    /// launches it (fix-and-relaunch writes "Relaunched as: r7" into the doc first). An id
+    /// reserved and never used stays burnt, like every id.
+    public func reserveRunID() throws -> String {
+        try write("reserving a run id") { db in "r\(try Self.nextSeq(db))" }
+    }
+
+    static func nextSeq(_ db: SQLiteDatabase) throws -> Int64 {
+        try db.query("""
+            INSERT INTO counters(name, value) VALUES('run', 1)
+            ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value
+            """).first?.int("value") ?? 1
     }
 
     /// The backend accepted the job: store its id; state becomes `pending`.

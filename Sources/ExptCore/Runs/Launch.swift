@@ -16,6 +16,8 @@ public struct LaunchRequest: Sendable {
     public var resumeFrom: String?
     public var parentRun: String?
     public var array: ArraySpec?
+    /// A run id reserved earlier (fix-and-relaunch names the run in the doc before launching).
+    public var reservedRunID: String?
 
     public init(branch: String) { self.branch = branch }
 }
@@ -59,9 +61,15 @@ extension RunService {
                             hint: "known backends: \(ExptConfig.backends.joined(separator: ", "))")
         }
         let resources = try config.resources(profile: req.profile, overrides: req.overrides)
+        // Batch facts from [run] reach the job as variables, so a remedy that rescales the batch
+        // (written into expt.toml by fix-and-relaunch) takes effect in scripts that read them.
+        var env = config.env
+        if let b = config.run.batchSize { env["EXPT_BATCH_SIZE"] = String(b) }
+        if let a = config.run.gradAccumulation { env["EXPT_GRAD_ACCUMULATION"] = String(a) }
+        if let ckpt = req.resumeFrom { env["EXPT_RESUME_FROM"] = ckpt }
         func spec(_ runID: String) -> JobSpec {
             JobSpec(runID: runID, branch: req.branch, jobName: JobSpec.jobName(runID: runID, branch: req.branch),
-                    workdir: worktree, command: command, environment: config.env, resources: resources,
+                    workdir: worktree, command: command, environment: env, resources: resources,
                     logDir: ws.runsDir + "/" + runID, array: req.array)
         }
         if req.dryRun {
@@ -80,7 +88,8 @@ extension RunService {
         }
         let ledger = try self.ledger()
         let run = try ledger.recordIntent(branch: req.branch, backend: backendName, commit: commit.hex, profile: req.profile,
-                                          resources: resources, parentRun: req.parentRun, at: now(), makeSpec: spec)
+                                          resources: resources, parentRun: req.parentRun, reserved: req.reservedRunID,
+                                          at: now(), makeSpec: spec)
         FaultInjection.point("after-intent")
         let ref: JobRef
         do {

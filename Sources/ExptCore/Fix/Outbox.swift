@@ -1,0 +1,91 @@
+import Foundation
+import GitKit
+
+/// Pushes and PR comments that could not be delivered yet wait in the ledger's outbox; any
+/// later expt command may retry them. Each item has a dedupe key, so nothing is queued twice,
+/// and a comment whose earlier attempt had an unknown outcome is first looked for on the PR
+/// (by the HTML marker in its body), so nothing is sent twice.
+public struct Outbox {
+    public let ws: Workspace
+    public let ledger: Ledger
+    public let hostFactory: PullRequestHostFactory?
+    public var now: @Sendable () -> Date = { Date() }
+
+    public init(ws: Workspace, ledger: Ledger, hostFactory: PullRequestHostFactory?) {
+        self.ws = ws; self.ledger = ledger; self.hostFactory = hostFactory
+    }
+
+    struct PushPayload: Codable { var branch: String; var remote: String }
+    struct CommentPayload: Codable { var branch: String; var body: String; var marker: String }
+
+    /// Queues a push of `branch` (at `commit`) and tries it at once. Returns nil when delivered,
+    /// else why it waits.
+    public func push(branch: String, commit: String, remote: String = "origin") throws -> String? {
+        let item = try ledger.enqueue(kind: "push", branch: branch, dedupeKey: "push:\(branch):\(commit)",
+                                      payload: LedgerJSON.encode(PushPayload(branch: branch, remote: remote)), at: now())
+        return try deliver(item)
+    }
+
+    /// Queues a PR comment (already redacted by the caller) and tries it at once.
+    public func comment(branch: String, body: String, marker: String) throws -> String? {
+        let item = try ledger.enqueue(kind: "pr_comment", branch: branch, dedupeKey: "comment:\(marker)",
+                                      payload: LedgerJSON.encode(CommentPayload(branch: branch, body: body, marker: marker)), at: now())
+        return try deliver(item)
+    }
+
+    /// Retries every pending item whose last attempt is older than `minimumAge` seconds.
+    /// Returns (delivered, still pending).
+    @discardableResult
+    public func retryPending(minimumAge: TimeInterval = 0) -> (delivered: Int, pending: Int) {
+        guard let items = try? ledger.pendingOutbox() else { return (0, 0) }
+        var delivered = 0, pending = 0
+        for item in items {
+            if item.attempts > 0, minimumAge > 0, now().timeIntervalSince(item.createdAt) < minimumAge { pending += 1; continue }
+            if (try? deliver(item)) ?? "error" == nil { delivered += 1 } else { pending += 1 }
+        }
+        return (delivered, pending)
+    }
+
+    /// Tries one item; nil when delivered (now or before), else the reason it still waits.
+    @discardableResult
+    public func deliver(_ item: OutboxItem) throws -> String? {
+        if item.deliveredAt != nil { return nil }
+        do {
+            switch item.kind {
+            case "push":
+                guard let p = LedgerJSON.decode(PushPayload.self, item.payload) else {
+                    throw ExptError(.failure, "outbox item \(item.id) has an unreadable payload")
+                }
+                guard let url = try ws.repo.remoteURL(p.remote) else {
+                    throw ExptError(.external, "there is no remote '\(p.remote)' to push to")
+                }
+                let host = hostFactory?(url)
+                try ws.repo.push(branch: p.branch, remote: p.remote, credentials: PushCredentials(httpsToken: { host?.authToken() }))
+            case "pr_comment":
+                guard let p = LedgerJSON.decode(CommentPayload.self, item.payload) else {
+                    throw ExptError(.failure, "outbox item \(item.id) has an unreadable payload")
+                }
+                guard let url = try ws.repo.remoteURL("origin"), let host = hostFactory?(url) else {
+                    throw ExptError(.external, "the remote 'origin' is not on a pull-request host expt knows")
+                }
+                guard let pr = try host.findPullRequest(branch: p.branch) else {
+                    throw ExptError(.external, "\(p.branch) has no open pull request", hint: "create one with `expt pr \(p.branch)`")
+                }
+                // An earlier attempt may have posted it before expt was interrupted.
+                if item.attempts > 0, try host.commentBodies(number: pr.number).contains(where: { $0.contains(p.marker) }) {
+                    break
+                }
+                try ledger.markAttemptFailed(id: item.id, error: "in flight (outcome unknown)")
+                try host.comment(number: pr.number, body: p.body)
+            default:
+                throw ExptError(.failure, "unknown outbox item kind '\(item.kind)'")
+            }
+            try ledger.markDelivered(id: item.id, at: now())
+            return nil
+        } catch {
+            let reason = (error as? ExptError)?.message ?? "\(error)"
+            try? ledger.markAttemptFailed(id: item.id, error: reason)
+            return reason
+        }
+    }
+}
