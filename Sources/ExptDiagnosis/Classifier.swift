@@ -45,8 +45,7 @@ enum Classifier {
         }
     }
 
-    static func classify(hits logHits: [RawHit], factHits: [RawHit], rules: [Rule], scheduler: SchedulerFacts?,
-                         run: RunFacts, progress: Progress) -> Verdict {
+    static func classify(hits logHits: [RawHit], factHits: [RawHit], scheduler: SchedulerFacts?) -> Verdict {
         let all = lineIsOneEvent(logHits + factHits).sorted(by: rank)
         let failed = FactRules.schedulerSaysFailed(scheduler)
         let fatal = all.filter { $0.effect == .fatal && $0.rule.category.isFailure }

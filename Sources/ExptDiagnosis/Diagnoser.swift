@@ -61,8 +61,7 @@ public struct Diagnoser: @unchecked Sendable {
         if let w = wandbProgress { progress.merge(w) }
         let factHits = FactRules.derivedHits(scheduler: input.scheduler, run: run, progress: progress,
                                              position: schedulerPosition + 1)
-        var verdict = Classifier.classify(hits: hits, factHits: factHits, rules: rules.rules,
-                                          scheduler: input.scheduler, run: run, progress: progress)
+        var verdict = Classifier.classify(hits: hits, factHits: factHits, scheduler: input.scheduler)
         if !notes.isEmpty { verdict.explanation += " Not read: " + notes.joined(separator: "; ") + "." }
 
         let checkpoint = input.checkpoints.last

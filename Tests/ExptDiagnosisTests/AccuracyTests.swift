@@ -4,8 +4,9 @@ import XCTest
 
 /// Accuracy on the 38 labeled real logs in ../shared/logs (never copied into the project).
 final class AccuracyTests: XCTestCase {
-    /// Top-1 reached when the rules were last tuned (docs/diagnosis.md), minus a small margin.
-    static let minimumTop1 = 0.9
+    /// Top-1 reached when the rules were last tuned (1.0, docs/diagnosis.md) minus a margin of
+    /// two logs; never below 0.9.
+    static let minimumTop1 = 0.94
 
     func testAccuracyOnSharedLogs() throws {
         let dir = TestPaths.sharedLogs
