@@ -16,6 +16,7 @@ public struct MergeResult: Codable, Sendable {
     public var merged: Bool
     public var commit: String
     public var upToDate: Bool
+    public var dryRun: Bool = false
 }
 
 /// What `expt clean` removes (or would remove).
@@ -29,9 +30,13 @@ public struct CleanResult: Codable, Sendable {
 
 extension Experiments {
     /// Commits everything in the branch's worktree. `.nothingToCommit` is not an error.
-    public func checkpoint(_ branch: String, message: String) throws -> CheckpointResult {
+    public func checkpoint(_ branch: String, message: String, dryRun: Bool = false) throws -> CheckpointResult {
         let path = try existingWorktree(branch)
         let r = try Repository.open(at: path)
+        if dryRun {
+            let n = try r.status().filter { $0.inWorkdir || $0.change != .untracked }.count
+            return CheckpointResult(branch: branch, committed: false, commit: try r.headCommit()?.hex ?? "", changedPaths: n)
+        }
         switch try r.commitAll(message: message.hasSuffix("\n") ? message : message + "\n",
                                signature: r.defaultSignature(time: now())) {
         case .committed(let id, let n):
@@ -42,7 +47,7 @@ extension Experiments {
     }
 
     /// Merges `branch` into `into` (default: its recorded base) with a merge commit.
-    public func merge(_ branch: String, into: String?) throws -> MergeResult {
+    public func merge(_ branch: String, into: String?, dryRun: Bool = false) throws -> MergeResult {
         try ws.requireBranch(branch)
         guard let target = try into ?? ws.base(of: branch) else {
             throw ExptError(.invalidInput, "'\(branch)' has no recorded base branch to merge into",
@@ -50,29 +55,32 @@ extension Experiments {
         }
         try ws.requireBranch(target)
         if target == branch { throw ExptError(.invalidInput, "cannot merge '\(branch)' into itself") }
-        return try mergeBranches(source: branch, target: target)
+        return try mergeBranches(source: branch, target: target, dryRun: dryRun)
     }
 
     /// Merges the experiment's base into it (a merge commit on the experiment).
-    public func sync(_ branch: String) throws -> MergeResult {
+    public func sync(_ branch: String, dryRun: Bool = false) throws -> MergeResult {
         try ws.requireBranch(branch)
         guard let base = try ws.base(of: branch) else {
             throw ExptError(.invalidInput, "'\(branch)' has no recorded base branch to sync from",
                             hint: "it was not created by `expt new`; merge by hand with `expt merge <base> --into \(branch)`")
         }
         try ws.requireBranch(base)
-        return try mergeBranches(source: base, target: branch)
+        return try mergeBranches(source: base, target: branch, dryRun: dryRun)
     }
 
-    func mergeBranches(source: String, target: String) throws -> MergeResult {
+    func mergeBranches(source: String, target: String, dryRun: Bool) throws -> MergeResult {
         do {
             let sig = ws.repo.defaultSignature(time: now())
-            switch try ws.repo.merge(source, into: target, signature: sig) {
+            switch try ws.repo.merge(source, into: target, signature: sig, dryRun: dryRun) {
+            case .wouldMerge:
+                return MergeResult(source: source, target: target, merged: false,
+                                   commit: try ws.repo.branchTip(target).hex, upToDate: false, dryRun: true)
             case .merged(let id):
-                return MergeResult(source: source, target: target, merged: true, commit: id.hex, upToDate: false)
+                return MergeResult(source: source, target: target, merged: true, commit: id.hex, upToDate: false, dryRun: false)
             case .upToDate:
                 return MergeResult(source: source, target: target, merged: false,
-                                   commit: try ws.repo.branchTip(target).hex, upToDate: true)
+                                   commit: try ws.repo.branchTip(target).hex, upToDate: true, dryRun: dryRun)
             }
         } catch let c as MergeConflict {
             throw ExptError(.conflict, c.description + "\nnothing was changed.",

@@ -34,7 +34,7 @@ public struct Experiments {
     }
 
     /// Creates branch + worktree + committed doc. On any failure, undoes what it made.
-    public func create(_ branch: String, from: String?) throws -> NewExperiment {
+    public func create(_ branch: String, from: String?, dryRun: Bool = false) throws -> NewExperiment {
         try ws.requireBornHead()
         try ws.validate(branch)
         if try ws.repo.branchExists(branch) {
@@ -51,6 +51,9 @@ public struct Experiments {
         do { start = try ws.repo.resolveCommit(base) } catch {
             throw ExptError(.notFound, "cannot start '\(branch)' from '\(base)': no such branch or commit",
                             hint: "pass --from with an existing branch, tag or commit")
+        }
+        if dryRun {
+            return NewExperiment(branch: branch, base: base, worktree: path, doc: ws.docRelativePath(for: branch), commit: start.hex)
         }
         try ws.repo.createBranch(branch, at: start.hex)
         var worktreeName: String?

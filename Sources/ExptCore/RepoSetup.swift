@@ -19,7 +19,7 @@ public enum RepoSetup {
     /// Writes `expt.toml`, `docs/`, the hooks in `.githooks/`, excludes `.worktrees/`, points
     /// `core.hooksPath` at `.githooks`, and commits the new files (only them) unless `commit` is
     /// false.
-    public static func initialize(_ ws: Workspace, commit: Bool, now: Date = Date()) throws -> InitResult {
+    public static func initialize(_ ws: Workspace, commit: Bool, dryRun: Bool = false, now: Date = Date()) throws -> InitResult {
         try ws.requireBornHead()
         let templates = Templates(repoRoot: ws.root)
         let fm = FileManager.default
@@ -31,6 +31,14 @@ public enum RepoSetup {
             files.append((".githooks/" + hook, try templates.text("hooks/" + hook), true))
         }
         var created = files.map(\.path)
+        if dryRun {
+            if !fm.fileExists(atPath: ws.root + "/docs") { created.append("docs/") }
+            let excluded = !((try? String(contentsOfFile: ws.commonDir + "/info/exclude", encoding: .utf8)) ?? "")
+                .split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == ".worktrees/" }
+            let changed = try ws.repo.configString("core.hooksPath") != ".githooks"
+            return InitResult(root: ws.root, created: created, excluded: excluded, hooksPath: ".githooks",
+                              hooksPathChanged: changed, commit: nil)
+        }
         if !fm.fileExists(atPath: ws.root + "/docs") {
             try fm.createDirectory(atPath: ws.root + "/docs", withIntermediateDirectories: true)
             created.append("docs/")

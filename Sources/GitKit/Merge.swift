@@ -7,6 +7,8 @@ public enum MergeOutcome: Equatable, Sendable {
     case merged(ObjectID)
     /// The target already contains the source: nothing to do.
     case upToDate
+    /// Dry run: a merge commit would be made; nothing was written.
+    case wouldMerge
 }
 
 /// A merge refused because of conflicts. Nothing on disk was touched.
@@ -28,7 +30,7 @@ extension Repository {
     /// (main or linked), that worktree must be clean and is checked out at the merge; the branch
     /// ref is moved with compare-and-swap through that worktree's handle.
     public func merge(_ source: String, into target: String, message: String? = nil,
-                      signature: Signature? = nil) throws -> MergeOutcome {
+                      signature: Signature? = nil, dryRun: Bool = false) throws -> MergeOutcome {
         let theirs = try branchTip(source)
         let ours = try branchTip(target)
         if try isAncestor(theirs, of: ours) { return .upToDate }
@@ -54,6 +56,7 @@ extension Repository {
         }
 
         let mergedTree = try mergeTrees(ours: ours, theirs: theirs, source: source, target: target)
+        if dryRun { return .wouldMerge }
         let text = message ?? "Merge branch '\(source)' into \(target)\n"
         let commitID = try createCommit(tree: mergedTree, parents: [ours, theirs], message: text,
                                         signature: signature ?? defaultSignature(), updateRef: nil)

@@ -8,6 +8,7 @@ struct CheckpointCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument var branch: String
     @Option(name: .shortAndLong, help: "The commit message.") var message: String
+    @Flag(help: "Say how many changes would be committed; commit nothing.") var dryRun = false
 
     func validate() throws {
         if message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
@@ -16,8 +17,10 @@ struct CheckpointCommand: ParsableCommand {
     }
 
     func run() throws {
-        let r = try Experiments(try global.workspace()).checkpoint(branch, message: message)
+        let r = try Experiments(try global.workspace()).checkpoint(branch, message: message, dryRun: dryRun)
         try Console().emit(r, json: global.json) {
+            if dryRun { return "would commit \(r.changedPaths) change(s) on \(branch)" }
+            return
             r.committed ? "committed \(r.changedPaths) change(s) on \(branch) as \(r.commit.prefix(8))"
                         : "nothing to commit in \(branch) (at \(r.commit.prefix(8)))"
         }

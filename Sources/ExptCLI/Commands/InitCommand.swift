@@ -12,11 +12,18 @@ struct InitCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Flag(name: .long, help: "Write the files but do not commit them.") var noCommit = false
+    @Flag(help: "Say what would be created; change nothing.") var dryRun = false
 
     func run() throws {
-        let result = try RepoSetup.initialize(try global.workspace(), commit: !noCommit)
+        let result = try RepoSetup.initialize(try global.workspace(), commit: !noCommit, dryRun: dryRun)
         try Console().emit(result, json: global.json) {
             if result.alreadyInitialized { return "already set up: \(result.root)" }
+            if dryRun {
+                return (result.created.map { "would create \($0)" }
+                        + (result.excluded ? ["would exclude .worktrees/"] : [])
+                        + (result.hooksPathChanged ? ["would set core.hooksPath = .githooks"] : [])
+                        + ["nothing was changed (--dry-run)"]).joined(separator: "\n")
+            }
             var lines = result.created.map { "created \($0)" }
             if result.excluded { lines.append("excluded .worktrees/ (in .git/info/exclude)") }
             if result.hooksPathChanged { lines.append("set core.hooksPath = .githooks") }

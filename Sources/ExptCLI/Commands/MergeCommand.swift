@@ -10,14 +10,16 @@ struct MergeCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument var branch: String
     @Option(help: "The branch to merge into (default: the experiment's base).") var into: String?
+    @Flag(help: "Compute the merge in memory (conflicts included); write nothing.") var dryRun = false
 
     func run() throws {
-        let r = try Experiments(try global.workspace()).merge(branch, into: into)
+        let r = try Experiments(try global.workspace()).merge(branch, into: into, dryRun: dryRun)
         try Console().emit(r, json: global.json) { MergeCommand.describe(r) }
     }
 
     static func describe(_ r: MergeResult) -> String {
-        r.upToDate ? "\(r.target) already contains \(r.source); nothing to merge"
+        if r.dryRun && !r.upToDate { return "would merge \(r.source) into \(r.target) with a merge commit (no conflicts)" }
+        return r.upToDate ? "\(r.target) already contains \(r.source); nothing to merge"
                    : "merged \(r.source) into \(r.target) as \(r.commit.prefix(8))"
     }
 }
@@ -28,9 +30,10 @@ struct SyncCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument var branch: String
+    @Flag(help: "Compute the merge in memory (conflicts included); write nothing.") var dryRun = false
 
     func run() throws {
-        let r = try Experiments(try global.workspace()).sync(branch)
+        let r = try Experiments(try global.workspace()).sync(branch, dryRun: dryRun)
         try Console().emit(r, json: global.json) { MergeCommand.describe(r) }
     }
 }

@@ -9,11 +9,13 @@ struct NewCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The experiment's branch name, e.g. exp/lr-0.1.") var branch: String
     @Option(help: "Start from this branch or commit (default: the main worktree's branch).") var from: String?
+    @Flag(help: "Check everything and say what would be created; create nothing.") var dryRun = false
 
     func run() throws {
-        let result = try Experiments(try global.workspace()).create(branch, from: from)
+        let result = try Experiments(try global.workspace()).create(branch, from: from, dryRun: dryRun)
         try Console().emit(result, json: global.json) {
-            """
+            if dryRun { return "would create \(result.branch) from \(result.base) (\(result.commit.prefix(8))) at \(result.worktree) with \(result.doc)" }
+            return """
             created \(result.branch) from \(result.base) (\(result.commit.prefix(8)))
             worktree: \(result.worktree)
             doc:      \(result.doc)

@@ -9,9 +9,14 @@ struct PRCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument var branch: String
     @Flag(help: "Open it as a draft.") var draft = false
+    @Flag(help: "Show the existing PR or say one would be opened; push and create nothing.") var dryRun = false
 
     func run() throws {
-        let r = try PullRequests.ensure(try global.workspace(), branch: branch, draft: draft, hostFactory: GitHubHost.factory)
-        try Console().emit(r, json: global.json) { (r.created ? "opened " : "") + "#\(r.number) \(r.url)" }
+        let r = try PullRequests.ensure(try global.workspace(), branch: branch, draft: draft, dryRun: dryRun,
+                                        hostFactory: GitHubHost.factory)
+        try Console().emit(r, json: global.json) {
+            if r.number == 0 { return "would push \(branch) and open a pull request: \(r.url)" }
+            return (r.created ? "opened " : "") + "#\(r.number) \(r.url)"
+        }
     }
 }

@@ -11,7 +11,10 @@ public struct PullRequestResult: Codable, Sendable {
 
 /// The branch's pull request: found, or created with the branch doc as its body.
 public enum PullRequests {
-    public static func ensure(_ ws: Workspace, branch: String, draft: Bool, hostFactory: PullRequestHostFactory) throws -> PullRequestResult {
+    /// With `dryRun`, an existing PR is returned and a missing one is reported with number 0
+    /// and its would-be title in `url`.
+    public static func ensure(_ ws: Workspace, branch: String, draft: Bool, dryRun: Bool = false,
+                              hostFactory: PullRequestHostFactory) throws -> PullRequestResult {
         try ws.requireBranch(branch)
         guard let url = try ws.repo.remoteURL("origin") else {
             throw ExptError(.invalidInput, "the repository has no remote 'origin' to open a pull request on",
@@ -25,6 +28,10 @@ public enum PullRequests {
         }
         guard let base = try ws.base(of: branch) else {
             throw ExptError(.invalidInput, "'\(branch)' has no recorded base branch for the pull request to target")
+        }
+        if dryRun {
+            let doc = try ws.repo.fileText(ws.docRelativePath(for: branch), in: try ws.repo.branchTip(branch)) ?? ""
+            return PullRequestResult(branch: branch, number: 0, url: "\"\(title(branch: branch, doc: doc))\" into \(base)", created: false)
         }
         // gh pr create needs the branch on the remote.
         do {
