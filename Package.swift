@@ -38,6 +38,7 @@ let package = Package(
         .testTarget(name: "ExptCoreTests", dependencies: ["ExptCore", "GitKit", "ExptTemplates", "ExptTestSupport"]),
         .testTarget(name: "ExptBackendsTests", dependencies: ["ExptBackends", "ExptCore", "ExptTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ExptTestSupport", "GitKit"]),
+        .testTarget(name: "ExptGitHubTests", dependencies: ["ExptGitHub", "ExptCore", "ExptTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
