@@ -60,7 +60,7 @@ public final class FakeGH {
         try fm.createDirectory(atPath: binDir, withIntermediateDirectories: true)
         // The script is called fake-gh in the repository; PATH lookup needs the name `gh`.
         try fm.createSymbolicLink(atPath: binDir + "/gh", withDestinationPath: script)
-        fm.createFile(atPath: logPath, contents: nil)
+        _ = fm.createFile(atPath: logPath, contents: nil)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
