@@ -36,8 +36,9 @@ let package = Package(
         .testTarget(name: "ExptTOMLTests", dependencies: ["ExptTOML"]),
         .testTarget(name: "ExptDiagnosisTests", dependencies: ["ExptDiagnosis", "ExptTOML", "ExptTemplates"]),
         .testTarget(name: "ExptCoreTests", dependencies: ["ExptCore", "GitKit", "ExptTemplates", "ExptTestSupport"]),
-        .testTarget(name: "ExptBackendsTests", dependencies: ["ExptBackends", "ExptCore", "ExptTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ExptTestSupport", "GitKit"]),
+        .testTarget(name: "ExptBackendsTests", dependencies: ["ExptBackends", "ExptCore", "ExptTestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ExptTestSupport", "GitKit"], exclude: ["Fixtures"]),
         .testTarget(name: "ExptGitHubTests", dependencies: ["ExptGitHub", "ExptCore", "ExptTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

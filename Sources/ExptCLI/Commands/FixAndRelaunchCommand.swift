@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ExptCore
+import ExptGitHub
 
 struct FixAndRelaunchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

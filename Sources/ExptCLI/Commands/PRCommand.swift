@@ -1,5 +1,6 @@
 import ArgumentParser
 import ExptCore
+import ExptGitHub
 
 struct PRCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

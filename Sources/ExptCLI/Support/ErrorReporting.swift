@@ -3,6 +3,7 @@ import Foundation
 import ExptCore
 import GitKit
 import ExptDiagnosis
+import ExptGitHub
 
 /// The documented exit codes (docs/commands.md). Every error is printed here and nowhere else.
 public enum ExitStatus: Int32 {
@@ -42,6 +43,8 @@ enum ErrorReporting {
             return ("conflict", e.description + "\nnothing was changed.", nil, .conflict)
         case let e as GitError:
             return ("git", e.description, nil, .failure)
+        case let e as GitHubError:
+            return classify(e.exptError)
         case let e as DiagnosisError:
             return ("invalid_input", e.message, e.hint, .invalidInput)
         default:
@@ -73,7 +76,7 @@ extension Expt {
         } catch let e as ExitCode {
             return e.rawValue
         } catch let error where error is ExptError || error is GitError || error is InvalidBranchName || error is MergeConflict
-                    || error is DiagnosisError {
+                    || error is DiagnosisError || error is GitHubError {
             return ErrorReporting.report(error, json: json)
         } catch {
             // The argument parser's own errors: help and version (exit 0), usage (exit 64).

@@ -97,6 +97,7 @@ public final class FixAndRelaunch {
             }
             guard confirm(plan) else { throw ExptError(.conflict, "fix-and-relaunch cancelled; nothing was changed") }
             try ledger.recordJournal(flow: flow, step: "plan", data: LedgerJSON.encode(plan))
+            FaultInjection.point("fix-plan")
             note("plan", "done", plan.changeSummary)
         }
 
@@ -188,7 +189,9 @@ public final class FixAndRelaunch {
             return v
         }
         let v = try body()
+        FaultInjection.point("fix-\(name)-unjournaled")
         try ledger.recordJournal(flow: flow, step: name, data: LedgerJSON.encode(v))
+        FaultInjection.point("fix-\(name)")
         note(name, "done", "\(v)")
         return v
     }
@@ -205,7 +208,9 @@ public final class FixAndRelaunch {
         } else {
             note(name, doneText.hasPrefix("no remote") || doneText.hasPrefix("origin is not") ? "skipped" : "done", doneText)
         }
+        FaultInjection.point("fix-\(name)-unjournaled")
         try ledger.recordJournal(flow: flow, step: name, data: LedgerJSON.encode(waiting ?? "done"))
+        FaultInjection.point("fix-\(name)")
     }
 
     /// Waits up to `settings.wait` for the new run to be running (or pending for a legitimate

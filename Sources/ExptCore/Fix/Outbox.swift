@@ -77,6 +77,7 @@ public struct Outbox {
                 }
                 try ledger.markAttemptFailed(id: item.id, error: "in flight (outcome unknown)")
                 try host.comment(number: pr.number, body: p.body)
+                FaultInjection.point("outbox-comment-sent")
             default:
                 throw ExptError(.failure, "unknown outbox item kind '\(item.kind)'")
             }
