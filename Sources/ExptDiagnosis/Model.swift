@@ -177,6 +177,11 @@ public struct RuleHit: Codable, Sendable, Equatable {
     /// fatal, weak, spoils_success or success (see `RuleEffect`).
     public var effect: RuleEffect
     public var evidence: Evidence
+
+    public init(rule: String, category: FailureCategory, precedence: Int, effect: RuleEffect, evidence: Evidence) {
+        self.rule = rule; self.category = category; self.precedence = precedence
+        self.effect = effect; self.evidence = evidence
+    }
 }
 
 /// How far a run got, read from the logs and the W&B summary.
@@ -211,4 +216,13 @@ public struct Diagnosis: Codable, Sendable {
     public var hits: [RuleHit]
     /// Why the winner won, in one or two sentences.
     public var explanation: String
+
+    /// For fakes in other modules' tests; real diagnoses come from `Diagnoser.diagnose`.
+    public init(category: FailureCategory, secondary: FailureCategory? = nil, evidence: [Evidence] = [],
+                resumable: Bool = false, checkpoint: String? = nil, remedy: Remedy, progress: Progress? = nil,
+                hits: [RuleHit] = [], explanation: String = "") {
+        self.category = category; self.secondary = secondary; self.evidence = evidence
+        self.resumable = resumable; self.checkpoint = checkpoint; self.remedy = remedy
+        self.progress = progress; self.hits = hits; self.explanation = explanation
+    }
 }
