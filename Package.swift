@@ -34,8 +34,9 @@ let package = Package(
 
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "ExptTestSupport"]),
         .testTarget(name: "ExptTOMLTests", dependencies: ["ExptTOML"]),
-        .testTarget(name: "ExptDiagnosisTests", dependencies: ["ExptDiagnosis", "ExptTOML", "ExptTemplates"]),
-        .testTarget(name: "ExptCoreTests", dependencies: ["ExptCore", "GitKit", "ExptTemplates", "ExptTestSupport"]),
+        .testTarget(name: "ExptDiagnosisTests", dependencies: ["ExptDiagnosis", "ExptTOML", "ExptTemplates"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "ExptCoreTests", dependencies: ["ExptCore", "GitKit", "ExptTemplates", "ExptDiagnosis", "ExptTestSupport"]),
         .testTarget(name: "ExptBackendsTests", dependencies: ["ExptBackends", "ExptCore", "ExptTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ExptTestSupport", "GitKit"], exclude: ["Fixtures"]),
