@@ -48,6 +48,23 @@ public struct ArraySpec: Codable, Sendable, Equatable {
     public var indices: [Int]
     public var maxConcurrent: Int?
     public init(indices: [Int], maxConcurrent: Int? = nil) { self.indices = indices; self.maxConcurrent = maxConcurrent }
+
+    /// Slurm's `--array` syntax: "0-9", "1,3,5-7", "0-99%10" (at most 10 at once).
+    public static func parse(_ text: String) -> ArraySpec? {
+        let parts = text.split(separator: "%", maxSplits: 1)
+        guard let list = parts.first, !list.isEmpty else { return nil }
+        var indices: [Int] = []
+        for item in list.split(separator: ",") {
+            let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
+            if bounds.count == 1, let i = Int(bounds[0]), i >= 0 { indices.append(i) }
+            else if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]), a >= 0, a <= b, b - a < 1_000_000 {
+                indices.append(contentsOf: a...b)
+            } else { return nil }
+        }
+        var max: Int?
+        if parts.count == 2 { guard let m = Int(parts[1]), m > 0 else { return nil }; max = m }
+        return ArraySpec(indices: Array(Set(indices)).sorted(), maxConcurrent: max)
+    }
 }
 
 /// Everything a backend needs to submit one job. Built by the launch workflow.
@@ -140,7 +157,11 @@ public struct LogSource: Codable, Sendable, Equatable {
     public var path: String
     /// True when the path lives on the cluster and must be read through the exec prefix.
     public var remote: Bool
-    public init(kind: Kind, path: String, remote: Bool = false) { self.kind = kind; self.path = path; self.remote = remote }
+    /// The array task this output belongs to, nil for a single job.
+    public var task: Int?
+    public init(kind: Kind, path: String, remote: Bool = false, task: Int? = nil) {
+        self.kind = kind; self.path = path; self.remote = remote; self.task = task
+    }
 }
 
 /// A scheduler adapter. Implementations: ExptBackends (local, slurm, ...).
@@ -154,4 +175,11 @@ public protocol Backend: Sendable {
     func logs(_ ref: JobRef, spec: JobSpec) -> [LogSource]
     /// Finds a job by the name `JobSpec.jobName` gave it (reconciling an interrupted launch).
     func lookup(jobName: String, spec: JobSpec) throws -> JobRef?
+}
+
+/// A backend whose logs may live on another host (a cluster reached through ssh) reads them
+/// back through its own exec prefix, bounded to the parts diagnosis reads.
+public protocol RemoteLogReader {
+    /// The head and the tail of a remote log, as text.
+    func fetch(_ source: LogSource) throws -> String
 }

@@ -85,12 +85,15 @@ public struct Experiments {
     public func list() throws -> [ExperimentInfo] {
         let worktrees = Dictionary(try ws.repo.worktrees().compactMap { w in w.branch.map { ($0, w) } },
                                    uniquingKeysWith: { a, _ in a })
-        return try ws.experimentBranches().map { branch in
+        let bases = try ws.experimentBases()
+        var baseTips: [String: ObjectID] = [:]
+        return try ws.repo.localBranches().filter { bases[$0] != nil }.map { branch in
             let head = try ws.repo.branchTip(branch)
             let info = try ws.repo.commit(head)
-            let base = try ws.base(of: branch)
+            let base = bases[branch]
             var ahead: Int?, behind: Int?
-            if let base, let baseTip = try? ws.repo.resolveCommit(base) {
+            if let base, let baseTip = baseTips[base] ?? (try? ws.repo.resolveCommit(base)) {
+                baseTips[base] = baseTip
                 (ahead, behind) = try ws.repo.aheadBehind(head, baseTip)
             }
             let wt = worktrees[branch]

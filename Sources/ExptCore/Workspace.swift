@@ -61,9 +61,20 @@ public final class Workspace {
         return b
     }
 
+    /// Every experiment's recorded base, by branch, from one config read.
+    public func experimentBases() throws -> [String: String] {
+        var bases: [String: String] = [:]
+        for e in try repo.configEntries(matching: "^branch\\..*\\.exptbase$") {
+            let name = e.name.dropFirst("branch.".count).dropLast(".exptbase".count)
+            bases[String(name)] = e.value
+        }
+        return bases
+    }
+
     /// Local branches that are experiments (have a recorded base), sorted.
     public func experimentBranches() throws -> [String] {
-        try repo.localBranches().filter { (try? base(of: $0)) ?? nil != nil }
+        let bases = try experimentBases()
+        return try repo.localBranches().filter { bases[$0] != nil }
     }
 
     /// Fails with a clear error unless `branch` is a valid, existing local branch.

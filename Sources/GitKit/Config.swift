@@ -24,3 +24,25 @@ extension Repository {
         try check(git_config_set_string(local, key, value), "write config", key)
     }
 }
+
+extension Repository {
+    /// Every config entry whose name matches `regex` (POSIX, as `git config --get-regexp`),
+    /// from one snapshot: reading many keys one by one would snapshot the config each time.
+    public func configEntries(matching regex: String) throws -> [(name: String, value: String)] {
+        var cfg: OpaquePointer?
+        try check(git_repository_config_snapshot(&cfg, pointer), "read config", regex)
+        defer { git_config_free(cfg) }
+        var iter: OpaquePointer?
+        try check(git_config_iterator_glob_new(&iter, cfg, regex), "read config", regex)
+        defer { git_config_iterator_free(iter) }
+        var out: [(String, String)] = []
+        var entry: UnsafeMutablePointer<git_config_entry>?
+        while true {
+            let rc = git_config_next(&entry, iter)
+            if rc == GIT_ITEROVER.rawValue { git_error_clear(); break }
+            try check(rc, "read config", regex)
+            if let e = entry?.pointee, let n = e.name, let v = e.value { out.append((String(cString: n), String(cString: v))) }
+        }
+        return out
+    }
+}

@@ -145,4 +145,17 @@ final class BranchAndWorktreeTests: XCTestCase {
         XCTAssertTrue(try t.reopen().isHeadDetached)
         XCTAssertNil(try t.reopen().currentBranch())
     }
+
+    func testCheckoutFiltersStillApplyWhenTheRepoHasAttributes() throws {
+        let t = try TempRepo(files: [".gitattributes": "*.txt text eol=crlf\n", "a.txt": "line\n", "b.bin": "raw\n"])
+        try t.repo.createBranch("e", at: "main")
+        let wt = try t.repo.addWorktree(branch: "e", at: t.path + "/.worktrees/e")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: wt.path + "/a.txt")), Data("line\r\n".utf8))
+        XCTAssertEqual(try t.git("status", "--porcelain", in: wt.path), "")
+        let plain = try TempRepo(files: ["a.txt": "line\n"])
+        try plain.repo.createBranch("e", at: "main")
+        let pw = try plain.repo.addWorktree(branch: "e", at: plain.path + "/.worktrees/e")
+        XCTAssertEqual(try String(contentsOfFile: pw.path + "/a.txt", encoding: .utf8), "line\n")
+        XCTAssertEqual(try plain.git("status", "--porcelain", in: pw.path), "")
+    }
 }

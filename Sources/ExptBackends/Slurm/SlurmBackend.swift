@@ -133,8 +133,8 @@ public struct SlurmBackend: Backend {
                     LogSource(kind: .stderr, path: SlurmScript.stderrPath(spec), remote: remote)]
         }
         return array.indices.flatMap { i in
-            [LogSource(kind: .stdout, path: SlurmScript.stdoutPath(spec, task: i), remote: remote),
-             LogSource(kind: .stderr, path: SlurmScript.stderrPath(spec, task: i), remote: remote)]
+            [LogSource(kind: .stdout, path: SlurmScript.stdoutPath(spec, task: i), remote: remote, task: i),
+             LogSource(kind: .stderr, path: SlurmScript.stderrPath(spec, task: i), remote: remote, task: i)]
         }
     }
 
@@ -195,5 +195,23 @@ private final class Memo: @unchecked Sendable {
     func get() -> Value { lock.withLock { value } }
     func set(disabled: Bool, problem: String?) {
         lock.withLock { value.disabled = value.disabled || disabled; value.problem = problem }
+    }
+}
+
+extension SlurmBackend: RemoteLogReader {
+    /// Reads a log on the cluster through the exec prefix: whole when small, else its first
+    /// 64 KiB and last 1 MiB (where startup errors and the failure are).
+    public func fetch(_ source: LogSource) throws -> String {
+        let head = 64 << 10, tail = 1 << 20
+        let size = try runner.run(["stat", "-c", "%s", "--", source.path])
+        guard size.status == 0, let bytes = Int(size.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw ExptError(.notFound, "cannot read \(source.path) on the cluster: \(size.stderrTail)")
+        }
+        if bytes <= head + tail {
+            return try runner.run(["cat", "--", source.path]).stdout
+        }
+        let h = try runner.run(["head", "-c", "\(head)", "--", source.path]).stdout
+        let t = try runner.run(["tail", "-c", "\(tail)", "--", source.path]).stdout
+        return h + "\n[… \(bytes - head - tail) bytes not read …]\n" + t
     }
 }

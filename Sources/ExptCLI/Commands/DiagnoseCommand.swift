@@ -32,17 +32,27 @@ struct DiagnoseCommand: ParsableCommand {
     }
 
     func run() throws {
-        let diagnosis: Diagnosis
+        var diagnosis: Diagnosis
+        var batch: BatchHealthReport?
         if let branch {
             let service = try Backends.service(global)
-            diagnosis = try service.diagnose(branch: branch, run: runID).diagnosis
+            let r = try service.diagnose(branch: branch, run: runID)
+            diagnosis = r.diagnosis
+            batch = r.batch
         } else {
             diagnosis = try diagnoseFiles()
         }
         if global.json {
-            Console().out(String(decoding: try diagnosis.jsonData(), as: UTF8.self))
+            var text = String(decoding: try diagnosis.jsonData(), as: UTF8.self)
+            if let batch, text.hasSuffix("}") {
+                // The batch health of an array, as one more key of the diagnosis object.
+                text = String(text.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines)
+                    + ",\n  \"batch\" : " + (try JSONOutput.encode(batch)).replacingOccurrences(of: "\n", with: "\n  ") + "\n}"
+            }
+            Console().out(text)
         } else {
             Console().writeOut(diagnosis.render(explain: explain))
+            if let batch { Console().out(BatchHealthText.render(batch)) }
         }
     }
 

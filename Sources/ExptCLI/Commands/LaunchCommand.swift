@@ -35,11 +35,17 @@ struct LaunchCommand: ParsableCommand {
     @Flag(help: "Print exactly what would be submitted; change nothing.") var dryRun = false
     @Flag(help: "Launch even with uncommitted changes in the worktree.") var allowDirty = false
     @Flag(help: "Launch even while another run of this branch is pending or running.") var allowConcurrent = false
+    @Option(help: "An array job (sweep): task indices like 0-99%10 (at most 10 at once).") var array: String?
+
+    func validate() throws {
+        if let array, ArraySpec.parse(array) == nil { throw ValidationError("--array '\(array)' is not a range like 0-9, 1,3,5 or 0-99%10") }
+    }
 
     func run() throws {
         var req = LaunchRequest(branch: branch)
         req.backend = backend; req.profile = profile; req.overrides = try resources.resources()
         req.dryRun = dryRun; req.allowDirty = allowDirty; req.allowConcurrent = allowConcurrent
+        req.array = array.flatMap(ArraySpec.parse)
         let r = try Backends.service(global).launch(req)
         try Console().emit(r, json: global.json) { LaunchCommand.describe(r) }
     }
@@ -53,7 +59,7 @@ struct LaunchCommand: ParsableCommand {
             would launch \(r.spec.branch) at \(r.commit.prefix(8)) on \(r.backend)
               command:   \(r.spec.command)
               workdir:   \(r.spec.workdir)
-              resources: \(limits.joined(separator: ", "))
+              resources: \(limits.joined(separator: ", "))\(r.spec.array.map { "\n  array:     \($0.indices.count) task(s)\($0.maxConcurrent.map { ", at most \($0) at once" } ?? "")" } ?? "")
               env:       \(r.spec.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
               config:    \(r.config.joined(separator: ", "))
             nothing was submitted (--dry-run)

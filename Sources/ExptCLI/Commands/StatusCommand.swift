@@ -17,7 +17,7 @@ struct StatusCommand: ParsableCommand {
         for b in branches { try service.ws.requireBranch(b) }
         let records = try service.refresh(branches: branches.isEmpty ? nil : Set(branches))
         let shown = service.diagnoseNewFailures(all ? records : StatusCommand.latestAndLive(records))
-        let views = shown.map { RunView($0, now: Date(), progress: RunProgress.read($0)) }
+        let views = service.views(shown)
         try Console().emit(views, json: global.json) { StatusCommand.table(views) }
     }
 
@@ -32,7 +32,7 @@ struct StatusCommand: ParsableCommand {
         return Table.render(["BRANCH", "RUN", "BACKEND", "JOB", "STATE", "ELAPSED", "PROGRESS", "COMMIT"], views.map { v in
             [v.branch, v.run, v.backend, v.jobId ?? "-", v.stateText, v.elapsedSeconds.map(humanDuration) ?? "-",
              v.progress ?? "-", String(v.commit.prefix(8))]
-        })
+        }) + views.compactMap { v in v.batch.map { "\n\(v.run): " + BatchHealthText.render($0) } }.joined()
     }
 }
 
@@ -46,7 +46,7 @@ struct RunsCommand: ParsableCommand {
     func run() throws {
         let service = try Backends.service(global)
         try service.ws.requireBranch(branch)
-        let views = service.diagnoseNewFailures(try service.refresh(branches: [branch])).map { RunView($0, now: Date(), progress: RunProgress.read($0)) }
+        let views = service.views(service.diagnoseNewFailures(try service.refresh(branches: [branch])))
         try Console().emit(views, json: global.json) {
             if views.isEmpty { return "\(branch) has no runs yet" }
             return Table.render(["RUN", "ATTEMPT", "PARENT", "BACKEND", "JOB", "STATE", "PROFILE", "ELAPSED", "COMMIT"], views.map { v in

@@ -16,7 +16,8 @@ enum Backends {
                 return LocalBackend(supervisorExecutable: selfExecutable, runsRoot: ws.runsDir)
             case "slurm":
                 let s = config.slurm
-                let runner: ProcessRunner = s.execPrefix.isEmpty ? SystemProcessRunner() : PrefixedRunner(prefix: s.execPrefix)
+                // The Slurm backend applies exec_prefix itself.
+                let runner: ProcessRunner = SystemProcessRunner()
                 let override = try? String(contentsOfFile: ws.root + "/.expt/templates/slurm.sbatch", encoding: .utf8)
                 return SlurmBackend(runner: runner, config: SlurmConfig(
                     partition: s.partition, account: s.account, qos: s.qos, execPrefix: s.execPrefix,

@@ -50,6 +50,8 @@ public struct ExptConfig: Codable, Sendable, Equatable {
     public var wandbDir: String?
     public var backend = "local"
     public var base: String?
+    /// An array job (sweep): the task indices, e.g. "0-99%10".
+    public var array: ArraySpec?
     public var env: [String: String] = [:]
     public var resources = Resources()
     public var profiles: [String: Resources] = [:]
@@ -99,13 +101,17 @@ public struct ExptConfig: Codable, Sendable, Equatable {
     }
 
     mutating func apply(_ t: TOMLTable) throws {
-        try t.checkKeys(allowed: ["command", "resume_command", "checkpoint_glob", "wandb_dir", "backend", "base",
+        try t.checkKeys(allowed: ["command", "resume_command", "checkpoint_glob", "wandb_dir", "backend", "base", "array",
                                   "env", "resources", "profiles", "retry", "run", "health", "slurm"])
         command = try t.string("command") ?? command
         resumeCommand = try t.string("resume_command") ?? resumeCommand
         checkpointGlob = try t.string("checkpoint_glob") ?? checkpointGlob
         wandbDir = try t.string("wandb_dir") ?? wandbDir
         base = try t.string("base") ?? base
+        if let a = try t.string("array") {
+            guard let spec = ArraySpec.parse(a) else { throw t.error("'\(a)' is not an array range like 0-9 or 0-99%10", key: "array") }
+            array = spec
+        }
         if let b = try t.string("backend") {
             guard ExptConfig.backends.contains(b) else {
                 throw t.error("unknown backend '\(b)' (known: \(ExptConfig.backends.joined(separator: ", ")))", key: "backend")

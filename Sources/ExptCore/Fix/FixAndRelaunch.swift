@@ -71,8 +71,10 @@ public final class FixAndRelaunch {
         try service.refresh(branches: [branch])
         let failed = try failedRun(branch, ledger)
         let flow = "fix:\(failed.id)"
-        let diag = try service.diagnose(branch: branch, run: failed.id).diagnosis
-        note("diagnose", "done", "\(diag.category.rawValue): \(diag.evidence.first.map { "\($0.location): \($0.text)" } ?? diag.explanation)")
+        let runDiagnosis = try service.diagnose(branch: branch, run: failed.id)
+        let diag = runDiagnosis.diagnosis
+        note("diagnose", "done", "\(diag.category.rawValue): \(diag.evidence.first.map { "\($0.location): \($0.text)" } ?? diag.explanation)"
+             + (runDiagnosis.batch.map { "; batch \($0.verdict.rawValue): \($0.explanation)" } ?? ""))
 
         // 3–4. The plan, with the retry budget and the no-blind-retry rules.
         let plan: FixPlan
@@ -87,7 +89,8 @@ public final class FixAndRelaunch {
                 plan = try FixPlanner.plan(branch: branch, failed: failed, diagnosis: diag, config: config, options: settings.options,
                                            userChanges: try userChanges(since: failed, worktree: worktree),
                                            previousPlan: previous, history: try ledger.runs(branch: branch),
-                                           newRun: settings.dryRun ? "(next run)" : try ledger.reserveRunID(), worktree: worktree)
+                                           newRun: settings.dryRun ? "(next run)" : try ledger.reserveRunID(), worktree: worktree,
+                                           failedTasks: runDiagnosis.failedTasks)
             } catch let r as FixRefusal {
                 throw ExptError(.conflict, "fix-and-relaunch stopped: \(r.reason)", hint: r.hint)
             }
@@ -136,6 +139,7 @@ public final class FixAndRelaunch {
             req.resumeFrom = plan.resumeFrom
             req.parentRun = plan.failedRun
             req.reservedRunID = plan.newRun
+            if let tasks = plan.tasks { req.array = ArraySpec(indices: tasks, maxConcurrent: plan.maxConcurrent) }
             // Everything but run outputs (checkpoints, W&B dirs) was just committed.
             req.allowDirty = true
             return try service.launch(req).run ?? plan.newRun

@@ -29,6 +29,9 @@ public struct FixPlan: Codable, Sendable, Equatable {
     public var message: String
     /// The run id the relaunch will get.
     public var newRun: String
+    /// For an array run: the task indices to run again (only the failed ones).
+    public var tasks: [Int]?
+    public var maxConcurrent: Int?
 
     /// One line for the doc, the commit trailer and the PR comment.
     public var changeSummary: String {
@@ -42,6 +45,7 @@ public struct FixPlan: Codable, Sendable, Equatable {
             parts.append("time limit \(previousResources.timeLimitSeconds.map(Units.durationString) ?? "default") → \(Units.durationString(t))")
         }
         if let b = batchSize { parts.append("batch size → \(b)" + (gradAccumulation.map { ", gradient accumulation → \($0)" } ?? "")) }
+        if let tasks { parts.append("rerun only failed task(s) \(tasks.map(String.init).joined(separator: ","))") }
         parts.append(resumeFrom.map { "resume from \($0)" } ?? "restart from scratch")
         return parts.joined(separator: "; ")
     }
@@ -71,7 +75,8 @@ public enum FixPlanner {
     ///   - history: every run of the branch (for the retry budget).
     public static func plan(branch: String, failed: RunRecord, diagnosis d: Diagnosis, config: ExptConfig,
                             options: FixOptions, userChanges: [String], previousPlan: FixPlan?,
-                            history: [RunRecord], newRun: String, worktree: String) throws -> FixPlan {
+                            history: [RunRecord], newRun: String, worktree: String,
+                            failedTasks: [Int] = []) throws -> FixPlan {
         let category = d.category.rawValue
         // The retry budget: preemptions and node failures counted apart from failures.
         let interrupted: Set<String> = ["preempted", "node_failure"]
@@ -127,7 +132,7 @@ public enum FixPlanner {
             }
             resumeFrom = checkpoint
         case false?: resumeFrom = nil
-        case nil: resumeFrom = d.resumable && config.resumeCommand != nil ? checkpoint : nil
+        case nil: resumeFrom = d.resumable && config.resumeCommand != nil && failed.tasks.isEmpty ? checkpoint : nil
         }
         if let r = resumeFrom, r.hasPrefix(worktree + "/") { resumeFrom = String(r.dropFirst(worktree.count + 1)) }
 
@@ -141,7 +146,9 @@ public enum FixPlanner {
                            previousResources: failed.resources, resumeFrom: resumeFrom,
                            batchSize: batch.flatMap { config.run.batchSize != nil ? $0 : nil },
                            gradAccumulation: batch != nil && config.run.batchSize != nil ? change?.gradAccumulation : nil,
-                           message: options.message ?? "", newRun: newRun)
+                           message: options.message ?? "", newRun: newRun,
+                           tasks: failed.tasks.isEmpty ? nil : (failedTasks.isEmpty ? failed.tasks.map(\.index) : failedTasks),
+                           maxConcurrent: failed.spec?.array?.maxConcurrent)
 
         // Never a blind retry.
         let changesSomething = !userChanges.isEmpty || resources != failed.resources || profile != failed.profile

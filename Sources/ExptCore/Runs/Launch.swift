@@ -67,10 +67,17 @@ extension RunService {
         if let b = config.run.batchSize { env["EXPT_BATCH_SIZE"] = String(b) }
         if let a = config.run.gradAccumulation { env["EXPT_GRAD_ACCUMULATION"] = String(a) }
         if let ckpt = req.resumeFrom { env["EXPT_RESUME_FROM"] = ckpt }
+        // A scheduler that requeues the job (preemption, node failure) reruns the same script;
+        // these let it resume from the newest checkpoint itself (see templates/slurm.sbatch).
+        if let resume = config.resumeCommand, let glob = config.checkpointGlob {
+            env["EXPT_RESUME_COMMAND"] = resume
+            env["EXPT_CHECKPOINT_GLOB"] = glob
+        }
+        let array = req.array ?? config.array
         func spec(_ runID: String) -> JobSpec {
             JobSpec(runID: runID, branch: req.branch, jobName: JobSpec.jobName(runID: runID, branch: req.branch),
                     workdir: worktree, command: command, environment: env, resources: resources,
-                    logDir: ws.runsDir + "/" + runID, array: req.array)
+                    logDir: ws.runsDir + "/" + runID, array: array)
         }
         if req.dryRun {
             return LaunchResult(run: nil, jobId: nil, backend: backendName, commit: commit.hex, state: "dry-run",

@@ -8,7 +8,11 @@ import Glibc
 /// A run's diagnosis together with the run it is about.
 public struct RunDiagnosis {
     public var run: RunRecord
+    /// For an array: the diagnosis of the dominant failure among its tasks.
     public var diagnosis: Diagnosis
+    /// For an array: the health of the batch, and the tasks that failed.
+    public var batch: BatchHealthReport?
+    public var failedTasks: [Int] = []
 }
 
 extension RunService {
@@ -22,36 +26,79 @@ extension RunService {
     public func diagnose(branch: String, run: String?) throws -> RunDiagnosis {
         try refresh(branches: [branch])
         let record = try findRun(branch: branch, run: run)
-        let d = try diagnose(record)
-        try ledger().setDiagnosis(runID: record.id, category: d.category.rawValue, at: now())
-        var updated = record
-        updated.diagnosis = d.category.rawValue
-        return RunDiagnosis(run: updated, diagnosis: d)
+        var result = try diagnoseRun(record)
+        try ledger().setDiagnosis(runID: record.id, category: result.diagnosis.category.rawValue, at: now())
+        result.run.diagnosis = result.diagnosis.category.rawValue
+        return result
+    }
+
+    /// A single job, or an array task by task: each failed task is diagnosed from its own
+    /// output; the dominant category names the run; the batch gets a health verdict.
+    public func diagnoseRun(_ record: RunRecord) throws -> RunDiagnosis {
+        guard !record.tasks.isEmpty else { return RunDiagnosis(run: record, diagnosis: try diagnose(record)) }
+        var categories: [FailureCategory?] = []
+        var perTask: [Int: Diagnosis] = [:]
+        for task in record.tasks {
+            switch task.state {
+            case .succeeded: categories.append(.success)
+            case .pending, .running, .submitting: categories.append(nil)
+            default:
+                let d = try diagnose(record, task: task)
+                perTask[task.index] = d
+                categories.append(d.category)
+            }
+        }
+        let failed = record.tasks.filter { perTask[$0.index] != nil }.map(\.index)
+        let counts = Dictionary(grouping: failed, by: { perTask[$0]!.category })
+        let dominant = counts.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key.rawValue > b.key.rawValue }
+        let config = (try? ExptConfig.load(repoRoot: ws.root, worktree: nil)) ?? ExptConfig()
+        let batch = BatchHealth.verdict(for: categories, bands: HealthBands(watch: config.health.degraded,
+                                                                             degraded: config.health.degraded,
+                                                                             systemic: config.health.systemic))
+        let main = try dominant.flatMap { perTask[$0.value[0]] } ?? diagnose(record)
+        return RunDiagnosis(run: record, diagnosis: main, batch: batch, failedTasks: failed)
+    }
+
+    /// Views of runs for status/runs/watch: progress read from the logs, and for arrays with
+    /// failed tasks the batch health.
+    public func views(_ records: [RunRecord]) -> [RunView] {
+        records.map { r in
+            var v = RunView(r, now: now(), progress: RunProgress.read(r))
+            if r.tasks.contains(where: { $0.state.isFailure }) { v.batch = try? diagnoseRun(r).batch }
+            return v
+        }
     }
 
     /// Diagnoses failed runs that have no category yet, so status and watch can show one.
     public func diagnoseNewFailures(_ records: [RunRecord]) -> [RunRecord] {
         records.map { r in
-            guard r.state.isFailure, r.diagnosis == nil, let d = try? diagnose(r) else { return r }
+            guard r.state.isFailure, r.diagnosis == nil, let d = try? diagnoseRun(r).diagnosis else { return r }
             try? ledger().setDiagnosis(runID: r.id, category: d.category.rawValue, at: now())
             var u = r; u.diagnosis = d.category.rawValue
             return u
         }
     }
 
-    func diagnose(_ record: RunRecord) throws -> Diagnosis {
+    func diagnose(_ record: RunRecord, task: TaskStatus? = nil) throws -> Diagnosis {
         let worktree = try? ws.repo.worktree(forBranch: record.branch).flatMap { $0.exists ? $0.path : nil }
         let config = (try? ExptConfig.load(repoRoot: ws.root, worktree: worktree ?? nil)) ?? ExptConfig()
         var logs: [LogInput] = []
         if let spec = record.spec, let ref = record.ref {
-            for source in try backend(record.backend).logs(ref, spec: spec) where source.kind != .wandb {
-                logs.append(LogInput(label: (source.path as NSString).lastPathComponent, path: source.path))
+            let b = try backend(record.backend)
+            for source in b.logs(ref, spec: spec) where source.kind != .wandb && source.task == task?.index {
+                let label = (source.path as NSString).lastPathComponent
+                if source.remote, let reader = b as? RemoteLogReader {
+                    logs.append(LogInput(label: label, text: try reader.fetch(source)))
+                } else {
+                    logs.append(LogInput(label: label, path: source.path))
+                }
             }
         } else if let dir = record.logDir {
             logs = ["stdout.log", "stderr.log"].map { LogInput(label: $0, path: dir + "/" + $0) }
         }
         logs = logs.filter { $0.path.map { FileManager.default.fileExists(atPath: $0) } ?? true }
         var facts = SchedulerFacts(state: record.rawState ?? record.state.rawValue, exitCode: record.exitCode, signal: record.signal)
+        if let task { facts = SchedulerFacts(state: task.rawState, exitCode: task.exitCode) }
         if let s = record.startedAt, let e = record.endedAt { facts.elapsedSeconds = Int(e.timeIntervalSince(s)) }
         facts.timeLimitSeconds = record.resources.timeLimitSeconds
         facts.maxRSSMB = record.maxRSSMB

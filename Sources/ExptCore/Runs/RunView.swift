@@ -1,4 +1,5 @@
 import Foundation
+import ExptDiagnosis
 
 /// A run as `status`, `runs` and `launch` print it (JSON keys are the snake_case of these).
 public struct RunView: Codable, Sendable {
@@ -24,6 +25,8 @@ public struct RunView: Codable, Sendable {
     public var diagnosis: String?
     public var logDir: String?
     public var tasks: [TaskStatus]
+    /// For an array with failed tasks: failures by category and a verdict.
+    public var batch: BatchHealthReport?
 
     public init(_ r: RunRecord, now: Date, progress: String? = nil) {
         run = r.id; branch = r.branch; attempt = r.attempt; parentRun = r.parentRun; backend = r.backend
