@@ -837,7 +837,18 @@ export EXPT_BRANCH={{branch_quoted}}
 # The command runs in the background so this shell can act on signals at once (bash defers
 # traps while a foreground child runs). SIGUSR1, sent by Slurm before the time limit
 # (--signal=B:USR1@...), is forwarded so the program can write a checkpoint.
-bash -c {{command_quoted}} &
+cmd={{command_quoted}}
+# A requeued job (preemption, node failure, `scontrol requeue`) runs this script again; when
+# expt passed a resume command and a checkpoint exists, resume from the newest one instead of
+# starting over. Output files are opened in append mode, so the first attempt's lines stay.
+if [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ] && [ -n "${EXPT_RESUME_COMMAND:-}" ] && [ -n "${EXPT_CHECKPOINT_GLOB:-}" ]; then
+  ckpt=$(ls -t -- $EXPT_CHECKPOINT_GLOB 2>/dev/null | head -n 1)
+  if [ -n "$ckpt" ]; then
+    cmd=${EXPT_RESUME_COMMAND//\{checkpoint\}/$(printf '%q' "$ckpt")}
+    echo "expt: requeued (restart $SLURM_RESTART_COUNT): resuming from $ckpt" >&2
+  fi
+fi
+bash -c "$cmd" &
 child=$!
 trap 'kill -USR1 "$child" 2>/dev/null' USR1
 while :; do
