@@ -2,6 +2,130 @@
 
 extension EmbeddedTemplates {
     static let files: [String: String] = [
+        "agent-skill.md": ####"""
+---
+name: expt-fix-loop
+description: Follow ML experiment runs managed by expt, diagnose failures, and recover them with `expt fix-and-relaunch`. Use when asked to watch, babysit, fix or relaunch an expt experiment (a git branch with a worktree in .worktrees/).
+---
+
+# Driving expt through the fix loop
+
+expt runs each experiment as a git branch with its own worktree and doc (`docs/<branch>.md`).
+You observe runs, name failures with expt's diagnosis, make the smallest fix, and let
+`expt fix-and-relaunch` record it (doc entry, commit, push, PR comment, relaunch). Always pass
+`--json` and read the exit code. With `--json`, errors are printed on stdout as
+`{"error": {"kind", "message", "hint", "exit_code"}}`; read `message` and `hint`.
+In `status` and `watch` output, a key whose value would be null may be absent: read keys
+with a default.
+
+## 1. Look
+
+```sh
+expt status --json                 # latest run of every branch (plus live ones)
+expt status <branch> --json
+```
+
+Per run: `run`, `branch`, `state`, `reason`, `exit_code`, `signal`, `diagnosis` (category of a
+failed run), `attempt`, `parent_run`, `progress`, `log_dir`, `tasks` (array tasks: `index`,
+`state`, `exit_code`), `batch` (arrays with failed tasks, see step 5).
+States: `submitting`, `pending`, `running` are live; `succeeded`; `failed`, `oom`, `timeout`,
+`preempted`, `node_fail`, `lost` (the backend lost track of it: never a success) are failures;
+`cancelled` was asked for.
+
+## 2. Diagnose
+
+```sh
+expt diagnose <branch> --json      # the latest run; --run rN for another
+```
+
+| key | meaning |
+|---|---|
+| `category` | why it failed: `oom_host`, `oom_gpu`, `timeout`, `preempted`, `node_failure`, `stuck_scheduling`, `mount_failure`, `image_pull`, `config_error`, `missing_dependency`, `data_error`, `nan_loss`, `nccl_distributed`, `disk_full`, `code_error`, `segfault_signal`, `network_transient`, `false_success`, `success`, `unknown` |
+| `secondary` | a second cause, or null |
+| `evidence` | `[{file, line, text, rule}]`: the log lines that prove it (`file: "scheduler"` = scheduler facts). Quote them; do not guess past them |
+| `resumable` | true when a checkpoint exists and the category allows resuming; `checkpoint` is its path |
+| `remedy.kind` | what to do (below); `remedy.description` says it in words; `remedy.change` has the numbers (memory, time, batch size) or null |
+
+For more context: `expt logs <branch> --stderr --tail 100`, `expt diagnose <branch> --explain`.
+
+## 3. Act on `remedy.kind`
+
+| kind | do |
+|---|---|
+| `escalate_resources`, `resume`, `retry`, `resubmit_elsewhere` | change nothing; run fix-and-relaunch. It raises memory/time or rescales the batch within the configured caps, and resumes from the newest checkpoint when it can |
+| `needs_change` | edit files in the worktree, `cd "$(expt worktree <branch>)"`: the smallest change that removes the cause in the evidence (the import, the config key, the path, the learning rate). Do not commit; fix-and-relaunch commits it. Then run fix-and-relaunch |
+| `none` with `category: success` | nothing to fix |
+| `none` with `category: unknown` | read the logs first; fix only a cause you can point to in them, else report to a human |
+
+Before a fix, run `expt history <branch> --json`: if an earlier fix for the same category did
+not work (`worked: false`), do something different, or stop and report.
+
+## 4. Fix and relaunch
+
+```sh
+expt fix-and-relaunch <branch> --yes --json -m "<what was fixed, in one line>"
+expt fix-and-relaunch <branch> --dry-run --json     # the plan, changing nothing
+```
+
+Without `--yes` and without a terminal it refuses (exit 2); it never prompts.
+`--resume` / `--restart`, `--profile P`, `--mem`, `--time` override the automatic remedy.
+The JSON has `failed_run`, `category`, `plan`, `steps` (`[{step, status, detail}]`), `commit`,
+`new_run`, `new_job`, `new_state`, `pending`.
+
+| exit | meaning | do |
+|---|---|---|
+| 0 | fixed and relaunched; the new run started (or waits for a legitimate reason) | watch it (step 5). If `pending` is not empty, see step 6 |
+| 1 | an operation failed, e.g. the new run failed at once | diagnose again: the new run is now the latest |
+| 2 | invalid input (missing `--yes`, bad flag value, a branch doc that breaks its rules) | fix the command or the doc; do not repeat it unchanged |
+| 3 | refused: the latest run did not fail; the retry budget is spent; `needs_change` with no change in the worktree; the same diagnosis after the same fix; a remedy that would change nothing (e.g. memory at the cap); or the new run did not start within `--wait` | read `message`. Not started in time: check `expt status` and watch. Needs a change: make one (step 3). Budget spent or same fix again: stop and report, with `expt history` |
+| 4 | no such branch, run or log | check the name with `expt list` |
+| 5 | an external tool failed (scheduler, gh) | wait and retry later; do not change code for it |
+| 64 | the command line is wrong | fix the command |
+
+Running it again after an interruption is safe: every step is journaled and done once.
+
+## 5. Wait patiently
+
+```sh
+expt watch <branch> --json --interval 60 --max-duration 30m
+```
+
+One JSON line per change (`{at, run, branch, from, to, exit_code, diagnosis}`), then a summary
+(`{done, succeeded, failed, live}`). Exit 0: all succeeded. 6: one failed → diagnose it.
+7: time ran out while runs are still live → that is normal, watch again later.
+
+- `pending` with a legitimate scheduler reason (`Priority`, `Resources`, `Dependency`,
+  `BeginTime`, `JobArrayTaskLimit`) is not a failure: wait. Do not cancel and resubmit.
+  A blocking reason (`ReqNodeNotAvail`, `PartitionDown`, `QOSMax…`, `AssocGrp…`,
+  `InvalidAccount`, …) will not clear by itself: fix-and-relaunch acts only on failed runs, so
+  report it to a human (partition, account or limits need a decision).
+- A long run with no change is not a failure. Check `progress` or `expt logs --tail` rather
+  than poll faster.
+- In a sweep (array), isolated task failures are expected. An array run is `failed` as soon
+  as one task failed; look at `batch` in `status --json` / `diagnose --json`:
+  `verdict` is `healthy`, `watch` (≤ 10% failed), `degraded` (> 10% of one cause) or
+  `systemic` (≥ 15% of one cause), with `by_category` (`category`, `count`, `fraction`,
+  `tasks`). `watch`: do not touch the code; if the remedy is resources/resume/retry, one
+  fix-and-relaunch reruns only the failed tasks. `degraded` / `systemic`: the cause is shared;
+  fix it first.
+- Prefer resume over restart: keep checkpoints; use `--restart` only when the checkpoint
+  itself is bad (e.g. saved after the loss went NaN).
+
+## 6. Deliveries
+
+A push or PR comment that could not be delivered waits in the outbox (the relaunch still
+happened). `expt outbox --json` lists them; `expt outbox --retry --json` delivers them.
+fix-and-relaunch also retries them when it starts. Do not re-run fix-and-relaunch to deliver.
+
+## Never
+
+- edit or delete past entries under `## Fixes` in `docs/<branch>.md` (only expt appends);
+- force-push, squash, rebase or amend expt's commits; merge only with `expt merge` when asked;
+- launch with `--allow-dirty`, or bypass hooks with `--no-verify`;
+- raise `[retry]` budgets or caps in expt.toml to keep a loop going without a human's consent;
+- repeat a fix that `expt history` shows did not work.
+
+"""####,
         "branch-doc.md": ####"""
 # {{branch}}
 
