@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Embeds every file of templates/ (and .githooks/ as hooks/<name>) into Sources/ExptTemplates/Embedded.swift, so the installed
 binary carries its templates wherever it runs. Run after editing templates/; the test
-TemplatesTests.testEmbeddedTemplatesMatchFiles fails when they drift."""
+TemplatesAndConfigTests.testEmbeddedTemplatesMatchFiles fails when they drift."""
 import os, sys
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 tdir = os.path.join(root, "templates")

@@ -11,7 +11,7 @@ public struct Expt: ParsableCommand {
             CheckpointCommand.self, MergeCommand.self, SyncCommand.self, CleanCommand.self, DocCommand.self,
             LaunchCommand.self, StatusCommand.self, WatchCommand.self, LogsCommand.self, CancelCommand.self,
             RunsCommand.self, DiagnoseCommand.self, FixAndRelaunchCommand.self, OutboxCommand.self,
-            HistoryCommand.self, PRCommand.self, SuperviseCommand.self,
+            HistoryCommand.self, PRCommand.self, SkillCommand.self, SuperviseCommand.self,
         ])
 
     public init() {}

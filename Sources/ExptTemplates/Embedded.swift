@@ -15,8 +15,7 @@ You observe runs, name failures with expt's diagnosis, make the smallest fix, an
 `expt fix-and-relaunch` record it (doc entry, commit, push, PR comment, relaunch). Always pass
 `--json` and read the exit code. With `--json`, errors are printed on stdout as
 `{"error": {"kind", "message", "hint", "exit_code"}}`; read `message` and `hint`.
-In `status` and `watch` output, a key whose value would be null may be absent: read keys
-with a default.
+Every documented key is present in the JSON, `null` when it has no value.
 
 ## 1. Look
 

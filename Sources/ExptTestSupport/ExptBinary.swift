@@ -100,4 +100,18 @@ public struct ExptBinary {
         try p.run()
         return p
     }
+
+    /// Polls `expt status <branch> --json` until the branch's latest run is in one of `states`;
+    /// returns that row, or nil (with the last row in `last`) when `timeout` passes first.
+    public func waitForRun(_ branch: String, in states: Set<String>, cwd: String, timeout: TimeInterval,
+                           last: inout [String: Any]) throws -> [String: Any]? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let rows = (try run(["status", branch, "--json"], in: cwd).json() as? [[String: Any]]) ?? []
+            last = rows.last ?? [:]
+            if let s = last["state"] as? String, states.contains(s) { return last }
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        return nil
+    }
 }

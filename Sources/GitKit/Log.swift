@@ -88,38 +88,35 @@ extension Repository {
 }
 
 extension Repository {
-    /// True when `path` (relative, '/'-separated) is in the commit's tree.
-    public func fileExists(_ path: String, in commit: ObjectID) throws -> Bool {
+    /// Runs `body` with the tree entry at `path` in a commit's tree, or nil when absent.
+    func withTreeEntry<T>(_ path: String, in commit: ObjectID, _ body: (OpaquePointer?) throws -> T) throws -> T {
         try withCommit(commit) { c in
             var tree: OpaquePointer?
             try check(git_commit_tree(&tree, c), "read tree", commit.short)
             defer { git_tree_free(tree) }
             var entry: OpaquePointer?
             let rc = git_tree_entry_bypath(&entry, tree, path)
-            if rc == GIT_ENOTFOUND.rawValue { git_error_clear(); return false }
+            if rc == GIT_ENOTFOUND.rawValue { git_error_clear(); return try body(nil) }
             try check(rc, "look up path", path)
-            git_tree_entry_free(entry)
-            return true
+            defer { git_tree_entry_free(entry) }
+            return try body(entry)
         }
+    }
+
+    /// True when `path` (relative, '/'-separated) is in the commit's tree.
+    public func fileExists(_ path: String, in commit: ObjectID) throws -> Bool {
+        try withTreeEntry(path, in: commit) { $0 != nil }
     }
 
     /// The text of a file as committed, nil if absent.
     public func fileText(_ path: String, in commit: ObjectID) throws -> String? {
-        try withCommit(commit) { c in
-            var tree: OpaquePointer?
-            try check(git_commit_tree(&tree, c), "read tree", commit.short)
-            defer { git_tree_free(tree) }
-            var entry: OpaquePointer?
-            let rc = git_tree_entry_bypath(&entry, tree, path)
-            if rc == GIT_ENOTFOUND.rawValue { git_error_clear(); return nil }
-            try check(rc, "look up path", path)
-            defer { git_tree_entry_free(entry) }
+        try withTreeEntry(path, in: commit) { entry in
+            guard let entry else { return nil }
             var blob: OpaquePointer?
             try check(git_blob_lookup(&blob, pointer, git_tree_entry_id(entry)), "read file", path)
             defer { git_blob_free(blob) }
-            let size = Int(git_blob_rawsize(blob))
             guard let raw = git_blob_rawcontent(blob) else { return "" }
-            return String(decoding: UnsafeRawBufferPointer(start: raw, count: size), as: UTF8.self)
+            return String(decoding: UnsafeRawBufferPointer(start: raw, count: Int(git_blob_rawsize(blob))), as: UTF8.self)
         }
     }
 }

@@ -67,15 +67,9 @@ final class FixEndToEndTests: XCTestCase {
 
     @discardableResult
     func waitForState(_ branch: String, in states: Set<String>, timeout: TimeInterval = 60) throws -> [String: Any] {
-        let deadline = Date().addingTimeInterval(timeout)
         var last: [String: Any] = [:]
-        while Date() < deadline {
-            let rows = try XCTUnwrap(try expt.run(["status", branch, "--json"], in: t.path).json() as? [[String: Any]])
-            last = rows.last ?? [:]
-            if let s = last["state"] as? String, states.contains(s) { return last }
-            usleep(200_000)
-        }
-        XCTFail("\(branch) did not reach \(states); last: \(last)")
+        if let row = try expt.waitForRun(branch, in: states, cwd: t.path, timeout: timeout, last: &last) { return row }
+        XCTFail("\(branch) did not reach \(states) in \(Int(timeout)) s; last: \(last)")
         return last
     }
 

@@ -59,8 +59,15 @@ final class RunsEndToEndTests: XCTestCase {
     func testOOMTimeoutFailureAndCancelAreReportedAsSuch() throws {
         try setUp(command: "python3 -c 'b = bytearray(400 * 1024 * 1024); import time; time.sleep(30)'")
         XCTAssertEqual(try expt.run(["launch", "e1", "--mem", "100M"], in: t.path).status, 0)
-        XCTAssertEqual(try waitForEnd()["state"] as? String, "oom")
+        let oom = try waitForEnd()
+        XCTAssertEqual(oom["state"] as? String, "oom")
+        XCTAssertEqual(oom["diagnosis"] as? String, "oom_host", "status diagnoses new failures")
         XCTAssertTrue(try expt.run(["logs", "e1", "--stderr"], in: t.path).stdout.contains("oom-kill event"))
+        let d = try json(try expt.run(["diagnose", "e1", "--json"], in: t.path))
+        XCTAssertEqual(d["category"] as? String, "oom_host")
+        XCTAssertEqual(((d["evidence"] as? [[String: Any]])?.first?["file"]) as? String, "stderr.log")
+        XCTAssertTrue((((d["evidence"] as? [[String: Any]])?.first?["text"]) as? String ?? "").contains("oom-kill event"))
+        XCTAssertEqual((d["remedy"] as? [String: Any])?["kind"] as? String, "escalate_resources")
 
         XCTAssertEqual(try expt.run(["launch", "e1", "--time", "1s", "--mem", "1G", "--allow-dirty"], in: t.path).status, 0)
         try t.write("expt.toml", (try String(contentsOfFile: t.path + "/.worktrees/e1/expt.toml", encoding: .utf8))
@@ -70,6 +77,9 @@ final class RunsEndToEndTests: XCTestCase {
         XCTAssertEqual(try expt.run(["checkpoint", "e1", "-m", "sleep"], in: t.path).status, 0)
         XCTAssertEqual(try expt.run(["launch", "e1", "--time", "1s"], in: t.path).status, 0)
         XCTAssertEqual(try waitForEnd()["state"] as? String, "timeout")
+        let td = try json(try expt.run(["diagnose", "e1", "--json"], in: t.path))
+        XCTAssertEqual(td["category"] as? String, "timeout")
+        XCTAssertTrue((((td["evidence"] as? [[String: Any]])?.first?["text"]) as? String ?? "").contains("TIME LIMIT"), "\(td)")
 
         XCTAssertEqual(try expt.run(["launch", "e1"], in: t.path).status, 0)
         let cancel = try expt.run(["cancel", "e1", "--json"], in: t.path)

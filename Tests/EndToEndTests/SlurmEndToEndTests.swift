@@ -84,14 +84,8 @@ final class SlurmEndToEndTests: XCTestCase {
 
     @discardableResult
     func waitFor(_ branch: String, _ states: Set<String>, timeout: TimeInterval = 180) throws -> [String: Any] {
-        let deadline = Date().addingTimeInterval(timeout)
         var last: [String: Any] = [:]
-        while Date() < deadline {
-            let rows = try XCTUnwrap(try expt.run(["status", branch, "--json"], in: t.path).json() as? [[String: Any]])
-            last = rows.last ?? [:]
-            if let s = last["state"] as? String, states.contains(s) { return last }
-            Thread.sleep(forTimeInterval: 1)
-        }
+        if let row = try expt.waitForRun(branch, in: states, cwd: t.path, timeout: timeout, last: &last) { return row }
         XCTFail("\(branch) did not reach \(states) in \(Int(timeout)) s; last: \(last)")
         return last
     }
@@ -116,6 +110,18 @@ final class SlurmEndToEndTests: XCTestCase {
         let c = try expt.run(["cancel", "long", "--json"], in: t.path)
         XCTAssertEqual(c.status, 0, c.stderr)
         try waitFor("long", ["cancelled"], timeout: 60)
+    }
+
+    func testBadPartitionShowsSbatchsErrorAndRecordsNoJob() throws {
+        try experiment("nopart")
+        let wt = t.path + "/.worktrees/nopart"
+        let toml = try String(contentsOfFile: wt + "/expt.toml", encoding: .utf8)
+        try (toml + "\n[slurm]\npartition = \"no-such-partition\"\n").write(toFile: wt + "/expt.toml", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try expt.run(["checkpoint", "nopart", "-m", "partition"], in: t.path).status, 0)
+        let r = try expt.run(["launch", "nopart"], in: t.path)
+        XCTAssertEqual(r.status, 5, r.stderr)
+        XCTAssertTrue(r.stderr.lowercased().contains("partition"), "sbatch's own error is shown: \(r.stderr)")
+        XCTAssertEqual((try expt.run(["runs", "nopart", "--json"], in: t.path).json() as? [Any])?.count, 0, "no unrecorded or phantom job")
     }
 
     func testMemoryLimitIsAnOOMWithTheOOMKillLineAsEvidence() throws {

@@ -166,9 +166,11 @@ private final class Supervision {
         return ProcFS.members(session: session, group: jobPid, excluding: me)
     }
 
+    /// Signals the job's process group, and each member that left the group (a `setsid`
+    /// child), once: a second SIGTERM would cut short a handler that is writing a checkpoint.
     private func signalJob(_ signal: Int32) {
         kill(-jobPid, signal)
-        for process in members() { kill(process.pid, signal) }
+        for process in members() where process.pgrp != jobPid { kill(process.pid, signal) }
     }
 
     private func cancelRequested() -> Bool {

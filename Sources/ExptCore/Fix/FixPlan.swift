@@ -101,7 +101,7 @@ public enum FixPlanner {
         // `highmem`): profiles are what the user vetted for the cluster.
         var resources = failed.resources
         var fitting: String?
-        if let need = d.remedy.change?.memoryMB, d.remedy.kind == .escalateResources {
+        if let need = d.remedy.change?.memoryMB, d.remedy.kind == .escalateResources, options.overrides.memoryMB == nil {
             fitting = config.profiles.filter { ($0.value.memoryMB ?? 0) >= need && ($0.value.memoryMB ?? 0) > (failed.resources.memoryMB ?? 0) }
                 .min { ($0.value.memoryMB ?? 0, $0.key) < ($1.value.memoryMB ?? 0, $1.key) }?.key
         }

@@ -97,7 +97,10 @@ extension RunService {
             logs = ["stdout.log", "stderr.log"].map { LogInput(label: $0, path: dir + "/" + $0) }
         }
         logs = logs.filter { $0.path.map { FileManager.default.fileExists(atPath: $0) } ?? true }
-        var facts = SchedulerFacts(state: record.rawState ?? record.state.rawValue, exitCode: record.exitCode, signal: record.signal)
+        // A lost run's raw state is the backend's own word (SUPERVISOR_GONE, UNKNOWN); the
+        // rules know expt's unified `lost`.
+        let state = record.state == .lost ? "lost" : (record.rawState ?? record.state.rawValue)
+        var facts = SchedulerFacts(state: state, exitCode: record.exitCode, signal: record.signal)
         if let task { facts = SchedulerFacts(state: task.rawState, exitCode: task.exitCode) }
         if let s = record.startedAt, let e = record.endedAt { facts.elapsedSeconds = Int(e.timeIntervalSince(s)) }
         facts.timeLimitSeconds = record.resources.timeLimitSeconds

@@ -119,7 +119,9 @@ public final class RunService {
         let ledger = try self.ledger()
         var target = try findRun(branch: branch, run: run)
         if run == nil, let live = try ledger.runs(branch: branch).last(where: { !$0.state.isTerminal }) { target = live }
-        guard !target.state.isTerminal else { return target }
+        // A lost run may have left its job's processes behind (the local supervisor died):
+        // the backend's cancel still stops them.
+        guard !target.state.isTerminal || target.state == .lost else { return target }
         guard let ref = target.ref else {
             throw ExptError(.conflict, "run \(target.id) is still being submitted", hint: "try again in a few seconds")
         }
@@ -130,6 +132,8 @@ public final class RunService {
             if let s = try backend(target.backend).poll([ref])[ref] {
                 target = try ledger.update(runID: target.id, status: s, at: now())
                 if s.state.isTerminal { break }
+            } else if target.state == .lost {
+                break
             }
             usleep(100_000)
         }
