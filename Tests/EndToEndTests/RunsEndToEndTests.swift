@@ -167,7 +167,15 @@ final class RunsEndToEndTests: XCTestCase {
         XCTAssertEqual(row["state"] as? String, "lost")
         let status = try expt.run(["status", "e1"], in: t.path)
         XCTAssertTrue(status.stdout.contains("lost"), status.stdout)
-        _ = try expt.run(["cancel", "e1", "--run", "r1"], in: t.path)
+        XCTAssertEqual(try json(try expt.run(["diagnose", "e1", "--json"], in: t.path))["category"] as? String, "node_failure")
+        // The job's processes outlived their supervisor; cancel still stops them.
+        let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: t.path + "/.git/expt/runs/r1/supervisor.json"))) as? [String: Any]
+        let pgid = try XCTUnwrap(info?["job_pgid"] as? Int)
+        XCTAssertEqual(kill(-Int32(pgid), 0), 0, "the orphaned job still runs")
+        XCTAssertEqual(try expt.run(["cancel", "e1", "--run", "r1"], in: t.path).status, 0)
+        let deadline = Date().addingTimeInterval(10)
+        while kill(-Int32(pgid), 0) == 0 && Date() < deadline { usleep(100_000) }
+        XCTAssertNotEqual(kill(-Int32(pgid), 0), 0, "cancel stopped the orphaned job")
     }
 
     func testBadConfigAndLookupsGiveClearErrors() throws {
