@@ -38,7 +38,9 @@ final class SlurmScriptTests: XCTestCase {
         XCTAssertTrue(script.hasPrefix("#!/bin/bash\n"))
         XCTAssertTrue(script.contains("\nexport EXPT_RUN_ID=r7\nexport EXPT_BRANCH=exp/lr\n"))
         XCTAssertTrue(script.contains("\nexport MSG='it'\\''s $HOME'\nexport WANDB_MODE=offline\n"))
-        XCTAssertTrue(script.contains("\nbash -c 'python3 train.py --lr 0.1 | tee x' &\n"))
+        XCTAssertTrue(script.contains("\ncmd='python3 train.py --lr 0.1 | tee x'\n"))
+        XCTAssertTrue(script.contains("\nbash -c \"$cmd\" &\n"))
+        XCTAssertTrue(script.contains("SLURM_RESTART_COUNT"), "a requeued job can resume")
         XCTAssertFalse(script.contains("{{"))
         XCTAssertTrue(script.hasSuffix("exit \"$status\"\n"))
     }

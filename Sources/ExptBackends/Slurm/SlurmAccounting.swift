@@ -138,8 +138,13 @@ public enum SlurmAccounting {
     /// a job sacct lacks comes from squeue; squeue's array structure beats a plain sacct row;
     /// and per job or task, the view further along (pending < running < ended) wins, keeping
     /// sacct's step rows so an OOM-killed step still counts.
-    static func assemble(_ rows: [Row], supplement: [Row] = [], backend: String) -> [String: JobStatus] {
+    ///
+    /// With `accounting`, an end seen only by squeue is held back as `COMPLETING` (running):
+    /// squeue knows no exit code, and a run recorded as ended is never polled again, so its
+    /// exit code and any OOM-killed step would be lost. The next poll gets sacct's final record.
+    static func assemble(_ rows: [Row], supplement: [Row] = [], backend: String, accounting: Bool = false) -> [String: JobStatus] {
         var groups = group(rows)
+        let supplement = accounting ? supplement.map(holdingBackEnd) : supplement
         for (base, extra) in group(supplement) {
             guard var known = groups[base] else { groups[base] = extra; continue }
             if !extra.tasks.isEmpty {
@@ -160,6 +165,14 @@ public enum SlurmAccounting {
             }
         }
         return out
+    }
+
+    static func holdingBackEnd(_ row: Row) -> Row {
+        guard SlurmValues.state(row.rawState).state.isTerminal else { return row }
+        var r = row
+        r.rawState = "COMPLETING"
+        r.reason = "ended; waiting for the accounting record"
+        return r
     }
 
     static func refresh(_ slot: inout Incarnation?, with fresh: Incarnation) {

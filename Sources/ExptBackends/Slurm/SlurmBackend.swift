@@ -104,7 +104,7 @@ public struct SlurmBackend: Backend {
                 throw ExptError(.external, "squeue failed: \(r.stderrTail)")
             }
         }
-        let found = SlurmAccounting.assemble(sacct, supplement: squeue, backend: name)
+        let found = SlurmAccounting.assemble(sacct, supplement: squeue, backend: name, accounting: !memo.get().disabled)
         var out: [JobRef: JobStatus] = [:]
         for ref in refs {
             guard var status = found[ref.jobID] else { continue }
