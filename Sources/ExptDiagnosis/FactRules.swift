@@ -72,6 +72,10 @@ enum FactRules {
         } else if let expected = run.expectedEpochs, expected > 1, let epoch = progress.lastEpoch,
                   Double(epoch + 1) < 0.5 * Double(expected) {
             add("fact:epochs-short", .falseSuccess, 60, .spoilsSuccess, "last epoch \(epoch) of \(expected) configured")
+        } else if run.expectedSteps == nil, progress.lastStep == 0, let total = progress.totalSteps, total > 0 {
+            // Without run facts the log's own progress bar says how many steps were planned:
+            // a run whose last progress line still reads 0/N trained nothing.
+            add("fact:no-steps", .falseSuccess, 55, .spoilsSuccess, "the last progress line reads 0/\(total) steps")
         }
         return hits
     }

@@ -198,6 +198,8 @@ struct CompiledRules {
     // ("Warning  FailedMount ..."), which is how real failures are reported there.
     private static let softPrefix = try! NSRegularExpression(
         pattern: #"[A-Za-z]*Warning:|\bWARN(ING)?\b[:\]\s]|^\s*(\[[^\]]*\]:?\s*)?W\d{4} |^\s*\[W |(^|\s)W [a-z_]+/"#, options: [])
+    // A retry *message*, not an identifier that contains the word (an Argo workflow named
+    // "retry-sample-x", a "max_retry=3" setting).
     private static let retryContext = try! NSRegularExpression(
-        pattern: #"(?i)\bretry(ing)?\b|will retry|entering retry loop|attempt \d+ of"#, options: [])
+        pattern: #"(?i)(?<![-\w./])retry(ing)?(?![-\w./])|will retry|entering retry loop|attempt \d+ of"#, options: [])
 }

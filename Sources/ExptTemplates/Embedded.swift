@@ -314,7 +314,7 @@ precedence = 80
 [[rule]]
 id = "sigkill-exitcode-9"
 category = "oom_host"
-patterns = ['(?i)exitcode\s*:\s*-9\b', 'Signal 9 \(SIGKILL\) received', '(?i)exited on signal 9\b', '(?i)killed by signal 9\b', '(?i)died with <Signals\.SIGKILL: 9>', '(?i)return(ed)? (code|exit status) -9\b']
+patterns = ['(?i)exitcode\s*:\s*-9\b', 'Signal 9 \(SIGKILL\) received', '(?i)exited on signal 9\b', '(?i)killed by signal 9\b', '(?i)died with <Signals\.SIGKILL: 9>', '(?i)return(ed)? (code|exit status) -9\b', '(?i)return code\s*=\s*-9\b']
 precedence = 60
 advice = "SIGKILL with no other cause is almost always the OOM killer."
 
@@ -438,7 +438,7 @@ precedence = 95
 [[rule]]
 id = "cloud-preempted"
 category = "preempted"
-patterns = ['(?i)\b(is|was|been|being|got|were|has been) preempted\b', '(?i)spot (instance )?interruption', '(?i)instance (was )?(preempted|reclaimed)', '(?i)preemption notice', '(?i)received (a )?preemption signal', '(?i)imminent node shutdown', '(?i)Pod was terminated in response to', '(?i)node is being (drained|preempted)', '\bPreempted by\b', '(?i)Status:\s*Preempted\b']
+patterns = ['(?i)\b(is|was|been|being|got|were|has been) preempted\b', '(?i)spot (instance )?interruption', '(?i)instance (was )?(preempted|reclaimed)', '(?i)preemption notice', '(?i)\btermination (notice|is imminent)\b', '(?i)received (a )?preemption signal', '(?i)imminent node shutdown', '(?i)Pod was terminated in response to', '(?i)node is being (drained|preempted)', '\bPreempted by\b', '(?i)Status:\s*Preempted\b']
 precedence = 88
 
 [[rule]]
@@ -459,7 +459,7 @@ precedence = 97
 [[rule]]
 id = "slurm-node-failure"
 category = "node_failure"
-patterns = ['(?i)DUE TO NODE FAIL', '(?i)srun: error: Node failure on', '(?i)DUE TO JOB NOT ENDING WITH SIGNALS', '(?i)Node failure on \S+', '(?i)Job step aborted.*node (failure|down)']
+patterns = ['(?i)DUE TO NODE FAIL', '(?i)srun: error: Node failure on', '(?i)DUE TO JOB NOT ENDING WITH SIGNALS', '(?i)Node failure on \S+', '(?i)Job step aborted.*node (failure|down)', '(?i)Prolog failure on node', '(?i)launch failed requeued held']
 precedence = 100
 
 [[rule]]
@@ -513,7 +513,7 @@ precedence = 90
 [[rule]]
 id = "slurm-pending-in-log"
 category = "stuck_scheduling"
-patterns = ['(?:State\s*[:=]\s*|JobState=|\|)PENDING\b', '(?i)Reason=(ReqNodeNotAvail|PartitionDown|PartitionNodeLimit|QOSMax|AssocGrp|Nodes_required)', '(?i)Nodes required for job are DOWN', '(?i)Required node not available', '\bPD\s+\d+:\d+\s+\d+\s+\((Priority|Resources|ReqNodeNotAvail|QOS|Assoc|Dependency|BeginTime|JobHeld)']
+patterns = ['(?:State\s*[:=]\s*|JobState=|\|)PENDING\b', '(?i)Reason=(ReqNodeNotAvail|PartitionDown|PartitionNodeLimit|QOSMax|AssocGrp|Nodes_required)', '(?i)Nodes required for job are DOWN', '(?i)Required node not available', '\bPD\s+\d+:\d+\s+\d+\s+\((Priority|Resources|ReqNodeNotAvail|QOS|Assoc|Dependency|BeginTime|JobHeld)', '\bPENDING\s.{0,200}\((Priority|Resources|ReqNodeNotAvail|QOS|Assoc|Dependency|BeginTime|JobHeld|Partition|Nodes required)', '\(ReqNodeNotAvail, (UnavailableNodes|May be reserved)']
 precedence = 85
 
 [[rule]]
@@ -701,7 +701,7 @@ precedence = 40
 [[rule]]
 id = "data-file-missing"
 category = "data_error"
-patterns = ['FileNotFoundError', '(?i)\[Errno 2\] No such file or directory', '(?i)(dataset|data file|data_dir|data path|annotation).{0,80}(not found|does not exist|missing)']
+patterns = ['FileNotFoundError', '(?i)\[Errno 2\] No such file or directory', '(?i)(dataset|data file|data_dir|data path|annotation).{0,80}(not found|does not exist|missing)', '(?i)(?<!config)\.(jsonl?|csv|tsv|parquet|arrow|npy|npz|h5|hdf5|pkl|pickle|tfrecords?)\W{0,2} (not found|does not exist|is missing)\b']
 precedence = 75
 
 [[rule]]
@@ -762,7 +762,7 @@ precedence = 80
 [[rule]]
 id = "rendezvous-failure"
 category = "nccl_distributed"
-patterns = ['RendezvousTimeoutError', 'RendezvousConnectionError', 'RendezvousClosedError', '(?i)rendezvous.{0,60}(timed out|timeout|failed)', '(?i)The client socket has timed out after', '(?i)Connection closed by peer \[', '(?i)Gloo connectFullMesh failed', '(?i)\[c10d\].{0,80}(failed|timed out)', '(?i)monitoredBarrier', '(?i)Horovod has been shut down', '(?i)MPI_ABORT was invoked', 'DistStoreError', '(?i)\bSocket Timeout\b', 'ncclUniqueId', '(?i)gloo.{0,100}(timed out|connection closed|connection reset)']
+patterns = ['RendezvousTimeoutError', 'RendezvousConnectionError', 'RendezvousClosedError', '(?i)rendezvous.{0,60}(timed out|timeout|failed)', '(?i)The client socket has timed out after', '(?i)connect\(\) timed out\. Original timeout was', '(?i)Connection closed by peer \[', '(?i)Gloo connectFullMesh failed', '(?i)\[c10d\].{0,80}(failed|timed out)', '(?i)monitoredBarrier', '(?i)Horovod has been shut down', '(?i)MPI_ABORT was invoked', '(?i)MPI communication peer process has unexpectedly disconnected', 'DistStoreError', '(?i)\bSocket Timeout\b', 'ncclUniqueId', '(?i)gloo.{0,100}(timed out|connection closed|connection reset)']
 precedence = 75
 
 [[rule]]
@@ -809,7 +809,7 @@ advice = "Shared memory (/dev/shm) ran out: raise it (--shm-size, a larger tmpfs
 [[rule]]
 id = "segfault"
 category = "segfault_signal"
-patterns = ['(?i)Segmentation fault', '\bSIGSEGV\b', '(?i)(terminated|killed) by signal (11|7|4)\b', '(?i)signal 11\b', '(?i)Fatal Python error: (Segmentation fault|Bus error|Aborted|Illegal instruction)', '(?i)\bBus error\b', '\bSIGBUS\b', '(?i)exitcode\s*:\s*-(11|7|4|6)\b', '(?i)killed by signal: (Segmentation fault|Illegal)', '(?i)Illegal instruction', '(?i)Floating point exception']
+patterns = ['(?i)Segmentation fault', '\bSIGSEGV\b', '(?i)(terminated|killed) by signal (11|7|4)\b', '(?i)signal 11\b', '(?i)Fatal Python error: (Segmentation fault|Bus error|Aborted|Illegal instruction)', '(?i)(?<!PCIe )\bBus error\b', '\bSIGBUS\b', '(?i)exitcode\s*:\s*-(11|7|4|6)\b', '(?i)return code\s*=\s*-(11|7|4)\b', '(?i)killed by signal: (Segmentation fault|Illegal)', '(?i)Illegal instruction', '(?i)Floating point exception']
 precedence = 90
 
 [[rule]]
@@ -858,7 +858,7 @@ effect = "weak"
 [[rule]]
 id = "python-exception"
 category = "code_error"
-patterns = ['^\W{0,3}(?:\[[^\]]{1,60}\]:?\s*|\d{1,5}:\s*)*(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*Error(?::|\s*$)', '^\W{0,3}(?:\[[^\]]{1,60}\]:?\s*|\d{1,5}:\s*)*(?:[A-Za-z_]\w*\.)*[A-Za-z_]*Exception(?::|\s*$)']
+patterns = ['^\s{0,12}\W{0,3}(?:\[[^\]]{1,60}\]:?\s*|\d{1,5}:\s*)*(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*Error(?::|\s*$)', '^\s{0,12}\W{0,3}(?:\[[^\]]{1,60}\]:?\s*|\d{1,5}:\s*)*(?:[A-Za-z_]\w*\.)*[A-Za-z_]*Exception(?::|\s*$)']
 precedence = 30
 
 [[rule]]
@@ -898,7 +898,7 @@ precedence = 70
 [[rule]]
 id = "nothing-trained"
 category = "false_success"
-patterns = ['(?i)\bNum (examples|samples)\s*=\s*0\b', '(?i)\b(trained|ran|completed) (for )?0 (steps|epochs|iterations|batches)', '(?i)\btotal (optimization |training )?steps\s*[:=]\s*0\b', '(?i)no training data', '(?i)Training dataset is empty', '(?i)max_(steps|epochs)=0. reached', '(?i)length of .?DataLoader.? across ranks is zero', '(?i)train_samples_per_second.{0,3}: 0\.0\b', '\| 0/0 \[']
+patterns = ['(?i)\bNum (examples|samples)\s*=\s*0\b', '(?i)\b(trained|ran|completed) (for )?0 (steps|epochs|iterations|batches)', '(?i)\btotal (optimization |training )?steps\s*[:=]\s*0\b', '(?i)no training data', '(?i)\bnum(ber)?( of)? (training |train )?batch(es)?\s*[:=]?\s*0\b', '(?i)Training dataset is empty', '(?i)max_(steps|epochs)=0. reached', '(?i)length of .?DataLoader.? across ranks is zero', '(?i)train_samples_per_second.{0,3}: 0\.0\b', '\| 0/0 \[']
 precedence = 70
 
 # ---------------------------------------------------------------- success
@@ -912,7 +912,7 @@ precedence = 60
 [[rule]]
 id = "training-finished"
 category = "success"
-patterns = ['(?i)\bTraining (completed|complete|finished|done)\b', '(?i)Finished training', '(?i)stopped: .max_(steps|epochs)=\d+. reached', '(?i)wandb: .{0,40}\(success\)', '(?i)\ball done\b', '(?i)job (completed|finished) successfully', '(?i)exited with (code|status) 0\b', '(?i)finished with exit code 0\b', '(?i)Saving final (model|checkpoint)', 'wandb: Run summary:', '(?m)^\s*(All )?[Dd]one[.!]?\s*$', '\bCOMPLETED\s+0:0\b']
+patterns = ['(?i)\bTraining (completed|complete|finished|done)\b', '(?i)Finished training', '(?i)Completed - Training job completed', '(?i)stopped: .max_(steps|epochs)=\d+. reached', '(?i)wandb: .{0,40}\(success\)', '(?i)\ball done\b', '(?i)job (completed|finished) successfully', '(?i)exited with (code|status) 0\b', '(?i)finished with exit code 0\b', '(?i)Saving final (model|checkpoint)', 'wandb: Run summary:', '(?m)^\s*(All )?[Dd]one[.!]?\s*$', '\bCOMPLETED\s+0:0\b']
 precedence = 50
 
 [[rule]]

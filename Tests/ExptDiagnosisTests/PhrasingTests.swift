@@ -54,6 +54,19 @@ final class PhrasingTests: XCTestCase {
         ("`Trainer.fit` stopped: `max_epochs=0` reached.", .falseSuccess),
         ("Epoch 0: 100%|██████████| 500/500 [01:00<00:00]\n`Trainer.fit` stopped: `max_epochs=1` reached.", .success),
         ("Training completed. Do not forget to share your model on huggingface.co/models =)", .success),
+        // Wordings found missing by the validation set (docs/diagnosis.md, "Validation set").
+        ("[ERROR] [launch.py:321:sigkill_handler] ['/usr/bin/python', '-u', 'train.py'] exits with return code = -9", .oomHost),
+        ("[ERROR] [launch.py:321:sigkill_handler] ['/usr/bin/python', '-u', 'train.py'] exits with return code = -11", .segfaultSignal),
+        ("worker 2025/01/01 10:00:00 Spot instance termination notice received", .preempted),
+        ("salloc: Prolog failure on node gpu017", .nodeFailure),
+        ("  1234   gpu   train  alice PENDING  0:00  1-00:00:00  2 (ReqNodeNotAvail, UnavailableNodes:gpu[01-04])", .stuckScheduling),
+        ("An MPI communication peer process has unexpectedly disconnected.  This", .ncclDistributed),
+        ("RuntimeError: connect() timed out. Original timeout was 1800000 ms.", .ncclDistributed),
+        ("2024-01-01 10:00:00 Completed - Training job completed", .success),
+        ("ValueError: File data/train_split.jsonl not found.", .dataError),
+        ("Total num batches 0\nIter: 1", .falseSuccess),
+        ("Steps:   0%|          | 0/1000 [00:00<?, ?it/s]\nSaving final model to output/", .falseSuccess),
+        ("  Command error:\n    KeyError: 'label'", .codeError),
     ]
 
     func testCommonPhrasings() throws {
@@ -72,5 +85,19 @@ final class PhrasingTests: XCTestCase {
     func testRetriedOOMIsNotFatal() throws {
         let log = "CUDA out of memory at batch size 64, retrying with batch size 32\nTraining completed.\n"
         XCTAssertEqual(try diagnose(text: log).category, .success)
+    }
+
+    /// A "retry" inside an identifier (an Argo workflow named retry-sample-x) is not a retry message.
+    func testRetryInsideAnIdentifierDoesNotSoftenAFatalHit() throws {
+        let log = "time=\"2024-05-13T02:45:55Z\" level=info msg=\"Max duration limit exceeded. Failing...\" workflow=retry-sample-knssl\n"
+        let d = try diagnose(text: log)
+        XCTAssertEqual(d.category, .timeout)
+        XCTAssertEqual(d.hits.first?.effect, .fatal)
+    }
+
+    /// AER's "PCIe Bus Error: severity=Corrected" is not a SIGBUS.
+    func testPCIeBusErrorIsNotABusError() throws {
+        let log = "pcieport 0000:00:03.0: PCIe Bus Error: severity=Corrected, type=Data Link Layer, (Transmitter ID)\n"
+        XCTAssertNotEqual(try diagnose(text: log).category, .segfaultSignal)
     }
 }

@@ -66,7 +66,11 @@ final class RuleSetTests: XCTestCase {
     func testPrefilterFindsTheSameHitsAsFullScan() throws {
         var unfiltered = sharedDiagnoser
         unfiltered.usePrefilter = false
-        var files = try FileManager.default.contentsOfDirectory(atPath: TestPaths.fixtures.path).map(TestPaths.fixture)
+        var files = try FileManager.default.contentsOfDirectory(atPath: TestPaths.fixtures.path)
+            .filter { $0.hasSuffix(".log") }.map(TestPaths.fixture)
+        let validation = TestPaths.fixtures.appendingPathComponent("validation")
+        files += try FileManager.default.contentsOfDirectory(atPath: validation.path)
+            .filter { $0.hasSuffix(".log") }.map { validation.appendingPathComponent($0).path }
         if let shared = try? FileManager.default.contentsOfDirectory(atPath: TestPaths.sharedLogs.path) {
             files += shared.filter { $0.hasSuffix(".log") }.map { TestPaths.sharedLogs.appendingPathComponent($0).path }
         }
