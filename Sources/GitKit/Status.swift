@@ -12,7 +12,9 @@ public struct StatusEntry: Equatable, Sendable {
 extension Repository {
     /// The changes in this worktree against HEAD (staged, unstaged and untracked; ignored
     /// files excluded, as `git status` does).
-    public func status(includeUntracked: Bool = true) throws -> [StatusEntry] {
+    /// - Parameter refreshIndex: write refreshed stat data back to the index (as `git status`
+    ///   does), so files left "racily clean" by a checkout are not re-hashed on every later scan.
+    public func status(includeUntracked: Bool = true, refreshIndex: Bool = false) throws -> [StatusEntry] {
         var opts = git_status_options()
         try check(git_status_options_init(&opts, UInt32(GIT_STATUS_OPTIONS_VERSION)), "read status", workdir)
         opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
@@ -20,6 +22,7 @@ extension Repository {
         if includeUntracked {
             flags |= GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
         }
+        if refreshIndex { flags |= GIT_STATUS_OPT_UPDATE_INDEX.rawValue }
         opts.flags = flags
         var list: OpaquePointer?
         try check(git_status_list_new(&list, pointer, &opts), "read status", workdir)

@@ -15,7 +15,7 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let service = try Backends.service(global)
         for b in branches { try service.ws.requireBranch(b) }
-        let records = try service.refresh(branches: branches.isEmpty ? nil : Set(branches))
+        let records = try service.refresh(branches: branches.isEmpty ? nil : Set(branches), latestOnly: !all)
         let shown = service.diagnoseNewFailures(all ? records : StatusCommand.latestAndLive(records))
         let views = service.views(shown)
         try Console().emit(views, json: global.json) { StatusCommand.table(views) }

@@ -129,6 +129,16 @@ extension Ledger {
         try select("reading all runs", "ORDER BY seq", [])
     }
 
+    /// The latest run of every branch plus every run still live, oldest first: what `status`
+    /// shows by default, without decoding the whole history.
+    public func latestAndLiveRuns() throws -> [RunRecord] {
+        let live = JobState.allCases.filter { !$0.isTerminal }
+        let marks = Array(repeating: "?", count: live.count).joined(separator: ", ")
+        return try select("reading the latest runs",
+                          "WHERE seq IN (SELECT max(seq) FROM runs GROUP BY branch) OR state IN (\(marks)) ORDER BY seq",
+                          live.map { .text($0.rawValue) })
+    }
+
     /// Runs still submitting, pending or running: what `status` polls.
     public func nonTerminalRuns() throws -> [RunRecord] {
         try runs(states: Set(JobState.allCases.filter { !$0.isTerminal }))

@@ -68,7 +68,7 @@ public final class RunService {
     /// what it learned, marks runs the backend no longer knows as `lost`, and returns the
     /// refreshed records of `branches` (all runs when nil).
     @discardableResult
-    public func refresh(branches: Set<String>? = nil) throws -> [RunRecord] {
+    public func refresh(branches: Set<String>? = nil, latestOnly: Bool = false) throws -> [RunRecord] {
         try reconcile(branches: branches)
         let ledger = try self.ledger()
         let live = try ledger.nonTerminalRuns().filter { $0.jobID != nil && (branches?.contains($0.branch) ?? true) }
@@ -78,7 +78,10 @@ public final class RunService {
             for run in runs {
                 guard let ref = run.ref else { continue }
                 if let s = statuses[ref] {
-                    try ledger.update(runID: run.id, status: s, at: now())
+                    // One write per change, not per poll.
+                    let same = s.state == run.state && s.rawState == run.rawState && s.reason == run.reason
+                        && s.exitCode == run.exitCode && s.tasks == run.tasks && (s.startedAt == nil || run.startedAt != nil)
+                    if !same { try ledger.update(runID: run.id, status: s, at: now()) }
                 } else {
                     try ledger.update(runID: run.id, status: JobStatus(
                         ref: ref, state: .lost, rawState: "UNKNOWN",
@@ -87,7 +90,7 @@ public final class RunService {
             }
         }
         if let branches { return try branches.sorted().flatMap { try ledger.runs(branch: $0) } }
-        return try ledger.allRuns()
+        return try latestOnly ? ledger.latestAndLiveRuns() : ledger.allRuns()
     }
 
     // MARK: - Finding runs
