@@ -45,7 +45,7 @@ extension Repository {
     ///   outputs such as checkpoints that happen not to be ignored).
     public func commitAll(message: String, signature: Signature? = nil,
                           excluding: (String) -> Bool = { _ in false }) throws -> CommitResult {
-        let changes = try status(includeUntracked: true, refreshIndex: true).filter { !excluding($0.path) }
+        let changes = try status(includeUntracked: true, refreshIndex: true, workdirOnly: true).filter { !excluding($0.path) }
         var index: OpaquePointer?
         try check(git_repository_index(&index, pointer), "open index", workdir)
         defer { git_index_free(index) }

@@ -14,10 +14,12 @@ extension Repository {
     /// files excluded, as `git status` does).
     /// - Parameter refreshIndex: write refreshed stat data back to the index (as `git status`
     ///   does), so files left "racily clean" by a checkout are not re-hashed on every later scan.
-    public func status(includeUntracked: Bool = true, refreshIndex: Bool = false) throws -> [StatusEntry] {
+    /// - Parameter workdirOnly: compare the working tree with the index only, skipping the
+    ///   HEAD-to-index diff (a commit written from the index includes staged changes anyway).
+    public func status(includeUntracked: Bool = true, refreshIndex: Bool = false, workdirOnly: Bool = false) throws -> [StatusEntry] {
         var opts = git_status_options()
         try check(git_status_options_init(&opts, UInt32(GIT_STATUS_OPTIONS_VERSION)), "read status", workdir)
-        opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
+        opts.show = workdirOnly ? GIT_STATUS_SHOW_WORKDIR_ONLY : GIT_STATUS_SHOW_INDEX_AND_WORKDIR
         var flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
         if includeUntracked {
             flags |= GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue

@@ -162,7 +162,12 @@ final class FixEndToEndTests: XCTestCase {
         XCTAssertEqual(box.map { $0["kind"] as? String }, ["pr_comment"])
         XCTAssertEqual(gh.comments(pr: pr), [])
         try gh.setMode(.ok)
-        XCTAssertEqual(try expt.run(["outbox", "--retry"], in: t.path).status, 0)
+        // A later command delivers it, after the back-off (EXPT_OUTBOX_BACKOFF; 300 s by default).
+        XCTAssertEqual(try expt.run(["status"], in: t.path).status, 0)
+        XCTAssertEqual(gh.comments(pr: pr).count, 0, "within the back-off nothing is retried")
+        let later = try expt.run(["status"], in: t.path, env: ["EXPT_OUTBOX_BACKOFF": "0"])
+        XCTAssertEqual(later.status, 0)
+        XCTAssertTrue(later.stderr.contains("delivered 1 pending outbox item"), later.stderr)
         XCTAssertEqual(gh.comments(pr: pr).count, 1)
         XCTAssertEqual(try expt.run(["outbox", "--retry"], in: t.path).status, 0)
         XCTAssertEqual(gh.comments(pr: pr).count, 1, "never sent twice")

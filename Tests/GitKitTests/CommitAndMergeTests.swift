@@ -24,6 +24,15 @@ final class CommitAndMergeTests: XCTestCase {
         try t.git("fsck", "--no-progress")
     }
 
+    func testChangesStagedWithGitAreCommittedToo() throws {
+        let t = try TempRepo(files: ["a.txt": "1\n"])
+        try t.write("a.txt", "2\n")
+        try t.git("add", "a.txt")
+        guard case .committed(let id, _) = try t.reopen().commitAll(message: "staged\n") else { return XCTFail("expected a commit") }
+        XCTAssertEqual(try t.git("show", "--name-only", "--format=", id.hex), "a.txt\n")
+        XCTAssertEqual(try t.git("status", "--porcelain"), "")
+    }
+
     func testMergeAlwaysMakesTwoParentCommitEvenWhenFastForwardIsPossible() throws {
         let t = try TempRepo()
         try t.repo.createBranch("exp", at: "main")

@@ -46,7 +46,7 @@ struct LaunchCommand: ParsableCommand {
         req.backend = backend; req.profile = profile; req.overrides = try resources.resources()
         req.dryRun = dryRun; req.allowDirty = allowDirty; req.allowConcurrent = allowConcurrent
         req.array = array.flatMap(ArraySpec.parse)
-        let r = try Backends.service(global).launch(req)
+        let r = try Backends.serviceDeliveringOutbox(global).launch(req)
         try Console().emit(r, json: global.json) { LaunchCommand.describe(r) }
     }
 

@@ -13,7 +13,7 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Show every run, not only the latest of each branch.") var all = false
 
     func run() throws {
-        let service = try Backends.service(global)
+        let service = try Backends.serviceDeliveringOutbox(global)
         for b in branches { try service.ws.requireBranch(b) }
         let records = try service.refresh(branches: branches.isEmpty ? nil : Set(branches), latestOnly: !all)
         let shown = service.diagnoseNewFailures(all ? records : StatusCommand.latestAndLive(records))

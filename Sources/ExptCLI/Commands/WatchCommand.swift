@@ -27,7 +27,7 @@ struct WatchCommand: ParsableCommand {
     struct Summary: Encodable { var done: Bool; var succeeded: [String]; var failed: [String]; var live: [String] }
 
     func run() throws {
-        let service = try Backends.service(global)
+        let service = try Backends.serviceDeliveringOutbox(global)
         for b in branches { try service.ws.requireBranch(b) }
         let console = Console()
         let scope: Set<String>? = branches.isEmpty ? nil : Set(branches)

@@ -1,6 +1,7 @@
 import Foundation
 import ExptCore
 import ExptBackends
+import ExptGitHub
 
 /// The concrete backends the CLI knows, built from a configuration.
 enum Backends {
@@ -33,5 +34,15 @@ enum Backends {
     static func service(_ global: GlobalOptions) throws -> RunService {
         let ws = try global.workspace()
         return RunService(ws, makeBackend: factory(for: ws))
+    }
+
+    /// A service, after retrying pushes and PR comments still waiting in the outbox (each at
+    /// most every 5 minutes): later commands deliver what fix-and-relaunch could not.
+    static func serviceDeliveringOutbox(_ global: GlobalOptions) throws -> RunService {
+        let s = try service(global)
+        let backoff = ProcessInfo.processInfo.environment["EXPT_OUTBOX_BACKOFF"].flatMap(TimeInterval.init) ?? 300
+        let delivered = s.retryOutbox(hostFactory: GitHubHost.factory, backoff: backoff)
+        if delivered > 0 && !global.json { Console().note("delivered \(delivered) pending outbox item(s) (`expt outbox --all`)") }
+        return s
     }
 }

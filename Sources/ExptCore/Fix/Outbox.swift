@@ -37,11 +37,15 @@ public struct Outbox {
     /// Returns (delivered, still pending).
     @discardableResult
     public func retryPending(minimumAge: TimeInterval = 0) -> (delivered: Int, pending: Int) {
-        guard let items = try? ledger.pendingOutbox() else { return (0, 0) }
+        guard (try? ledger.hasPendingOutbox()) == true, let items = try? ledger.pendingOutbox() else { return (0, 0) }
         var delivered = 0, pending = 0
         for item in items {
-            if item.attempts > 0, minimumAge > 0, now().timeIntervalSince(item.createdAt) < minimumAge { pending += 1; continue }
-            if (try? deliver(item)) ?? "error" == nil { delivered += 1 } else { pending += 1 }
+            if let last = item.lastAttemptAt, now().timeIntervalSince(last) < minimumAge { pending += 1; continue }
+            do {
+                if try deliver(item) == nil { delivered += 1 } else { pending += 1 }
+            } catch {
+                pending += 1
+            }
         }
         return (delivered, pending)
     }
@@ -75,7 +79,7 @@ public struct Outbox {
                 if item.attempts > 0, try host.commentBodies(number: pr.number).contains(where: { $0.contains(p.marker) }) {
                     break
                 }
-                try ledger.markAttemptFailed(id: item.id, error: "in flight (outcome unknown)")
+                try ledger.markAttemptFailed(id: item.id, error: "in flight (outcome unknown)", at: now())
                 try host.comment(number: pr.number, body: p.body)
                 FaultInjection.point("outbox-comment-sent")
             default:
@@ -85,7 +89,7 @@ public struct Outbox {
             return nil
         } catch {
             let reason = (error as? ExptError)?.message ?? "\(error)"
-            try? ledger.markAttemptFailed(id: item.id, error: reason)
+            try? ledger.markAttemptFailed(id: item.id, error: reason, at: now())
             return reason
         }
     }

@@ -78,9 +78,17 @@ extension Ledger {
     }
 
     /// Counts one failed delivery and keeps its error for `expt status` to show.
-    public func markAttemptFailed(id: Int64, error: String) throws {
+    public func markAttemptFailed(id: Int64, error: String, at now: Date = Date()) throws {
         try write("recording a failed delivery of outbox item \(id)") { db in
-            try db.query("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?", [.text(error), .int(id)])
+            try db.query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, last_attempt_at = ? WHERE id = ?",
+                         [.text(error), .of(now), .int(id)])
+        }
+    }
+
+    /// True when some item waits (a cheap check before any retry).
+    public func hasPendingOutbox() throws -> Bool {
+        try withDB("reading the outbox") { db in
+            (try db.query("SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL").first?.int("n") ?? 0) > 0
         }
     }
 
@@ -89,6 +97,7 @@ extension Ledger {
                    dedupeKey: row.string("dedupe_key") ?? "", payload: row.string("payload") ?? "",
                    createdAt: LedgerDate.date(row.string("created_at")) ?? Date(timeIntervalSince1970: 0),
                    attempts: Int(row.int("attempts") ?? 0), lastError: row.string("last_error"),
-                   deliveredAt: LedgerDate.date(row.string("delivered_at")))
+                   deliveredAt: LedgerDate.date(row.string("delivered_at")),
+                   lastAttemptAt: LedgerDate.date(row.string("last_attempt_at")))
     }
 }

@@ -58,5 +58,9 @@ enum LedgerSchema {
             delivered_at TEXT
         );
         """,
+        // 2: when an outbox item was last tried, so later commands can retry it with a back-off.
+        """
+        ALTER TABLE outbox ADD COLUMN last_attempt_at TEXT;
+        """,
     ]
 }

@@ -83,11 +83,13 @@ public struct OutboxItem: Codable, Sendable, Equatable {
     public var attempts: Int
     public var lastError: String?
     public var deliveredAt: Date?
+    public var lastAttemptAt: Date?
 
     public init(id: Int64, kind: String, branch: String?, dedupeKey: String, payload: String, createdAt: Date,
-                attempts: Int = 0, lastError: String? = nil, deliveredAt: Date? = nil) {
+                attempts: Int = 0, lastError: String? = nil, deliveredAt: Date? = nil, lastAttemptAt: Date? = nil) {
         self.id = id; self.kind = kind; self.branch = branch; self.dedupeKey = dedupeKey; self.payload = payload
         self.createdAt = createdAt; self.attempts = attempts; self.lastError = lastError; self.deliveredAt = deliveredAt
+        self.lastAttemptAt = lastAttemptAt
     }
 }
 

@@ -93,6 +93,19 @@ public final class RunService {
         return try latestOnly ? ledger.latestAndLiveRuns() : ledger.allRuns()
     }
 
+    // MARK: - The outbox
+
+    /// Retries pushes and PR comments still waiting, at most once every `backoff` seconds per
+    /// item, so any later command delivers them without slowing every call when offline.
+    /// Returns how many were delivered.
+    @discardableResult
+    public func retryOutbox(hostFactory: PullRequestHostFactory?, backoff: TimeInterval = 300) -> Int {
+        guard FileManager.default.fileExists(atPath: ws.stateDir + "/" + Ledger.fileName), let ledger = try? ledger() else { return 0 }
+        var box = Outbox(ws: ws, ledger: ledger, hostFactory: hostFactory)
+        box.now = now
+        return box.retryPending(minimumAge: backoff).delivered
+    }
+
     // MARK: - Finding runs
 
     /// `run` of `branch` (by id), or the branch's latest run; clear errors otherwise.
