@@ -39,6 +39,26 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(try reopened.allRuns().map(\.id), ["r1"])
     }
 
+    /// A ledger written by an older expt (schema 1) is upgraded in place, its data kept.
+    func testSchemaOneLedgerIsUpgradedKeepingItsData() throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let db = try SQLiteDatabase(path: dir + "/ledger.sqlite")
+        try db.exec(LedgerSchema.migrations[0])
+        try db.exec("""
+            INSERT INTO outbox(kind, branch, dedupe_key, payload, created_at, attempts)
+            VALUES('pr_comment', 'e', 'comment:x', '{}', '2026-11-24T00:00:00.000Z', 2);
+            PRAGMA user_version = 1;
+            """)
+        let ledger = try Ledger(dir: dir)
+        XCTAssertEqual(ledger.schemaVersion, LedgerSchema.migrations.count)
+        let item = try XCTUnwrap(try ledger.pendingOutbox().first)
+        XCTAssertEqual(item.attempts, 2)
+        XCTAssertNil(item.lastAttemptAt)
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        try ledger.markAttemptFailed(id: item.id, error: "offline", at: at)
+        XCTAssertEqual(try ledger.pendingOutbox().first?.lastAttemptAt, at)
+    }
+
     func testNewerSchemaIsRefused() throws {
         let ledger = try Ledger(dir: dir)
         try ledger.withDB("test") { try $0.exec("PRAGMA user_version = 99") }
