@@ -212,6 +212,29 @@ final class RunsEndToEndTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("no run 'r99'"), r.stderr)
     }
 
+    func testACommandThatDoesNotExistFailsAndIsDiagnosed() throws {
+        try setUp(command: "no-such-trainer --epochs 3")
+        XCTAssertEqual(try expt.run(["launch", "e1"], in: t.path).status, 0)
+        let row = try waitForEnd()
+        XCTAssertEqual(row["state"] as? String, "failed")
+        XCTAssertEqual(row["exit_code"] as? Int, 127)
+        let d = try json(try expt.run(["diagnose", "e1", "--json"], in: t.path))
+        XCTAssertEqual(d["category"] as? String, "missing_dependency", "\(d)")
+    }
+
+    func testHugeBinaryNonUTF8LogsAreReadBoundedWithoutCrashing() throws {
+        try setUp(command: "head -c 30000000 /dev/urandom; printf '\\xff\\xfe not utf8\\nlast line\\n'")
+        XCTAssertEqual(try expt.run(["launch", "e1"], in: t.path).status, 0)
+        XCTAssertEqual(try waitForEnd()["state"] as? String, "succeeded")
+        let tail = try expt.run(["logs", "e1", "--tail", "1"], in: t.path)
+        XCTAssertEqual(tail.status, 0, tail.stderr)
+        XCTAssertEqual(tail.stdout, "last line\n")
+        let all = try expt.run(["logs", "e1", "--json"], in: t.path)
+        XCTAssertEqual(all.status, 0)
+        XCTAssertLessThan(all.stdout.utf8.count, 40_000_000, "read from the end, bounded")
+        XCTAssertEqual(try expt.run(["diagnose", "e1"], in: t.path).status, 0)
+    }
+
     func testCorruptedLedgerIsReportedAndLeftUntouched() throws {
         try setUp(command: "true")
         let ledger = t.path + "/.git/expt/ledger.sqlite"
