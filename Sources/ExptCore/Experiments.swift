@@ -55,23 +55,24 @@ public struct Experiments {
         if dryRun {
             return NewExperiment(branch: branch, base: base, worktree: path, doc: ws.docRelativePath(for: branch), commit: start.hex)
         }
-        try ws.repo.createBranch(branch, at: start.hex)
+        // The doc commit is made in memory on top of the start point, and the branch created
+        // there, so the checkout writes the worktree and its index once.
+        let docPath = ws.docRelativePath(for: branch)
+        let sig = ws.repo.defaultSignature(time: now())
+        var commit = start
+        if try !ws.repo.fileExists(docPath, in: start) {
+            let doc = try Templates(repoRoot: ws.root).render("branch-doc.md", [
+                "branch": branch, "base": base, "date": ISO8601.day(now()),
+                "author": "\(sig.name) <\(sig.email)>",
+            ])
+            commit = try ws.repo.makeCommit(onto: start, adding: [(docPath, doc, false)],
+                                            message: "Start experiment \(branch)\n\nExpt-Base: \(base)\n", signature: sig)
+        }
+        try ws.repo.createBranch(branch, at: commit.hex)
         var worktreeName: String?
         do {
             let wt = try ws.repo.addWorktree(branch: branch, at: path)
             worktreeName = wt.name
-            let wrepo = try Repository.open(at: path)
-            let docPath = ws.docRelativePath(for: branch)
-            let sig = wrepo.defaultSignature(time: now())
-            var commit = start
-            if !FileManager.default.fileExists(atPath: path + "/" + docPath) {
-                let doc = try Templates(repoRoot: ws.root).render("branch-doc.md", [
-                    "branch": branch, "base": base, "date": ISO8601.day(now()),
-                    "author": "\(sig.name) <\(sig.email)>",
-                ])
-                commit = try wrepo.commitFiles([(docPath, doc, false)],
-                                              message: "Start experiment \(branch)\n\nExpt-Base: \(base)\n", signature: sig)
-            }
             try ws.setBase(base, of: branch)
             return NewExperiment(branch: branch, base: base, worktree: path, doc: docPath, commit: commit.hex)
         } catch {

@@ -108,35 +108,8 @@ extension Repository {
     /// fails, the files already written are removed and HEAD has not moved.
     public func commitFiles(_ files: [(path: String, contents: String, executable: Bool)], message: String,
                             signature: Signature? = nil) throws -> ObjectID {
-        var mem: OpaquePointer?
-        try check(git_index_new(&mem), "build commit", workdir)
-        defer { git_index_free(mem) }
         let head = try headCommit()
-        if let head {
-            try withCommit(head) { c in
-                var tree: OpaquePointer?
-                try check(git_commit_tree(&tree, c), "read tree", head.short)
-                defer { git_tree_free(tree) }
-                try check(git_index_read_tree(mem, tree), "read tree", head.short)
-            }
-        }
-        for f in files {
-            var blob = git_oid()
-            let bytes = Array(f.contents.utf8)
-            try check(git_blob_create_from_buffer(&blob, pointer, bytes, bytes.count), "write blob", f.path)
-            var entry = git_index_entry()
-            entry.mode = f.executable ? 0o100755 : 0o100644
-            entry.id = blob
-            entry.file_size = UInt32(truncatingIfNeeded: bytes.count)
-            try f.path.withCString { p in
-                entry.path = p
-                try check(git_index_add(mem, &entry), "stage", f.path)
-            }
-        }
-        var treeOid = git_oid()
-        try check(git_index_write_tree_to(&treeOid, mem, pointer), "write tree", workdir)
-        let id = try createCommit(tree: ObjectID(treeOid), parents: head.map { [$0] } ?? [], message: message,
-                                  signature: signature ?? defaultSignature(), updateRef: nil)
+        let id = try makeCommit(onto: head, adding: files, message: message, signature: signature ?? defaultSignature())
         var written: [URL] = []
         do {
             for f in files {
@@ -168,5 +141,40 @@ extension Repository {
         for f in files { try check(git_index_add_bypath(index, f.path), "stage", f.path) }
         try check(git_index_write(index), "write index", workdir)
         return id
+    }
+
+    /// A commit object whose tree is `parent`'s tree plus `files`, built in an in-memory index;
+    /// no ref moves and nothing is written to any worktree. (`expt new` makes the doc commit
+    /// this way before checking the branch out, so the big index is written once.)
+    public func makeCommit(onto parent: ObjectID?, adding files: [(path: String, contents: String, executable: Bool)],
+                           message: String, signature: Signature) throws -> ObjectID {
+        var mem: OpaquePointer?
+        try check(git_index_new(&mem), "build commit", workdir)
+        defer { git_index_free(mem) }
+        if let parent {
+            try withCommit(parent) { c in
+                var tree: OpaquePointer?
+                try check(git_commit_tree(&tree, c), "read tree", parent.short)
+                defer { git_tree_free(tree) }
+                try check(git_index_read_tree(mem, tree), "read tree", parent.short)
+            }
+        }
+        for f in files {
+            var blob = git_oid()
+            let bytes = Array(f.contents.utf8)
+            try check(git_blob_create_from_buffer(&blob, pointer, bytes, bytes.count), "write blob", f.path)
+            var entry = git_index_entry()
+            entry.mode = f.executable ? 0o100755 : 0o100644
+            entry.id = blob
+            entry.file_size = UInt32(truncatingIfNeeded: bytes.count)
+            try f.path.withCString { p in
+                entry.path = p
+                try check(git_index_add(mem, &entry), "stage", f.path)
+            }
+        }
+        var treeOid = git_oid()
+        try check(git_index_write_tree_to(&treeOid, mem, pointer), "write tree", workdir)
+        return try createCommit(tree: ObjectID(treeOid), parents: parent.map { [$0] } ?? [], message: message,
+                                signature: signature, updateRef: nil)
     }
 }
