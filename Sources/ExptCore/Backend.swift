@@ -95,12 +95,6 @@ public struct JobSpec: Codable, Sendable, Equatable {
         let safe = branch.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "-" }
         return "expt.\(runID).\(String(safe))"
     }
-    /// The run id carried by a job name made by `jobName(runID:branch:)`, if any.
-    public static func runID(fromJobName name: String) -> String? {
-        let parts = name.split(separator: ".", maxSplits: 2)
-        guard parts.count >= 2, parts[0] == "expt" else { return nil }
-        return String(parts[1])
-    }
 }
 
 /// A submitted job as the backend knows it.

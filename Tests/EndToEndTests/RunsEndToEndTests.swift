@@ -235,6 +235,19 @@ final class RunsEndToEndTests: XCTestCase {
         XCTAssertEqual(try expt.run(["diagnose", "e1"], in: t.path).status, 0)
     }
 
+    /// Polling with silently-defaulted settings (another backend, no exec prefix) could mark live
+    /// jobs lost; a broken expt.toml stops status instead, naming file and line.
+    func testBrokenRootConfigStopsStatusInsteadOfPollingWithDefaults() throws {
+        try setUp(command: "sleep 5")
+        XCTAssertEqual(try expt.run(["launch", "e1"], in: t.path).status, 0)
+        try "backend = \"slurm\"\n[slurm\n".write(toFile: t.path + "/expt.toml", atomically: true, encoding: .utf8)
+        let r = try expt.run(["status"], in: t.path)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("expt.toml:2"), r.stderr)
+        try t.git("checkout", "-q", "--", "expt.toml")
+        XCTAssertEqual(try expt.run(["cancel", "e1"], in: t.path).status, 0)
+    }
+
     func testCorruptedLedgerIsReportedAndLeftUntouched() throws {
         try setUp(command: "true")
         let ledger = t.path + "/.git/expt/ledger.sqlite"

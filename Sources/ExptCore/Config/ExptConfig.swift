@@ -88,6 +88,15 @@ public struct ExptConfig: Codable, Sendable, Equatable {
         return config
     }
 
+    /// Like `load`, but no expt.toml at all means the defaults. A file that exists and is
+    /// invalid is still an error: silently using the defaults instead (another backend, no
+    /// exec prefix) would poll or diagnose the wrong way.
+    public static func loadIfPresent(repoRoot: String, worktree: String?) throws -> ExptConfig {
+        let candidates = [repoRoot] + (worktree.map { [$0] } ?? [])
+        guard candidates.contains(where: { FileManager.default.fileExists(atPath: $0 + "/expt.toml") }) else { return ExptConfig() }
+        return try load(repoRoot: repoRoot, worktree: worktree)
+    }
+
     /// Applies one file's keys over this configuration.
     public mutating func apply(text: String, file: String) throws {
         do {

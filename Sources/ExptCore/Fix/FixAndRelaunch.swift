@@ -71,7 +71,7 @@ public final class FixAndRelaunch {
         try service.refresh(branches: [branch])
         let failed = try failedRun(branch, ledger)
         let flow = "fix:\(failed.id)"
-        let runDiagnosis = try service.diagnose(branch: branch, run: failed.id)
+        let runDiagnosis = try service.diagnose(branch: branch, run: failed.id, persist: !settings.dryRun)
         let diag = runDiagnosis.diagnosis
         note("diagnose", "done", "\(diag.category.rawValue): \(diag.evidence.first.map { "\($0.location): \($0.text)" } ?? diag.explanation)"
              + (runDiagnosis.batch.map { "; batch \($0.verdict.rawValue): \($0.explanation)" } ?? ""))
@@ -82,7 +82,7 @@ public final class FixAndRelaunch {
             plan = p
             note("plan", "resumed", p.changeSummary)
         } else {
-            let config = try ExptConfig.load(repoRoot: ws.root, worktree: worktree)
+            let config = try service.config(worktree: worktree)
             let previous = try failed.parentRun.flatMap { try ledger.journalStep(flow: "fix:\($0)", step: "plan") }
                 .flatMap { LedgerJSON.decode(FixPlan.self, $0.data) }
             do {
@@ -113,21 +113,23 @@ public final class FixAndRelaunch {
 
         // 6. The checkpoint commit with trailers (after the same doc check the hook runs).
         let commit = try step(flow, "commit", ledger) {
-            try FixRecord.commit(plan: plan, ws: ws, worktree: worktree, repo: wrepo, now: service.now())
+            try FixRecord.commit(plan: plan, ws: ws, worktree: worktree, repo: wrepo, now: service.now(),
+                                 config: try service.config(worktree: worktree))
         }
 
         // 7–8. Push and PR comment, through the outbox.
         var pending: [String] = []
         try deliveryStep(flow, "push", ledger, enabled: settings.push, pending: &pending) {
-            guard try wrepo.remoteURL("origin") != nil else { return (nil, "no remote 'origin'") }
-            return (try outbox.push(branch: branch, commit: commit), "pushed \(branch) to origin")
+            guard try wrepo.remoteURL("origin") != nil else { return .notApplicable("no remote 'origin'") }
+            return .tried(waiting: try outbox.push(branch: branch, commit: commit), done: "pushed \(branch) to origin")
         }
         try deliveryStep(flow, "comment", ledger, enabled: settings.comment, pending: &pending) {
             guard let url = try wrepo.remoteURL("origin"), hostFactory?(url) != nil else {
-                return (nil, "origin is not a GitHub remote: no pull request to comment on")
+                return .notApplicable("origin is not a GitHub remote: no pull request to comment on")
             }
             let body = try FixRecord.commentBody(plan: plan, commit: commit, ws: ws)
-            return (try outbox.comment(branch: branch, body: body, marker: "expt:fix:\(plan.failedRun)"), "commented on the pull request of \(branch)")
+            return .tried(waiting: try outbox.comment(branch: branch, body: body, marker: "expt:fix:\(plan.failedRun)"),
+                          done: "commented on the pull request of \(branch)")
         }
 
         // 9. Relaunch (once: the reserved run id is the idempotency key).
@@ -181,7 +183,7 @@ public final class FixAndRelaunch {
             paths.formUnion(try repo.changedPaths(from: ObjectID(hex: failed.commit), to: head))
         }
         let doc = ws.docRelativePath(for: failed.branch)
-        let config = try? ExptConfig.load(repoRoot: ws.root, worktree: worktree)
+        let config = try service.config(worktree: worktree)
         return paths.filter { $0 != doc && !FixRecord.isRunOutput($0, config: config) }.sorted()
     }
 
@@ -200,17 +202,29 @@ public final class FixAndRelaunch {
         return v
     }
 
+    /// What a push or comment attempt came to.
+    enum Delivery {
+        /// Nothing to deliver to (no remote, not a GitHub remote).
+        case notApplicable(String)
+        /// Tried through the outbox: `waiting` is why it still waits, nil when delivered.
+        case tried(waiting: String?, done: String)
+    }
+
     /// Push / comment: done, skipped (disabled or not applicable) or queued in the outbox.
     func deliveryStep(_ flow: String, _ name: String, _ ledger: Ledger, enabled: Bool, pending: inout [String],
-                      _ body: () throws -> (waiting: String?, doneText: String)) throws {
+                      _ body: () throws -> Delivery) throws {
         if try ledger.journalStep(flow: flow, step: name) != nil { note(name, "resumed", "done earlier"); return }
         guard enabled else { note(name, "skipped", "--no-\(name)"); return }
-        let (waiting, doneText) = try body()
-        if let waiting {
-            pending.append("\(name): \(waiting)")
-            note(name, "queued", "waiting in the outbox: \(waiting) (`expt outbox --retry` retries)")
-        } else {
-            note(name, doneText.hasPrefix("no remote") || doneText.hasPrefix("origin is not") ? "skipped" : "done", doneText)
+        var waiting: String?
+        switch try body() {
+        case .notApplicable(let why):
+            note(name, "skipped", why)
+        case .tried(let w?, _):
+            waiting = w
+            pending.append("\(name): \(w)")
+            note(name, "queued", "waiting in the outbox: \(w) (`expt outbox --retry` retries)")
+        case .tried(nil, let done):
+            note(name, "done", done)
         }
         FaultInjection.point("fix-\(name)-unjournaled")
         try ledger.recordJournal(flow: flow, step: name, data: LedgerJSON.encode(waiting ?? "done"))

@@ -42,7 +42,8 @@ enum FixRecord {
 
     /// Commits the worktree (run outputs excluded) with the fix trailers; reuses the commit if
     /// an earlier, interrupted run already made it. Returns the commit id.
-    static func commit(plan: FixPlan, ws: Workspace, worktree: String, repo: Repository, now: Date) throws -> String {
+    static func commit(plan: FixPlan, ws: Workspace, worktree: String, repo: Repository, now: Date,
+                       config: ExptConfig) throws -> String {
         if let head = try repo.headCommit() {
             for c in try repo.log(from: head, hiding: ObjectID(hex: plan.failedCommit), limit: 50)
             where c.trailer("Expt-Run") == plan.failedRun && c.trailer("Expt-Fix") != nil {
@@ -57,7 +58,6 @@ enum FixRecord {
             throw ExptError(.invalidInput, "the branch doc \(rel) fails its check: " + problems.map(\.message).joined(separator: "; "),
                             hint: problems.first?.fix)
         }
-        let config = try? ExptConfig.load(repoRoot: ws.root, worktree: worktree)
         let message = """
         Fix \(plan.category) of \(plan.failedRun): \(Redactor.redact(plan.message).prefix(72))
 

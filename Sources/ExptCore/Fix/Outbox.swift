@@ -37,7 +37,7 @@ public struct Outbox {
     /// Returns (delivered, still pending).
     @discardableResult
     public func retryPending(minimumAge: TimeInterval = 0) -> (delivered: Int, pending: Int) {
-        guard (try? ledger.hasPendingOutbox()) == true, let items = try? ledger.pendingOutbox() else { return (0, 0) }
+        guard let items = try? ledger.pendingOutbox() else { return (0, 0) }
         var delivered = 0, pending = 0
         for item in items {
             if let last = item.lastAttemptAt, now().timeIntervalSince(last) < minimumAge { pending += 1; continue }

@@ -85,13 +85,6 @@ extension Ledger {
         }
     }
 
-    /// True when some item waits (a cheap check before any retry).
-    public func hasPendingOutbox() throws -> Bool {
-        try withDB("reading the outbox") { db in
-            (try db.query("SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL").first?.int("n") ?? 0) > 0
-        }
-    }
-
     private static func outboxItem(_ row: SQLiteRow) -> OutboxItem {
         OutboxItem(id: row.int("id") ?? 0, kind: row.string("kind") ?? "", branch: row.string("branch"),
                    dedupeKey: row.string("dedupe_key") ?? "", payload: row.string("payload") ?? "",

@@ -16,18 +16,14 @@ public struct RunDiagnosis {
 }
 
 extension RunService {
-    /// The rules: built-in, then the repository's `.expt/rules.toml`.
-    public func rules() throws -> RuleSet {
-        try RuleSet.load(overridesAt: ws.root + "/.expt/rules.toml", base: try RuleSet.builtin())
-    }
-
     /// Diagnoses a run (default: the branch's latest) from its logs, the scheduler's facts, its
-    /// checkpoints and its config, and records the category in the ledger.
-    public func diagnose(branch: String, run: String?) throws -> RunDiagnosis {
+    /// checkpoints and its config, and records the category in the ledger unless `persist` is
+    /// false (dry runs change nothing).
+    public func diagnose(branch: String, run: String?, persist: Bool = true) throws -> RunDiagnosis {
         try refresh(branches: [branch])
         let record = try findRun(branch: branch, run: run)
         var result = try diagnoseRun(record)
-        try ledger().setDiagnosis(runID: record.id, category: result.diagnosis.category.rawValue, at: now())
+        if persist { try ledger().setDiagnosis(runID: record.id, category: result.diagnosis.category.rawValue, at: now()) }
         result.run.diagnosis = result.diagnosis.category.rawValue
         return result
     }
@@ -51,7 +47,7 @@ extension RunService {
         let failed = record.tasks.filter { perTask[$0.index] != nil }.map(\.index)
         let counts = Dictionary(grouping: failed, by: { perTask[$0]!.category })
         let dominant = counts.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key.rawValue > b.key.rawValue }
-        let config = (try? ExptConfig.load(repoRoot: ws.root, worktree: nil)) ?? ExptConfig()
+        let config = try rootConfig()
         let batch = BatchHealth.verdict(for: categories, bands: HealthBands(watch: config.health.degraded,
                                                                              degraded: config.health.degraded,
                                                                              systemic: config.health.systemic))
@@ -81,7 +77,7 @@ extension RunService {
 
     func diagnose(_ record: RunRecord, task: TaskStatus? = nil) throws -> Diagnosis {
         let worktree = try? ws.repo.worktree(forBranch: record.branch).flatMap { $0.exists ? $0.path : nil }
-        let config = (try? ExptConfig.load(repoRoot: ws.root, worktree: worktree ?? nil)) ?? ExptConfig()
+        let config = try self.config(worktree: worktree ?? nil)
         var logs: [LogInput] = []
         if let spec = record.spec, let ref = record.ref {
             let b = try backend(record.backend)
@@ -115,7 +111,7 @@ extension RunService {
                            memoryMB: record.resources.memoryMB, timeLimitSeconds: record.resources.timeLimitSeconds,
                            memoryCapMB: config.retry.memoryCapMB, profiles: config.profiles.keys.sorted())
         let input = DiagnosisInput(logs: logs, wandbDir: wandb, scheduler: facts, checkpoints: checkpoints, run: run)
-        return try Diagnoser(rules: try rules()).diagnose(input)
+        return try diagnoser().diagnose(input)
     }
 
     /// Files matching `pattern` under `dir`, oldest first by modification time (newest last).

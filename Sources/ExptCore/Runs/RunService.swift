@@ -1,5 +1,6 @@
 import Foundation
 import GitKit
+import ExptDiagnosis
 
 /// Builds the backend of a given name for a configuration (supplied by the CLI, which knows
 /// the concrete adapters; tests supply their own).
@@ -15,6 +16,10 @@ public final class RunService {
     public var reconcileGrace: TimeInterval = 10
     private var cachedLedger: Ledger?
     private var backends: [String: Backend] = [:]
+    /// Configurations by worktree ("" for the root alone), and the rules, read once per
+    /// command: an array's diagnosis asks for them once per failed task.
+    private var configs: [String: ExptConfig] = [:]
+    private var cachedDiagnoser: Diagnoser?
 
     public init(_ ws: Workspace, makeBackend: @escaping BackendFactory, now: @escaping @Sendable () -> Date = { Date() }) {
         self.ws = ws; self.makeBackend = makeBackend; self.now = now
@@ -29,8 +34,23 @@ public final class RunService {
     }
 
     /// The repository-level configuration (for polling, where no single worktree applies).
-    public func rootConfig() throws -> ExptConfig {
-        (try? ExptConfig.load(repoRoot: ws.root, worktree: nil)) ?? ExptConfig()
+    public func rootConfig() throws -> ExptConfig { try config(worktree: nil) }
+
+    /// The configuration that applies in `worktree` (the root's alone when nil); the defaults
+    /// when there is no expt.toml, an error when one is invalid.
+    public func config(worktree: String?) throws -> ExptConfig {
+        if let c = configs[worktree ?? ""] { return c }
+        let c = try ExptConfig.loadIfPresent(repoRoot: ws.root, worktree: worktree)
+        configs[worktree ?? ""] = c
+        return c
+    }
+
+    /// The diagnoser with the built-in rules and the repository's `.expt/rules.toml`.
+    public func diagnoser() throws -> Diagnoser {
+        if let d = cachedDiagnoser { return d }
+        let d = Diagnoser(rules: try RuleSet.load(overridesAt: ws.root + "/.expt/rules.toml", base: try RuleSet.builtin()))
+        cachedDiagnoser = d
+        return d
     }
 
     func backend(_ name: String, config: ExptConfig? = nil) throws -> Backend {
