@@ -1,9 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (dependencies point down only): CLibGit2/CSQLite -> GitKit, ExptTOML
-// -> ExptDiagnosis -> ExptCore -> ExptBackends, ExptGitHub -> ExptCLI -> expt.
-// See docs/architecture.md.
+// Layering (dependencies point down only; docs/architecture.md):
+//   ExptTOML, ExptTemplates, CLibGit2 -> GitKit, CSQLite
+//   ExptModel (the backend boundary: seams and value types)
+//   ExptDiagnosis (pure)          ExptBackends, ExptGitHub (adapters: ExptModel only)
+//   ExptCore (the domain: ExptModel, GitKit, ExptDiagnosis, CSQLite)
+//   ExptCLI -> expt
 let package = Package(
     name: "expt",
     platforms: [.macOS(.v13)],
@@ -20,27 +23,31 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "GitKit", dependencies: ["CLibGit2"]),
         .target(name: "ExptTOML"),
-        .target(name: "ExptTemplates"),
-        .target(name: "ExptDiagnosis", dependencies: ["ExptTOML", "ExptTemplates"]),
-        .target(name: "ExptCore", dependencies: ["GitKit", "ExptTOML", "ExptTemplates", "ExptDiagnosis", "CSQLite"]),
-        .target(name: "ExptBackends", dependencies: ["ExptCore", "ExptTemplates"]),
-        .target(name: "ExptGitHub", dependencies: ["ExptCore"]),
+        .target(name: "ExptTemplates", path: "templates", resources: ["agent-skill.md", "branch-doc.md", "expt.toml", "pr-comment.md", "rules.toml", "slurm.sbatch", "hooks"].map { Resource.embedInCode($0) }),
+        .target(name: "ExptModel", dependencies: ["ExptTOML", "ExptTemplates"]),
+        .target(name: "ExptDiagnosis", dependencies: ["ExptModel", "ExptTOML", "ExptTemplates"]),
+        .target(name: "ExptCore", dependencies: ["ExptModel", "GitKit", "ExptTOML", "ExptTemplates", "ExptDiagnosis", "CSQLite"]),
+        .target(name: "ExptBackends", dependencies: ["ExptModel", "ExptTemplates"]),
+        .target(name: "ExptGitHub", dependencies: ["ExptModel"]),
         .target(name: "ExptCLI", dependencies: [
-            "GitKit", "ExptCore", "ExptDiagnosis", "ExptBackends", "ExptGitHub",
+            "GitKit", "ExptModel", "ExptCore", "ExptDiagnosis", "ExptBackends", "ExptGitHub", "ExptTemplates",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "expt", dependencies: ["ExptCLI"]),
-        .target(name: "ExptTestSupport", dependencies: ["GitKit", "ExptCore"]),
+        .target(name: "ExptTestSupport", dependencies: ["GitKit", "ExptModel", "ExptCore"]),
 
+        .testTarget(name: "ExptModelTests", dependencies: ["ExptModel"]),
+        .testTarget(name: "ExptCLITests", dependencies: ["ExptCLI", "ExptModel", "ExptCore", "ExptBackends", "ExptTestSupport", "GitKit"],
+                    exclude: ["Golden"]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "ExptTestSupport"]),
         .testTarget(name: "ExptTOMLTests", dependencies: ["ExptTOML"]),
         .testTarget(name: "ExptDiagnosisTests", dependencies: ["ExptDiagnosis", "ExptTOML", "ExptTemplates"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "ExptCoreTests", dependencies: ["ExptCore", "GitKit", "ExptTemplates", "ExptDiagnosis", "ExptTestSupport"]),
-        .testTarget(name: "ExptBackendsTests", dependencies: ["ExptBackends", "ExptCore", "ExptTestSupport"],
+        .testTarget(name: "ExptCoreTests", dependencies: ["ExptCore", "ExptModel", "GitKit", "ExptTemplates", "ExptDiagnosis", "ExptTestSupport"]),
+        .testTarget(name: "ExptBackendsTests", dependencies: ["ExptBackends", "ExptModel", "ExptCore", "ExptTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ExptTestSupport", "GitKit"], exclude: ["Fixtures"]),
-        .testTarget(name: "ExptGitHubTests", dependencies: ["ExptGitHub", "ExptCore", "ExptTestSupport"]),
+        .testTarget(name: "ExptGitHubTests", dependencies: ["ExptGitHub", "ExptModel", "ExptCore", "ExptTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 
 /// A branch doc (`docs/<branch>.md`): markdown with `## ` sections, of which `## Fixes` only
 /// ever grows by `### Fix N` entries that expt appends.

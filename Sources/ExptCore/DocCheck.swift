@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 import GitKit
 
 /// The outcome of `expt doc check`.

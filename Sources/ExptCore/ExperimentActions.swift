@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 import GitKit
 
 /// What `expt checkpoint` did.
@@ -85,7 +86,7 @@ extension Experiments {
         } catch let c as MergeConflict {
             throw ExptError(.conflict, c.description + "\nnothing was changed.",
                             hint: "run `expt sync` on the experiment and resolve the conflicts in its worktree, then merge again")
-        } catch let g as GitError where g.message.contains("uncommitted changes") || g.message.contains("in progress") {
+        } catch let g as GitError where g.reason == .dirtyWorktree || g.reason == .operationInProgress {
             throw ExptError(.conflict, g.description)
         }
     }

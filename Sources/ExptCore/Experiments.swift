@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 import GitKit
 
 /// What `expt new` made.

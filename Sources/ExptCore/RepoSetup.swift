@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 import GitKit
 
 /// What `expt init` did. Each list is empty when that part was already in place.

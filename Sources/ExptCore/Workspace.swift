@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 import GitKit
 
 /// The expt view of one repository, opened from any of its worktrees or subdirectories:
@@ -16,7 +17,11 @@ public final class Workspace {
     /// Opens the repository around `path`. Refuses a bare repo, an unborn HEAD and a repo using
     /// `extensions.worktreeConfig`, in words.
     public init(at path: String) throws {
-        let here = try Repository.open(at: path)
+        let here: Repository
+        do { here = try Repository.open(at: path) } catch let e as GitError where e.isNotFound && e.operation == "open repository" {
+            throw ExptError(.notFound, "\(path) is not inside a git repository",
+                            hint: "run expt inside a repository, pass -C <repository>, or create one with `git init` and `expt init`")
+        }
         invokedFrom = here.workdir
         repo = here.isLinkedWorktree ? try Repository.open(at: here.mainWorkdir) : here
         root = repo.workdir

@@ -10,7 +10,6 @@ enum LiteralExtractor {
     static func literals(of pattern: String) -> [[UInt8]]? {
         let bytes = Array(pattern.utf8)
         let caseInsensitive = pattern.contains("(?i")
-        var result: [[UInt8]] = []
         return literals(bytes, caseInsensitive: caseInsensitive)
     }
 

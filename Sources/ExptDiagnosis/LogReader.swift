@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -49,44 +50,30 @@ struct LogWindow {
 /// Reads logs in bounded windows with pread, never the whole file.
 enum LogReader {
     static func read(_ input: LogInput, limits: ReadLimits) -> Result<LogWindow, LogReadProblemError> {
+        if let chunk = input.chunk { return .success(window(label: input.label, chunk: chunk, limits: limits)) }
         if let text = input.text {
             return .success(window(label: input.label, data: Array(text.utf8), limits: limits))
         }
         guard let path = input.path else {
             return .failure(LogReadProblemError(label: input.label, message: "no path or text given"))
         }
-        let fd = open(path, O_RDONLY)
-        if fd < 0 {
-            let reason = errno == ENOENT ? "not found" : String(cString: strerror(errno))
-            return .failure(LogReadProblemError(label: input.label, message: "\(path): \(reason)"))
+        do {
+            let chunk = try LocalLogFile.read(path, .headAndTail(head: limits.headBytes, tail: limits.tailBytes),
+                                             exactLineCountBytes: limits.exactLineCountBytes)
+            return .success(window(label: input.label, chunk: chunk, limits: limits))
+        } catch let e as ExptError {
+            let prefix = "cannot read the log "
+            return .failure(LogReadProblemError(label: input.label,
+                                                message: e.message.hasPrefix(prefix) ? String(e.message.dropFirst(prefix.count)) : e.message))
+        } catch {
+            return .failure(LogReadProblemError(label: input.label, message: "\(path): \(error)"))
         }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            return .failure(LogReadProblemError(label: input.label, message: "\(path): cannot stat"))
-        }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            return .failure(LogReadProblemError(label: input.label, message: "\(path): is a directory, not a log file"))
-        }
-        let size = Int(st.st_size)
-        if size <= limits.headBytes + limits.tailBytes {
-            guard let all = preadFully(fd, offset: 0, count: size) else {
-                return .failure(LogReadProblemError(label: input.label, message: "\(path): read failed"))
-            }
-            return .success(window(label: input.label, data: all, limits: limits))
-        }
-        guard var head = preadFully(fd, offset: 0, count: limits.headBytes),
-              let tail = preadFully(fd, offset: size - limits.tailBytes, count: limits.tailBytes) else {
-            return .failure(LogReadProblemError(label: input.label, message: "\(path): read failed"))
-        }
-        // The head's last partial line continues into the skipped middle: drop it.
-        if let lastNL = head.lastIndex(of: 10) { head.removeSubrange((lastNL + 1)...) }
-        var tailFirstLine: Int? = nil
-        if size <= limits.exactLineCountBytes {
-            tailFirstLine = countNewlines(fd, from: 0, to: size - limits.tailBytes) + 1
-        }
-        return .success(split(label: input.label, head: head,
-                              tail: tail, tailFirstLine: tailFirstLine, fileSize: size))
+    }
+
+    /// Windows bytes read by `LocalLogFile`/`RemoteLogFile` (or a backend's own reader).
+    static func window(label: String, chunk: LogChunk, limits: ReadLimits) -> LogWindow {
+        guard let tail = chunk.tail else { return window(label: label, data: chunk.head, limits: limits) }
+        return split(label: label, head: chunk.head, tail: tail, tailFirstLine: chunk.tailFirstLine, fileSize: Int(chunk.size))
     }
 
     /// Windows an in-memory buffer exactly as a file of the same bytes.
@@ -174,47 +161,6 @@ enum LogReader {
                 }
             }
         }
-    }
-
-    static func preadFully(_ fd: Int32, offset: Int, count: Int) -> [UInt8]? {
-        var out = [UInt8](repeating: 0, count: count)
-        var done = 0
-        let ok = out.withUnsafeMutableBytes { raw -> Bool in
-            while done < count {
-                let r = pread(fd, raw.baseAddress! + done, count - done, off_t(offset + done))
-                if r < 0 { if errno == EINTR { continue }; return false }
-                if r == 0 { break }
-                done += r
-            }
-            return true
-        }
-        guard ok else { return nil }
-        if done < count { out.removeSubrange(done...) }
-        return out
-    }
-
-    /// Newlines in [from, to) of the file, read in 1 MiB chunks with memchr.
-    static func countNewlines(_ fd: Int32, from: Int, to: Int) -> Int {
-        let chunk = 1 << 20
-        var buffer = [UInt8](repeating: 0, count: chunk)
-        var offset = from
-        var total = 0
-        buffer.withUnsafeMutableBytes { raw in
-            let base = raw.baseAddress!
-            while offset < to {
-                let want = min(chunk, to - offset)
-                let r = pread(fd, base, want, off_t(offset))
-                if r <= 0 { if r < 0 && errno == EINTR { continue }; break }
-                var p = base
-                let end = base + r
-                while p < end, let hit = memchr(p, 10, end - p) {
-                    total += 1
-                    p = UnsafeMutableRawPointer(hit) + 1
-                }
-                offset += r
-            }
-        }
-        return total
     }
 }
 

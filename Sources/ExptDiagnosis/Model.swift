@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 
 /// The one failure taxonomy shared by every backend (DESIGN.md section 4).
 public enum FailureCategory: String, Codable, CaseIterable, Sendable {
@@ -66,14 +67,20 @@ public struct RunFacts: Codable, Sendable, Equatable {
     public var memoryCapMB: Int?
     /// Names of the profiles configured in expt.toml (e.g. "highmem").
     public var profiles: [String]
+    /// Memory is multiplied by this after a host OOM (`[retry] memory_factor`).
+    public var memoryFactor: Double
+    /// The time limit is multiplied by this after a timeout (`[retry] time_factor`).
+    public var timeFactor: Double
 
     public init(batchSize: Int? = nil, gradAccumulation: Int? = nil, expectedSteps: Int? = nil,
                 expectedEpochs: Int? = nil, memoryMB: Int? = nil, timeLimitSeconds: Int? = nil,
-                memoryCapMB: Int? = nil, profiles: [String] = []) {
+                memoryCapMB: Int? = nil, profiles: [String] = [],
+                memoryFactor: Double = 1.5, timeFactor: Double = 1.5) {
         self.batchSize = batchSize; self.gradAccumulation = gradAccumulation
         self.expectedSteps = expectedSteps; self.expectedEpochs = expectedEpochs
         self.memoryMB = memoryMB; self.timeLimitSeconds = timeLimitSeconds
         self.memoryCapMB = memoryCapMB; self.profiles = profiles
+        self.memoryFactor = memoryFactor; self.timeFactor = timeFactor
     }
 }
 
@@ -84,8 +91,12 @@ public struct LogInput: Sendable, Equatable {
     public var path: String?
     public var text: String?
 
+    /// Bytes already read through a backend (`Backend.read`), head and tail windows kept apart.
+    public var chunk: LogChunk?
+
     public init(label: String, path: String) { self.label = label; self.path = path; self.text = nil }
     public init(label: String, text: String) { self.label = label; self.path = nil; self.text = text }
+    public init(label: String, chunk: LogChunk) { self.label = label; self.path = nil; self.text = nil; self.chunk = chunk }
 }
 
 /// Everything the diagnoser may look at. Only `logs` or `scheduler` is needed; the rest

@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 
 /// Reads how far training got (last step, epoch, loss and its trend) from the last lines of
 /// the logs. Only lines naming a step, epoch, iteration or loss are looked at.
@@ -108,4 +109,20 @@ enum ProgressParser {
         pattern: #"(?i)(?<![a-z])epoch(?![a-z])["']?\s*[:=]?\s*\[?(\d+)"#)
     private static let lossRegex = try! NSRegularExpression(
         pattern: #"(?i)(?<![a-z])(?<!val_)(?<!valid_)(?<!eval_)(?<!test_)(?<!val/)(?:train[_/ ])?loss(?![a-z])["']?\s*[:=]?\s*"# + num)
+}
+
+extension Progress {
+    /// How far a run got, from the end of its output as read through its backend: the same
+    /// parser `diagnose` uses, so `status` and `diagnose` never disagree.
+    public static func read(_ chunk: LogChunk, label: String = "stdout") -> Progress {
+        ProgressParser.parse([LogReader.window(label: label, chunk: chunk, limits: .default)])
+    }
+
+    /// "epoch 2, step 340/1000", or nil when the output names neither.
+    public var summary: String? {
+        var parts: [String] = []
+        if let e = lastEpoch { parts.append("epoch \(e)") }
+        if let s = lastStep { parts.append("step \(s)" + (totalSteps.map { "/\($0)" } ?? "")) }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
+    }
 }

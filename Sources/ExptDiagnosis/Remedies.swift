@@ -1,11 +1,9 @@
 import Foundation
 
 /// Turns a category into what to do, with concrete numbers where the run's facts allow:
-/// memory ×1.5 up to the cap (or the `highmem` profile), batch ×0.75 with accumulation ×1.33,
-/// time limit ×1.5, resume from the newest checkpoint.
+/// memory × `run.memoryFactor` up to the cap (or the `highmem` profile), batch ×0.75 with
+/// accumulation ×1.33, time limit × `run.timeFactor`, resume from the newest checkpoint.
 enum Remedies {
-    static let memoryFactor = 1.5
-    static let timeFactor = 1.5
     static let batchFactor = 0.75
     static let accumulationFactor = 1.33
     static let highmemProfile = "highmem"
@@ -89,9 +87,9 @@ enum Remedies {
                 return Remedy(kind: .escalateResources, description: "Host memory ran out\(peak): relaunch with the '\(highmemProfile)' profile.",
                               change: RemedyChange(profile: highmemProfile))
             }
-            return Remedy(kind: .escalateResources, description: "Host memory ran out\(peak): raise the memory request by 50%, or reduce memory use (fewer DataLoader workers, smaller buffers).")
+            return Remedy(kind: .escalateResources, description: "Host memory ran out\(peak): raise the memory request by \(percent(run.memoryFactor)), or reduce memory use (fewer DataLoader workers, smaller buffers).")
         }
-        var proposed = Int((Double(current) * memoryFactor).rounded(.up))
+        var proposed = Int((Double(current) * run.memoryFactor).rounded(.up))
         if let cap = run.memoryCapMB {
             if current >= cap {
                 if hasHighmem {
@@ -127,12 +125,15 @@ enum Remedies {
         let kind: RemedyKind = checkpoint != nil ? .resume : .escalateResources
         let what = checkpoint != nil ? "resume" : "relaunch (no checkpoint found: it restarts from scratch)"
         guard let current = run.timeLimitSeconds ?? scheduler?.timeLimitSeconds, current > 0 else {
-            return Remedy(kind: kind, description: "The job hit its time limit: \(what) with a 50% longer time limit.")
+            return Remedy(kind: kind, description: "The job hit its time limit: \(what) with a \(percent(run.timeFactor)) longer time limit.")
         }
-        let proposed = Int((Double(current) * timeFactor / 60).rounded(.up)) * 60
+        let proposed = Int((Double(current) * run.timeFactor / 60).rounded(.up)) * 60
         return Remedy(kind: kind, description: "The job hit its time limit: \(what) with time limit \(formatDuration(current)) → \(formatDuration(proposed)).",
                       change: RemedyChange(timeLimitSeconds: proposed))
     }
+
+    /// 1.5 → "50%": how much a factor raises a request.
+    static func percent(_ factor: Double) -> String { "\(Int(((factor - 1) * 100).rounded()))%" }
 
     /// 98304 → "96G", 1536 → "1536M".
     static func formatMB(_ mb: Int) -> String { mb % 1024 == 0 ? "\(mb / 1024)G" : "\(mb)M" }

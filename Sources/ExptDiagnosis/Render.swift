@@ -1,14 +1,12 @@
 import Foundation
+import ExptModel
 
 extension Diagnosis {
     /// The `--json` form: snake_case keys, sorted, pretty printed; absent optionals are written
-    /// as explicit nulls so consumers can rely on every key being there. NaN losses become "nan".
+    /// as explicit nulls (at every level) so consumers can rely on every key being there.
+    /// NaN losses become "nan". `JSONOutput` does all of that for the synthesized Encodable.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try encoder.encode(DiagnosisJSON(self))
+        Data(try JSONOutput.encode(self).utf8)
     }
 
     /// Human output for the terminal. `explain` adds every rule that fired and why the winner won.
@@ -43,32 +41,5 @@ extension Diagnosis {
         if let e = p.lastEpoch { parts.append("epoch \(e)") }
         if let l = p.lastLoss { parts.append("loss \(l)" + (p.lossTrend.map { " (\($0))" } ?? "")) }
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
-    }
-}
-
-/// The JSON shape of a diagnosis, with explicit nulls (synthesized Codable omits them).
-private struct DiagnosisJSON: Encodable {
-    let d: Diagnosis
-    init(_ d: Diagnosis) { self.d = d }
-
-    enum Keys: String, CodingKey {
-        case category, secondary, evidence, resumable, checkpoint, remedy, progress, hits, explanation
-    }
-    enum RemedyKeys: String, CodingKey { case kind, description, change }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(d.category, forKey: .category)
-        try c.encode(d.secondary, forKey: .secondary)
-        try c.encode(d.evidence, forKey: .evidence)
-        try c.encode(d.resumable, forKey: .resumable)
-        try c.encode(d.checkpoint, forKey: .checkpoint)
-        var r = c.nestedContainer(keyedBy: RemedyKeys.self, forKey: .remedy)
-        try r.encode(d.remedy.kind, forKey: .kind)
-        try r.encode(d.remedy.description, forKey: .description)
-        try r.encode(d.remedy.change, forKey: .change)
-        try c.encode(d.progress, forKey: .progress)
-        try c.encode(d.hits, forKey: .hits)
-        try c.encode(d.explanation, forKey: .explanation)
     }
 }

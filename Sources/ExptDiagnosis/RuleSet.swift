@@ -14,7 +14,7 @@ public struct RuleSet: @unchecked Sendable {
     public static func builtin() throws -> RuleSet {
         guard let text = EmbeddedTemplates.text("rules.toml") else {
             throw DiagnosisError("the built-in rules.toml is missing from the binary",
-                                 hint: "run scripts/embed-templates.py and rebuild")
+                                 hint: "rebuild expt: templates/rules.toml is embedded by SwiftPM (Package.swift)")
         }
         return try RuleSet(rules: parse(text, file: "rules.toml", base: nil))
     }

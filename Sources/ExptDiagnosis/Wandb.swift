@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -56,7 +57,7 @@ struct WandbRun {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        guard let bytes = LogReader.preadFully(fd, offset: 0, count: metadataLimit) else { return nil }
+        guard let bytes = LocalLogFile.preadFully(fd, offset: 0, count: metadataLimit) else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import ExptCore
+import ExptModel
 
 /// An open pull request, as `gh pr list --json number,url,title,isDraft` describes it.
 public struct PullRequest: Equatable, Sendable, Codable {
@@ -19,12 +19,13 @@ public struct PullRequest: Equatable, Sendable, Codable {
 /// Every call names the repository with `-R` (gh cannot infer it here), runs non-interactively,
 /// and sends bodies on stdin with `--body-file -` so they never appear in argv (`ps`, logs).
 /// Titles and bodies are redacted before they leave, whatever the caller already did.
-/// Failures are thrown as `GitHubError`; use `.exptError` for the CLI and `.isRetryable` to decide
-/// whether to try again later.
+/// Failures are thrown as `GitHubError` (a `UserFacingError`); `.isRetryable` says whether to try
+/// again later.
 public struct GitHubClient: Sendable {
     public let runner: ProcessRunner
     public let repo: GitHubRepo
-    /// Extra environment for gh (e.g. GH_TOKEN, GH_CONFIG_DIR); wins over the defaults below.
+    /// Extra environment for gh (e.g. GH_TOKEN, GH_CONFIG_DIR); wins over the defaults below and
+    /// over the GH_HOST the client pins.
     public let environment: [String: String]?
 
     public init(runner: ProcessRunner, repo: GitHubRepo, environment: [String: String]? = nil) {
@@ -47,10 +48,7 @@ public struct GitHubClient: Sendable {
     public func findPullRequest(branch: String) throws -> PullRequest? {
         let result = try gh(["pr", "list", "-R", repo.slug, "--head", branch, "--state", "open",
                              "--json", Self.pullRequestFields, "--limit", "1"])
-        guard let list = try? JSONDecoder().decode([PullRequest].self, from: Data(result.stdout.utf8)) else {
-            throw unexpected(result, "expected a JSON array of pull requests")
-        }
-        return list.first
+        return try GHOutput.decode([PullRequest].self, from: result, name: "gh pr list").first
     }
 
     /// Opens a PR from `branch` into `base` and returns it. The body goes on stdin.
@@ -63,7 +61,7 @@ public struct GitHubClient: Sendable {
         let result = try gh(argv, stdin: Redactor.redact(body))
         // gh prints the URL as its last stdout line; anything before it is chatter.
         guard let url = Self.lastURL(in: result.stdout), let number = Self.pullNumber(fromURL: url) else {
-            throw unexpected(result, "expected the new pull request's URL")
+            throw GHOutput.unexpected(result, problem: "gh pr create printed no pull request URL (…/pull/N) on stdout")
         }
         return PullRequest(number: number, url: url, title: safeTitle, isDraft: draft)
     }
@@ -95,10 +93,7 @@ public struct GitHubClient: Sendable {
             struct Comment: Decodable { var body: String }
             var comments: [Comment]
         }
-        guard let view = try? JSONDecoder().decode(View.self, from: Data(result.stdout.utf8)) else {
-            throw unexpected(result, "expected {\"comments\": [...]}")
-        }
-        return view.comments.map(\.body)
+        return try GHOutput.decode(View.self, from: result, name: "gh pr view").comments.map(\.body)
     }
 
     /// The token gh would use (for https pushes), or nil when gh is not logged in.
@@ -123,26 +118,36 @@ public struct GitHubClient: Sendable {
         let argv = ["gh"] + args
         let command = Redactor.redact(ShellQuote.join(argv))
         var env = Self.baseEnvironment
+        // `-R` names the host for pr commands, but `gh auth token` without --hostname takes
+        // GH_HOST, which may point elsewhere (GH_REPO=github.com/o/r with GH_HOST=ghe.corp).
+        env["GH_HOST"] = repo.host
         for (key, value) in environment ?? [:] { env[key] = value }
         let result: ProcessResult
         do {
             result = try runner.run(argv, stdin: stdin.map { Data($0.utf8) }, environment: env, cwd: nil)
-        } catch let error as ExptError {
-            // SystemProcessRunner's words for "not on PATH"; anything else could not start gh.
-            if error.message.contains("not installed or not on PATH") {
-                throw GitHubError(reason: .ghMissing, command: command)
-            }
-            throw GitHubError(reason: .failed, command: command, stderrTail: Redactor.redact(error.description))
+        } catch let error as ProcessError {
+            throw Self.mapped(error, command: command)
+        } catch {
+            // Another runner's own error (an exec prefix's): gh did not run.
+            throw GitHubError(reason: .failed, command: command, stderrTail: Redactor.redact("\(error)"))
         }
         guard result.status == 0 else { throw GitHubError.classify(result, command: command) }
         return result
     }
 
-    private func unexpected(_ result: ProcessResult, _ expectation: String) -> GitHubError {
-        let shown = String(result.stdout.prefix(300))
-        let command = Redactor.redact(ShellQuote.join(result.argv))
-        return GitHubError(reason: .unexpectedOutput, command: command, status: result.status,
-                           stderrTail: Redactor.redact("\(expectation); got: \(shown)"))
+    /// Why gh did not run, by the runner's typed error (never its message text).
+    static func mapped(_ error: ProcessError, command: String) -> GitHubError {
+        switch error {
+        case .toolMissing(let tool) where tool == "gh" || tool.hasSuffix("/gh"):
+            return GitHubError(reason: .ghMissing, command: command)
+        case .toolMissing, .couldNotStart:
+            // Also a missing exec prefix (ssh): that is not gh missing, and needs a person.
+            return GitHubError(reason: .failed, command: command, stderrTail: Redactor.redact(error.message))
+        case .timedOut(_, let seconds):
+            // The outcome of a write is unknown; the outbox looks for its marker before resending.
+            return GitHubError(reason: .timedOut, command: command,
+                               stderrTail: "stopped after \(Units.duration(Int(seconds.rounded(.up))))")
+        }
     }
 
     /// The last http(s) URL on its own in `text` (gh prints URLs as whole lines).

@@ -1,10 +1,11 @@
 import Foundation
-import ExptCore
+import ExptModel
 
 /// A failed gh call, classified so a caller (the fix-and-relaunch outbox) can decide whether to
-/// try again later (`isRetryable`) or report it for good. `exptError` is the user-facing form
-/// (kind `.external`, exit 5), with every message already redacted.
-public struct GitHubError: Error, CustomStringConvertible, Sendable, Equatable {
+/// try again later (`isRetryable`) or report it for good. It is a `UserFacingError` itself (kind
+/// `.external`, exit 5, except a bad GH_REPO), with every message already redacted, so the CLI
+/// prints it like any other error.
+public struct GitHubError: UserFacingError, Sendable, Equatable {
     /// Why gh failed.
     public enum Reason: String, Sendable, Equatable {
         /// gh is not installed or not on PATH (or the exec prefix could not find it).
@@ -14,15 +15,19 @@ public struct GitHubError: Error, CustomStringConvertible, Sendable, Equatable {
         /// The API could not be reached, or rejected the token. gh 2.23 reports both the same
         /// way offline, so they cannot be told apart honestly.
         case unreachable
+        /// gh ran past the runner's deadline and was stopped (a hung network, a proxy).
+        case timedOut
         /// GitHub's rate limit: fine again later.
         case rateLimited
         /// The pull request or repository does not exist (or is invisible to this token).
         case notFound
         /// `gh pr create` found an open PR for the branch; `url` is that PR.
         case alreadyExists
-        /// gh succeeded but printed something this client cannot read.
+        /// gh succeeded but printed something this client cannot read; `problem` says what.
         case unexpectedOutput
-        /// Any other failure of gh.
+        /// GH_REPO is set but is not `[HOST/]OWNER/REPO`; `problem` quotes it.
+        case invalidRepository
+        /// Any other failure of gh (or of starting it).
         case failed
     }
 
@@ -30,58 +35,67 @@ public struct GitHubError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The command that failed, already redacted (the PR title travels in argv).
     public var command: String
     public var status: Int32?
-    /// The last lines of gh's stderr, redacted.
+    /// The last lines of gh's stderr (or, for `.unexpectedOutput`, the start of its stdout), redacted.
     public var stderrTail: String
     /// The existing PR's URL for `.alreadyExists`.
     public var url: String?
+    /// What exactly was wrong, in words (`gh pr list returned an item without 'url'`), redacted.
+    public var problem: String?
 
-    public init(reason: Reason, command: String, status: Int32? = nil, stderrTail: String = "", url: String? = nil) {
+    public init(reason: Reason, command: String, status: Int32? = nil, stderrTail: String = "",
+                url: String? = nil, problem: String? = nil) {
         self.reason = reason; self.command = command; self.status = status
-        self.stderrTail = stderrTail; self.url = url
+        self.stderrTail = stderrTail; self.url = url; self.problem = problem
     }
 
     /// True when the same call may well succeed later without anyone changing expt's input:
-    /// gh installed, logged in, network back, rate limit reset. False for a missing PR, an
-    /// existing PR, unreadable output and unclassified failures, which need a person.
+    /// gh installed, logged in, network back, rate limit reset, gh answering again. False for a
+    /// missing PR, an existing PR, unreadable output, a bad GH_REPO and unclassified failures,
+    /// which need a person.
     public var isRetryable: Bool {
         switch reason {
-        case .ghMissing, .notAuthenticated, .unreachable, .rateLimited: return true
-        case .notFound, .alreadyExists, .unexpectedOutput, .failed: return false
+        case .ghMissing, .notAuthenticated, .unreachable, .timedOut, .rateLimited: return true
+        case .notFound, .alreadyExists, .unexpectedOutput, .invalidRepository, .failed: return false
         }
     }
 
-    /// The domain error the CLI prints (always `.external`: gh is an external tool).
-    public var exptError: ExptError {
+    /// `.external` (gh is an external tool), except a GH_REPO value the user has to fix.
+    public var kind: ErrorKind { reason == .invalidRepository ? .invalidInput : .external }
+
+    public var message: String {
         let detail = stderrTail.isEmpty ? "" : "\n" + stderrTail
         switch reason {
-        case .ghMissing:
-            return ExptError(.external, "gh (the GitHub CLI) is not installed or not on PATH",
-                             hint: "install it (apt-get install gh) and run `gh auth login`")
-        case .notAuthenticated:
-            return ExptError(.external, "gh is not logged in to GitHub (`\(command)` exited 4)",
-                             hint: "run `gh auth login`, or set GH_TOKEN")
-        case .unreachable:
-            return ExptError(.external, "gh could not reach GitHub or is not authenticated (`\(command)`)" + detail,
-                             hint: "check the network and `gh auth status`; if the token is invalid, run `gh auth login`")
-        case .rateLimited:
-            return ExptError(.external, "GitHub's API rate limit was hit (`\(command)`)" + detail,
-                             hint: "wait a while and try again")
-        case .notFound:
-            return ExptError(.external, "GitHub has no such pull request or repository (`\(command)`)" + detail,
-                             hint: "check the repository (remote URL) and the PR number, and that your token can see it")
-        case .alreadyExists:
-            return ExptError(.external, "a pull request for this branch already exists" + (url.map { ": \($0)" } ?? ""),
-                             hint: nil)
+        case .ghMissing: return "gh (the GitHub CLI) is not installed or not on PATH"
+        case .notAuthenticated: return "gh is not logged in to GitHub (`\(command)` exited 4)"
+        case .unreachable: return "gh could not reach GitHub or is not authenticated (`\(command)`)" + detail
+        case .timedOut: return "gh did not answer in time and was stopped (`\(command)`)" + detail
+        case .rateLimited: return "GitHub's API rate limit was hit (`\(command)`)" + detail
+        case .notFound: return "GitHub has no such pull request or repository (`\(command)`)" + detail
+        case .alreadyExists: return "a pull request for this branch already exists" + (url.map { ": \($0)" } ?? "")
         case .unexpectedOutput:
-            return ExptError(.external, "could not read the output of `\(command)`" + detail,
-                             hint: "check `gh --version` (expt is tested with gh 2.23)")
-        case .failed:
-            return ExptError(.external, "`\(command)` failed" + (status.map { " (exit \($0))" } ?? "") + detail,
-                             hint: nil)
+            return (problem ?? "could not read the output of gh") + " (`\(command)`)" + detail
+        case .invalidRepository: return problem ?? "GH_REPO is not in the [HOST/]OWNER/REPO format"
+        case .failed: return "`\(command)` failed" + (status.map { " (exit \($0))" } ?? "") + detail
         }
     }
 
-    public var description: String { exptError.description }
+    public var hint: String? {
+        switch reason {
+        case .ghMissing: return "install it (apt-get install gh) and run `gh auth login`"
+        case .notAuthenticated: return "run `gh auth login`, or set GH_TOKEN"
+        case .unreachable: return "check the network and `gh auth status`; if the token is invalid, run `gh auth login`"
+        case .timedOut:
+            return "GitHub or the network may be slow; pending deliveries stay in the outbox and are retried "
+                + "(raise EXPT_COMMAND_TIMEOUT=<seconds> if gh is only slow)"
+        case .rateLimited: return "wait a while and try again"
+        case .notFound:
+            return "check the repository (GH_REPO, or the remote URL) and the PR number, and that your token can see it"
+        case .alreadyExists: return nil
+        case .unexpectedOutput: return "check `gh --version` (expt is tested with gh 2.23)"
+        case .invalidRepository: return "set GH_REPO to OWNER/REPO or HOST/OWNER/REPO, or unset it to use the remote URL"
+        case .failed: return nil
+        }
+    }
 
     /// Classifies a finished gh call that exited non-zero.
     static func classify(_ result: ProcessResult, command: String) -> GitHubError {

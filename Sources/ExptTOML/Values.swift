@@ -65,6 +65,8 @@ public struct TOMLTable: Equatable, Sendable {
 
     var values: [String: TOMLValue] = [:]
     var keyLines: [String: Int] = [:]
+    /// Per-key file, only for keys that came from another file than `file` (see `overlaid(by:)`).
+    var keyFiles: [String: String] = [:]
     var origin: Origin = .header
     /// Keys holding arrays created with `[[...]]`; only those may be appended to.
     var arraysOfTables: Set<String> = []
@@ -80,6 +82,9 @@ public struct TOMLTable: Equatable, Sendable {
     /// 1-based line where `key` was defined, or nil if the table has no such key.
     public func line(of key: String) -> Int? { keyLines[key] }
 
+    /// File `key` was defined in: differs from `file` for keys layered in by `overlaid(by:)`.
+    public func file(of key: String) -> String? { keyFiles[key] ?? file }
+
     public var count: Int { keys.count }
     public var isEmpty: Bool { keys.isEmpty }
 
@@ -88,6 +93,7 @@ public struct TOMLTable: Equatable, Sendable {
         if values[key] == nil { keys.append(key) }
         values[key] = value
         keyLines[key] = line
+        keyFiles[key] = nil
         arraysOfTables.remove(key)
     }
 
@@ -101,7 +107,7 @@ public struct TOMLTable: Equatable, Sendable {
     /// absent, e.g. for a missing required key). Lets callers report their own
     /// validation failures in the same format as parse errors.
     public func error(_ message: String, key: String) -> TOMLError {
-        TOMLError(file: file, line: line(of: key) ?? line, key: dottedKey(key), message: message)
+        TOMLError(file: file(of: key), line: line(of: key) ?? line, key: dottedKey(key), message: message)
     }
 
     public static func == (lhs: TOMLTable, rhs: TOMLTable) -> Bool {

@@ -1,5 +1,6 @@
 import Foundation
 import ExptCore
+import ExptModel
 #if canImport(XCTest)
 import XCTest
 #endif
@@ -24,7 +25,7 @@ public final class FakeProcessRunner: ProcessRunner, @unchecked Sendable {
     /// What an announced call does: return a result, or throw (e.g. "tool not installed").
     public enum Outcome: Sendable {
         case result(status: Int32, stdout: String, stderr: String)
-        case error(ExptError)
+        case error(any Error & Sendable)
     }
 
     /// A call the code under test made.
@@ -56,6 +57,15 @@ public final class FakeProcessRunner: ProcessRunner, @unchecked Sendable {
         self.ordered = ordered; self.failTest = failTestOnUnexpectedCall
     }
 
+    #if canImport(XCTest)
+    /// A fake whose announced calls must all have happened when `testCase` ends: the check runs
+    /// at teardown by construction, as cli/cli's exec stubs do, instead of being opt-in.
+    public convenience init(checkedBy testCase: XCTestCase, ordered: Bool = true) {
+        self.init(ordered: ordered)
+        testCase.addTeardownBlock { [weak self] in self?.assertAllUsed() }
+    }
+    #endif
+
     /// Announces a call with exactly `argv` and its canned result.
     public func expect(_ argv: [String], stdout: String = "", stderr: String = "", status: Int32 = 0,
                        file: StaticString = #filePath, line: UInt = #line) {
@@ -64,7 +74,7 @@ public final class FakeProcessRunner: ProcessRunner, @unchecked Sendable {
     }
 
     /// Announces a call with exactly `argv` that throws `error` (e.g. a missing tool).
-    public func expect(_ argv: [String], throwing error: ExptError,
+    public func expect(_ argv: [String], throwing error: any Error & Sendable,
                        file: StaticString = #filePath, line: UInt = #line) {
         add(Expectation(argv: argv, result: .error(error), file: file, line: line))
     }

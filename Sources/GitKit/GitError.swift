@@ -10,9 +10,24 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
     /// libgit2's return code (`GIT_ENOTFOUND` = -3, `GIT_EEXISTS` = -4, ...).
     public var code: Int32
     public var message: String
+    /// What kind of failure, for callers to match on (never the message text).
+    public var reason: Reason
 
-    public init(operation: String, subject: String?, code: Int32, message: String) {
+    /// The failures callers handle differently, in the spirit of git2-rs's `ErrorCode`.
+    public enum Reason: Sendable, Equatable {
+        case notFound, exists
+        /// The worktree has uncommitted changes (a merge into it would mix them in).
+        case dirtyWorktree
+        /// A merge, rebase, cherry-pick, … is in progress there.
+        case operationInProgress
+        /// A registered worktree's directory is gone.
+        case missingWorktree
+        case other
+    }
+
+    public init(operation: String, subject: String?, code: Int32, message: String, reason: Reason? = nil) {
         self.operation = operation; self.subject = subject; self.code = code; self.message = message
+        self.reason = reason ?? (code == GIT_ENOTFOUND.rawValue ? .notFound : code == GIT_EEXISTS.rawValue ? .exists : .other)
     }
 
     public var description: String {
@@ -20,8 +35,8 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
         return "git: could not \(operation)\(on): \(message)"
     }
 
-    public var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
-    public var isExists: Bool { code == GIT_EEXISTS.rawValue }
+    public var isNotFound: Bool { reason == .notFound }
+    public var isExists: Bool { reason == .exists }
 }
 
 /// Checks a libgit2 return code. `git_error_last` is thread-local and only meaningful right

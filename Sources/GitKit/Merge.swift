@@ -40,17 +40,20 @@ extension Repository {
         if let wt = try worktree(forBranch: target) {
             guard wt.exists else {
                 throw GitError(operation: "merge", subject: target, code: -1,
-                               message: "its worktree \(wt.path) is missing; run `git worktree prune` or recreate it")
+                               message: "its worktree \(wt.path) is missing; run `git worktree prune` or recreate it",
+                               reason: .missingWorktree)
             }
             let r = try Repository.open(at: wt.path)
             if let op = r.pendingOperation {
                 throw GitError(operation: "merge", subject: target, code: -1,
-                               message: "an operation is in progress in \(wt.path) (\(op)); finish or abort it first")
+                               message: "an operation is in progress in \(wt.path) (\(op)); finish or abort it first",
+                               reason: .operationInProgress)
             }
             let dirty = try r.status(includeUntracked: false)
             if !dirty.isEmpty {
-                throw GitError(operation: "merge", subject: target, code: GIT_EUNMERGED.rawValue, message:
-                    "its worktree \(wt.path) has uncommitted changes (\(dirty.prefix(5).map(\.path).joined(separator: ", "))); commit or stash them first")
+                throw GitError(operation: "merge", subject: target, code: -1, message:
+                    "its worktree \(wt.path) has uncommitted changes (\(dirty.prefix(5).map(\.path).joined(separator: ", "))); commit or stash them first",
+                               reason: .dirtyWorktree)
             }
             targetRepo = r
         }

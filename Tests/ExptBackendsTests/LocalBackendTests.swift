@@ -1,4 +1,5 @@
 import ExptCore
+import ExptModel
 import Foundation
 import XCTest
 @testable import ExptBackends

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ExptModel
 @testable import ExptBackends
 
 /// Pure parsing behind the local backend: /proc stat lines and job ids.

@@ -1,5 +1,6 @@
 import ExptBackends
 import ExptCore
+import ExptModel
 import Foundation
 import XCTest
 

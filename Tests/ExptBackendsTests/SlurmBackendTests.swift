@@ -1,5 +1,6 @@
 import XCTest
 import ExptCore
+import ExptModel
 import ExptTestSupport
 @testable import ExptBackends
 
@@ -21,7 +22,7 @@ final class SlurmBackendTests: XCTestCase {
     }
 
     func testSubmitWritesScriptAndParsesID() throws {
-        let fake = FakeProcessRunner()
+        let fake = FakeProcessRunner(checkedBy: self)
         let backend = SlurmBackend(runner: fake, config: SlurmConfig(extraArgs: ["--exclusive"]))
         let script = dir + "/runs/r7/job.sbatch"
         fake.expect(["sbatch", "--parsable", "--exclusive", script], stdout: "4242;cluster-a\n")
@@ -32,7 +33,7 @@ final class SlurmBackendTests: XCTestCase {
     }
 
     func testSubmitRemoteSendsScriptOnStdin() throws {
-        let fake = FakeProcessRunner()
+        let fake = FakeProcessRunner(checkedBy: self)
         let backend = SlurmBackend(runner: fake, config: SlurmConfig(execPrefix: ["ssh", "login1"]))
         fake.expect(["ssh", "login1", "mkdir -p \(dir!)/runs/r7"])
         fake.expect(["ssh", "login1", "sbatch --parsable"], stdout: "77\n")
@@ -43,7 +44,7 @@ final class SlurmBackendTests: XCTestCase {
     }
 
     func testSubmitErrors() throws {
-        let fake = FakeProcessRunner()
+        let fake = FakeProcessRunner(checkedBy: self)
         let backend = SlurmBackend(runner: fake, config: SlurmConfig(partition: "nope"))
         let script = dir + "/runs/r7/job.sbatch"
         fake.expect(["sbatch", "--parsable", script], stderr: "sbatch: error: invalid partition specified: nope\n"
@@ -63,7 +64,7 @@ final class SlurmBackendTests: XCTestCase {
     }
 
     func testRemoteMissingToolAndUnreachableHost() {
-        let fake = FakeProcessRunner()
+        let fake = FakeProcessRunner(checkedBy: self)
         let backend = SlurmBackend(runner: fake, config: SlurmConfig(execPrefix: ["ssh", "login1"]))
         fake.expect(["ssh", "login1", "scancel 5"], stderr: "bash: line 1: squeue: command not found", status: 127)
         XCTAssertThrowsError(try backend.call(["scancel", "5"])) {
@@ -80,7 +81,7 @@ final class SlurmBackendTests: XCTestCase {
     /// Many jobs: ONE sacct call, then ONE squeue call for the ids sacct does not show yet;
     /// an id neither knows is left out.
     func testPollOneCallForManyJobs() throws {
-        let fake = FakeProcessRunner()
+        let fake = FakeProcessRunner(checkedBy: self)
         let backend = SlurmBackend(runner: fake, config: SlurmConfig())
         let refs = ["2", "6", "30", "31", "2"].map { JobRef(backend: "slurm", jobID: $0) }
         let sacct = try SlurmFixtures.text("sacct-states.txt") + (try SlurmFixtures.text("sacct-array.txt"))
@@ -103,7 +104,7 @@ final class SlurmBackendTests: XCTestCase {
     /// does not know yet come from squeue; those squeue says ended are held back as running
     /// until sacct has their exit codes (a run recorded as ended is never polled again).
     func testArrayTasksMissingFromSacctComeFromSqueue() throws {
-        let fake = FakeProcessRunner()
+        let fake = FakeProcessRunner(checkedBy: self)
         let backend = SlurmBackend(runner: fake, config: SlurmConfig())
         let ref = JobRef(backend: "slurm", jobID: "2")
         fake.expect(["sacct", "--parsable2", "--noheader", "--duplicates", "--jobs=2", fields], stdout: """
@@ -143,7 +144,7 @@ final class SlurmBackendTests: XCTestCase {
     }
 
     func testPollWithoutAccountingFallsBackAndRemembers() throws {
-        let fake = FakeProcessRunner()
+        let fake = FakeProcessRunner(checkedBy: self)
         let backend = SlurmBackend(runner: fake, config: SlurmConfig())
         let ref = JobRef(backend: "slurm", jobID: "3")
         fake.expect(["sacct", "--parsable2", "--noheader", "--duplicates", "--jobs=3", fields],
@@ -160,7 +161,7 @@ final class SlurmBackendTests: XCTestCase {
     }
 
     func testCancel() throws {
-        let fake = FakeProcessRunner()
+        let fake = FakeProcessRunner(checkedBy: self)
         let backend = SlurmBackend(runner: fake, config: SlurmConfig())
         let running = JobRef(backend: "slurm", jobID: "22")
         fake.expect(["sacct", "--parsable2", "--noheader", "--duplicates", "--jobs=22", fields],
@@ -182,7 +183,7 @@ final class SlurmBackendTests: XCTestCase {
     }
 
     func testLookupAndLogs() throws {
-        let fake = FakeProcessRunner()
+        let fake = FakeProcessRunner(checkedBy: self)
         let backend = SlurmBackend(runner: fake, config: SlurmConfig())
         fake.expect(["squeue", "--noheader", "--states=all", "--name=expt.r7.exp-lr", "--format=%i"], stdout: "")
         fake.expect(["sacct", "--parsable2", "--noheader", "--allocations", "--starttime=now-30days",

@@ -1,5 +1,6 @@
 import XCTest
 import ExptCore
+import ExptModel
 @testable import ExptBackends
 
 /// Parsing speed of a large poll answer. Runs only with EXPT_BENCH=1 (timing in a debug build

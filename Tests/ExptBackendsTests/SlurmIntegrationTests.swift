@@ -1,5 +1,6 @@
 import XCTest
 import ExptCore
+import ExptModel
 @testable import ExptBackends
 
 /// The adapter against a real Slurm (`scripts/slurm-local.sh start`). Skipped when `sinfo` does

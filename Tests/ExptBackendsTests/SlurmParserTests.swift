@@ -1,5 +1,6 @@
 import XCTest
 import ExptCore
+import ExptModel
 @testable import ExptBackends
 
 /// Locates the test fixtures (ours, and the shared real captures next to the checkout).

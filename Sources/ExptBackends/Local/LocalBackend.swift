@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ExptCore
+import ExptModel
 import Foundation
 
 /// The embedded default backend: each job runs on this machine under a detached supervisor
@@ -167,5 +167,14 @@ public final class LocalBackend: Backend {
                   elapsedSeconds: status.startedAt.map { Int(status.endedAt.timeIntervalSince($0)) },
                   timeLimitSeconds: status.timeLimitSeconds, maxRSSMB: status.maxRSSMB,
                   requestedMemoryMB: status.memoryLimitMB)
+    }
+}
+
+extension LocalBackend {
+    /// The `[local]` table: no settings yet, so any key in it is reported as unknown.
+    public struct Settings: Decodable, Sendable {}
+
+    public static let entry = BackendEntry(name: "local", settings: Settings.self) { _, context in
+        LocalBackend(supervisorExecutable: context.selfExecutable, runsRoot: context.runsDir)
     }
 }

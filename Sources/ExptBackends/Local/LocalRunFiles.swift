@@ -1,4 +1,4 @@
-import ExptCore
+import ExptModel
 import Foundation
 
 /// The files of one local run directory (`<runs-root>/<run-id>/`), the only channel between

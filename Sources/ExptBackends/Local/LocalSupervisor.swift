@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Dispatch
-import ExptCore
+import ExptModel
 import Foundation
 
 /// The detached wrapper around one local job (`expt __supervise <run-dir>`): starts the job in
@@ -132,8 +132,8 @@ private final class Supervision {
             } else if outcome == nil, let timeLimit, now - start >= UInt64(timeLimit) * 1_000_000_000 {
                 // TERM first, like Slurm's --signal, so the job can write a checkpoint.
                 signalJob(SIGTERM)
-                LocalRunFiles.appendLine("expt-local: error: *** JOB CANCELLED DUE TO TIME LIMIT (\(Self.duration(timeLimit))) ***", to: files.stderr)
-                outcome = (.timeout, "TIMEOUT", "time limit of \(Self.duration(timeLimit)) reached")
+                LocalRunFiles.appendLine("expt-local: error: *** JOB CANCELLED DUE TO TIME LIMIT (\(Units.durationString(timeLimit))) ***", to: files.stderr)
+                outcome = (.timeout, "TIMEOUT", "time limit of \(Units.durationString(timeLimit)) reached")
                 killAt = now + UInt64(grace * 1e9)
             } else if outcome == nil, cancelRequested() {
                 signalJob(SIGTERM)
@@ -184,13 +184,6 @@ private final class Supervision {
             signal: wait?.signal, startedAt: started, endedAt: Date(), maxRSSMB: wait == nil ? nil : Int(rssMB),
             memoryLimitMB: spec.resources.memoryMB, timeLimitSeconds: spec.resources.timeLimitSeconds)
         try LocalRunFiles.writeAtomically(status, to: files.status)
-    }
-
-    /// Slurm's time format: `[D-]HH:MM:SS`.
-    static func duration(_ seconds: Int) -> String {
-        let d = seconds / 86400, h = seconds % 86400 / 3600, m = seconds % 3600 / 60, s = seconds % 60
-        let hms = String(format: "%02d:%02d:%02d", h, m, s)
-        return d > 0 ? "\(d)-\(hms)" : hms
     }
 
     private func signalName(_ signal: Int32) -> String {

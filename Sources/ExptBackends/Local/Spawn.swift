@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ExptCore
+import ExptModel
 import Foundation
 
 /// `posix_spawn` with the few options the local backend needs. Chosen over Foundation's

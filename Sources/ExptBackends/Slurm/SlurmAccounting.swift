@@ -1,5 +1,5 @@
 import Foundation
-import ExptCore
+import ExptModel
 
 /// Turns `sacct --parsable2 --noheader --duplicates` and `squeue --noheader --array` output into
 /// one `JobStatus` per submitted job id (the id sbatch returned; for arrays the array job id,

@@ -1,5 +1,5 @@
 import Foundation
-import ExptCore
+import ExptModel
 
 /// The Slurm adapter: `sbatch` to submit, ONE `sacct` call (plus at most ONE `squeue` call for
 /// the ids sacct does not know yet) to poll any number of jobs, `scancel` to cancel.
@@ -198,20 +198,45 @@ private final class Memo: @unchecked Sendable {
     }
 }
 
-extension SlurmBackend: RemoteLogReader {
-    /// Reads a log on the cluster through the exec prefix: whole when small, else its first
-    /// 64 KiB and last 1 MiB (where startup errors and the failure are).
-    public func fetch(_ source: LogSource) throws -> String {
-        let head = 64 << 10, tail = 1 << 20
-        let size = try runner.run(["stat", "-c", "%s", "--", source.path])
-        guard size.status == 0, let bytes = Int(size.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ExptError(.notFound, "cannot read \(source.path) on the cluster: \(size.stderrTail)")
-        }
-        if bytes <= head + tail {
-            return try runner.run(["cat", "--", source.path]).stdout
-        }
-        let h = try runner.run(["head", "-c", "\(head)", "--", source.path]).stdout
-        let t = try runner.run(["tail", "-c", "\(tail)", "--", source.path]).stdout
-        return h + "\n[… \(bytes - head - tail) bytes not read …]\n" + t
+extension SlurmBackend {
+    /// Output on the cluster is read through the exec prefix; without one it is a local file.
+    public func read(_ source: LogSource, _ range: LogRange) throws -> LogChunk {
+        guard source.remote else { return try LocalLogFile.read(source.path, range) }
+        return try RemoteLogFile(runner: runner, hostDescription: "the host reached by exec_prefix \(ShellQuote.join(config.execPrefix))")
+            .read(source.path, range)
+    }
+
+    /// Pending reasons (squeue's REASON) that mean the job cannot start as submitted, as
+    /// opposed to waiting its turn (Priority, Resources, …). From Slurm's `job_reason` list.
+    static let blockingReasons = ["launch failed", "BadConstraints", "PartitionDown", "PartitionInactive",
+                                  "ReqNodeNotAvail", "InvalidAccount", "InvalidQOS", "JobHeldAdmin", "JobHeldUser",
+                                  "DependencyNeverSatisfied", "AssocGrp", "QOSGrp", "PartitionConfig", "NodeDown"]
+
+    public func pendingVerdict(reason: String?) -> PendingVerdict {
+        guard let reason, let bad = Self.blockingReasons.first(where: { reason.contains($0) }) else { return .waiting }
+        return .blocked("Slurm will not start it as submitted (\(bad))")
+    }
+}
+
+extension SlurmBackend {
+    /// The `[slurm]` table of expt.toml; every key is optional.
+    public struct Settings: Decodable, Sendable, Equatable {
+        public var partition: String?
+        public var account: String?
+        public var qos: String?
+        public var execPrefix: [String]?
+        public var signalBeforeLimit: Int?
+        public var requeue: Bool?
+        public var extraArgs: [String]?
+    }
+
+    /// The registry's entry: settings from `[slurm]`, the batch script from the repository's
+    /// `.expt/templates/slurm.sbatch` when it has one.
+    public static let entry = BackendEntry(name: "slurm", settings: Settings.self) { s, context in
+        let script = try context.templates.text("slurm.sbatch")
+        return SlurmBackend(runner: context.runner, config: SlurmConfig(
+            partition: s.partition, account: s.account, qos: s.qos, execPrefix: s.execPrefix ?? [],
+            signalSecondsBeforeLimit: s.signalBeforeLimit, requeue: s.requeue ?? true,
+            extraArgs: s.extraArgs ?? [], scriptTemplate: script))
     }
 }

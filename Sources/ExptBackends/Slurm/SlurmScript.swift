@@ -1,5 +1,5 @@
 import Foundation
-import ExptCore
+import ExptModel
 import ExptTemplates
 
 /// Renders the batch script for a `JobSpec` from the `slurm.sbatch` template.
@@ -12,12 +12,12 @@ public enum SlurmScript {
     /// Name of the embedded template.
     public static let templateName = "slurm.sbatch"
 
-    /// The full script for `spec`.
+    /// The full script for `spec`: from the repo's override when the caller passed one
+    /// (`config.scriptTemplate`, read with `Templates.text`), else the shipped template.
     public static func render(_ spec: JobSpec, config: SlurmConfig) throws -> String {
-        guard let template = config.scriptTemplate ?? EmbeddedTemplates.text(templateName) else {
-            throw ExptError(.failure, "the embedded template \(templateName) is missing from this build")
-        }
-        return render(template: template, values: try values(for: spec, config: config))
+        let template = try config.scriptTemplate ?? Templates(repoRoot: nil).text(templateName)
+        return try TemplateRenderer.render(template, try values(for: spec, config: config),
+                                           missing: .dropLine, templateName: templateName)
     }
 
     /// Where the job's stdout goes; `task` picks one array task's file.
@@ -82,35 +82,9 @@ public enum SlurmScript {
         return v
     }
 
-    /// Fills `template` with `values` (see the type's comment for the rules).
+    /// Fills `template` with `values` by the rules above (TemplateRenderer's `.dropLine`).
     public static func render(template: String, values: [String: String]) -> String {
-        var out: [String] = []
-        for line in template.split(separator: "\n", omittingEmptySubsequences: false) {
-            var text = String(line)
-            if text.hasPrefix("{{?"), let close = text.range(of: "}}") {
-                let name = String(text[text.index(text.startIndex, offsetBy: 3)..<close.lowerBound])
-                guard values[name] != nil else { continue }
-                text = String(text[close.upperBound...])
-            }
-            guard let filled = fill(text, values) else { continue }
-            out.append(filled)
-        }
-        return out.joined(separator: "\n")
-    }
-
-    /// The line with every `{{name}}` replaced, or nil when a name has no value.
-    static func fill(_ line: String, _ values: [String: String]) -> String? {
-        var result = ""
-        var rest = Substring(line)
-        while let open = rest.range(of: "{{") {
-            guard let close = rest.range(of: "}}", range: open.upperBound..<rest.endIndex) else { break }
-            result += rest[..<open.lowerBound]
-            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            guard let value = values[name] else { return nil }
-            result += value
-            rest = rest[close.upperBound...]
-        }
-        return result + rest
+        TemplateRenderer.renderDroppingLines(template, values)
     }
 
     /// A value for an `#SBATCH` line: sbatch splits those lines on blanks but honours double

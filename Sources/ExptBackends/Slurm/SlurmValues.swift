@@ -1,5 +1,5 @@
 import Foundation
-import ExptCore
+import ExptModel
 
 /// Pure parsers for the value formats Slurm 22.05 prints in `sacct --parsable2` and `squeue`
 /// output. Each returns nil for "no value" markers (`Unknown`, `UNLIMITED`, empty) and for
@@ -32,12 +32,7 @@ public enum SlurmValues {
     }
 
     /// Seconds → the `--time` format: `HH:MM:SS`, or `D-HH:MM:SS` from one day on.
-    public static func timeLimit(_ seconds: Int) -> String {
-        let s = max(seconds, 1)
-        let d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60
-        let hms = String(format: "%02d:%02d:%02d", h, m, sec)
-        return d > 0 ? "\(d)-\(hms)" : hms
-    }
+    public static func timeLimit(_ seconds: Int) -> String { Units.durationString(max(seconds, 1)) }
 
     /// `4544K`, `1.50M`, `4G`, `4000Mn`, `4000Mc` (older per-node/per-CPU suffixes), `0` → MB,
     /// rounded up so a small non-zero use never shows as 0. A number without a unit is bytes

@@ -1,7 +1,8 @@
 import ArgumentParser
 import ExptCore
+import ExptModel
 
-struct CheckpointCommand: ParsableCommand {
+struct CheckpointCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoint", abstract: "Commit everything in an experiment's worktree.")
 
@@ -16,9 +17,9 @@ struct CheckpointCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let r = try Experiments(try global.workspace()).checkpoint(branch, message: message, dryRun: dryRun)
-        try Console().emit(r, json: global.json) {
+    func run(in env: ExptEnvironment) throws {
+        let r = try Experiments(try env.workspace(global)).checkpoint(branch, message: message, dryRun: dryRun)
+        try env.console.emit(r, json: global.json) {
             if dryRun { return "would commit \(r.changedPaths) change(s) on \(branch)" }
             return
             r.committed ? "committed \(r.changedPaths) change(s) on \(branch) as \(r.commit.prefix(8))"

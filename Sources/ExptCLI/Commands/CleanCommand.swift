@@ -1,7 +1,8 @@
 import ArgumentParser
 import ExptCore
+import ExptModel
 
-struct CleanCommand: ParsableCommand {
+struct CleanCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "clean", abstract: "Remove an experiment's worktree; the branch stays.")
 
@@ -10,9 +11,9 @@ struct CleanCommand: ParsableCommand {
     @Flag(help: "Say what would be removed, remove nothing.") var dryRun = false
     @Flag(help: "Remove even with uncommitted changes (they are lost).") var force = false
 
-    func run() throws {
-        let r = try Experiments(try global.workspace()).clean(branch, dryRun: dryRun, force: force)
-        try Console().emit(r, json: global.json) {
+    func run(in env: ExptEnvironment) throws {
+        let r = try Experiments(try env.workspace(global)).clean(branch, dryRun: dryRun, force: force)
+        try env.console.emit(r, json: global.json) {
             var s = (dryRun ? "would remove " : "removed ") + r.worktree + " (branch \(branch) kept)"
             if !r.discardedChanges.isEmpty {
                 s += "\n" + (dryRun ? "would discard:" : "discarded:") + "\n" + r.discardedChanges.map { "  \($0)" }.joined(separator: "\n")

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import ExptCore
+import ExptModel
 import ExptDiagnosis
 
-struct DiagnoseCommand: ParsableCommand {
+struct DiagnoseCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "diagnose",
         abstract: "Name a run's failure: category, evidence lines, resumability and a remedy.",
@@ -22,6 +23,18 @@ struct DiagnoseCommand: ParsableCommand {
     @Option(help: "With --log: an extra rules file (default: .expt/rules.toml when in a repo).") var rules: String?
     @Flag(help: "Show every rule that fired and why the winner won.") var explain = false
 
+    /// The diagnosis's keys, plus `batch` (null for a single job).
+    struct Output: Encodable {
+        var diagnosis: Diagnosis
+        var batch: BatchHealthReport?
+        enum Keys: String, CodingKey { case batch }
+        func encode(to encoder: Encoder) throws {
+            try diagnosis.encode(to: encoder)
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(batch, forKey: .batch)
+        }
+    }
+
     func validate() throws {
         if branch == nil && logs.isEmpty && wandb == nil {
             throw ValidationError("name a branch, or give --log <file> (and/or --wandb <dir>)")
@@ -31,32 +44,26 @@ struct DiagnoseCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run(in env: ExptEnvironment) throws {
         var diagnosis: Diagnosis
         var batch: BatchHealthReport?
         if let branch {
-            let service = try Backends.service(global)
+            let service = try env.service(global)
             let r = try service.diagnose(branch: branch, run: runID)
             diagnosis = r.diagnosis
             batch = r.batch
         } else {
-            diagnosis = try diagnoseFiles()
+            diagnosis = try diagnoseFiles(env)
         }
         if global.json {
-            var text = String(decoding: try diagnosis.jsonData(), as: UTF8.self)
-            if let batch, text.hasSuffix("}") {
-                // The batch health of an array, as one more key of the diagnosis object.
-                text = String(text.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines)
-                    + ",\n  \"batch\" : " + (try JSONOutput.encode(batch)).replacingOccurrences(of: "\n", with: "\n  ") + "\n}"
-            }
-            Console().out(text)
+            env.console.out(try JSONOutput.encode(Output(diagnosis: diagnosis, batch: batch)))
         } else {
-            Console().writeOut(diagnosis.render(explain: explain))
-            if let batch { Console().out(BatchHealthText.render(batch)) }
+            env.console.writeOut(diagnosis.render(explain: explain))
+            if let batch { env.console.out(BatchHealthText.render(batch)) }
         }
     }
 
-    func diagnoseFiles() throws -> Diagnosis {
+    func diagnoseFiles(_ env: ExptEnvironment) throws -> Diagnosis {
         for path in logs {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -68,7 +75,7 @@ struct DiagnoseCommand: ParsableCommand {
             }
         }
         var set = try RuleSet.builtin()
-        let repoRules = (try? Workspace(at: global.directory)).map { $0.root + "/.expt/rules.toml" }
+        let repoRules = (try? env.workspace(global)).map { $0.root + "/.expt/rules.toml" }
         for file in [repoRules, rules].compactMap({ $0 }) {
             if file == rules && !FileManager.default.fileExists(atPath: file) {
                 throw ExptError(.notFound, "no such rules file: \(file)")

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import ExptCore
+import ExptModel
 
 struct DocCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doc", abstract: "Branch-doc tools.", subcommands: [Check.self])
 
-    struct Check: ParsableCommand {
+    struct Check: ExptCommand {
         static let configuration = CommandConfiguration(
             commandName: "check",
             abstract: "Check a branch doc: it exists, has its sections, and past Fixes entries are unchanged.",
@@ -23,21 +24,21 @@ struct DocCommand: ParsableCommand {
             }
         }
 
-        func run() throws {
-            let ws = try global.workspace()
+        func run(in env: ExptEnvironment) throws {
+            let ws = try env.workspace(global)
             let check = DocCheck(ws)
             let result: DocCheckResult
             if let hook {
-                result = try check.hook(hook, in: global.directory, messageFile: messageFile)
+                result = try check.hook(hook, in: (global.repo ?? env.directory), messageFile: messageFile)
             } else if let branch {
                 result = try check.branch(branch)
             } else {
-                guard let b = try ExptCore.currentBranch(at: global.directory) else {
+                guard let b = try ExptCore.currentBranch(at: (global.repo ?? env.directory)) else {
                     throw ExptError(.invalidInput, "HEAD is detached here, so there is no branch to check", hint: "name the branch: expt doc check <branch>")
                 }
                 result = try check.branch(b)
             }
-            try Console().emit(result, json: global.json) {
+            try env.console.emit(result, json: global.json) {
                 if let s = result.skipped { return hook == nil ? "skipped: \(s)" : "" }
                 if result.ok { return hook == nil ? "\(result.doc ?? "doc") is fine" : "" }
                 return ""

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import ExptCore
+import ExptModel
 import ExptGitHub
 
-struct FixAndRelaunchCommand: ParsableCommand {
+struct FixAndRelaunchCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "fix-and-relaunch",
         abstract: "Diagnose the failed run, record the fix, commit, push, comment on the PR, relaunch, verify.",
@@ -33,8 +34,8 @@ struct FixAndRelaunchCommand: ParsableCommand {
         if wait < 0 { throw ValidationError("--wait takes a number of seconds") }
     }
 
-    func run() throws {
-        let service = try Backends.service(global)
+    func run(in env: ExptEnvironment) throws {
+        let service = try env.service(global)
         var settings = FixAndRelaunch.Settings()
         settings.options.message = message
         settings.options.profile = profile
@@ -44,16 +45,16 @@ struct FixAndRelaunchCommand: ParsableCommand {
         settings.push = !noPush
         settings.comment = !noComment
         settings.wait = TimeInterval(wait)
-        if !dryRun && !yes && !Console.stdinIsTTY {
+        if !dryRun && !yes && !env.stdinIsTTY {
             throw ExptError(.invalidInput, "fix-and-relaunch changes the branch, pushes and relaunches; without a terminal it needs --yes",
                             hint: "add --yes (or --dry-run to see the plan)")
         }
-        let console = Console()
-        let flow = FixAndRelaunch(service: service, hostFactory: GitHubHost.factory, settings: settings) { plan in
+        let console = env.console
+        let flow = FixAndRelaunch(service: service, hostFactory: env.pullRequestHost, settings: settings) { plan in
             if yes { return true }
             console.err("fix \(plan.category) of \(plan.failedRun): \(plan.changeSummary)")
             console.writeErr("proceed (commit, push, comment, relaunch as \(plan.newRun))? [y/N] ")
-            return (readLine() ?? "").lowercased().hasPrefix("y")
+            return (env.readLine() ?? "").lowercased().hasPrefix("y")
         }
         let result = try flow.run(branch: branch)
         try console.emit(result, json: global.json) { FixAndRelaunchCommand.describe(result) }
@@ -62,12 +63,21 @@ struct FixAndRelaunchCommand: ParsableCommand {
     static func describe(_ r: FixResult) -> String {
         var lines = ["\(r.dryRun ? "would fix" : "fixed") \(r.category) of \(r.failedRun) on \(r.branch)"]
         for s in r.steps {
-            let mark = ["done": "✓", "resumed": "✓", "skipped": "-", "queued": "…", "would": "·"][s.status] ?? "?"
-            lines.append("  \(mark) \(s.step.padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.detail)")
+            lines.append("  \(mark(s.status)) \(s.step.padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.detail)")
         }
         if let run = r.newRun { lines.append("relaunched as \(run) (job \(r.newJob ?? "?")): \(r.newState ?? "?")") }
         if !r.pending.isEmpty { lines.append("waiting in the outbox (retried by later commands; `expt outbox --retry`):") ; lines += r.pending.map { "  \($0)" } }
         if r.dryRun { lines.append("nothing was changed (--dry-run)") }
         return lines.joined(separator: "\n")
+    }
+
+    static func mark(_ status: StepStatus) -> String {
+        switch status {
+        case .done, .resumed: return "✓"
+        case .skipped: return "-"
+        case .queued: return "…"
+        case .would: return "·"
+        case .timedOut: return "✗"
+        }
     }
 }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import ExptCore
+import ExptModel
 
-struct HistoryCommand: ParsableCommand {
+struct HistoryCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "Review the fix history: what failed, what changed, and whether the fix worked.",
@@ -11,11 +12,11 @@ struct HistoryCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument var branch: String?
 
-    func run() throws {
-        let ws = try global.workspace()
-        let ledger = FileManager.default.fileExists(atPath: ws.stateDir + "/ledger.sqlite") ? try Ledger(dir: ws.stateDir) : nil
+    func run(in env: ExptEnvironment) throws {
+        let ws = try env.workspace(global)
+        let ledger = FileManager.default.fileExists(atPath: ws.stateDir + "/" + Ledger.fileName) ? try Ledger(dir: ws.stateDir) : nil
         let entries = try FixHistory.collect(ws, ledger: ledger, branch: branch)
-        try Console().emit(entries, json: global.json) {
+        try env.console.emit(entries, json: global.json) {
             if entries.isEmpty { return "no fixes recorded\(branch.map { " for \($0)" } ?? "")" }
             return entries.map { e in
                 let verdict = e.worked == true ? "fixed" : e.worked == false ? "did not fix" : "pending"

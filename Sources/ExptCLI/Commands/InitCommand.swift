@@ -1,7 +1,8 @@
 import ArgumentParser
 import ExptCore
+import ExptModel
 
-struct InitCommand: ParsableCommand {
+struct InitCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Make this repository an expt repository (idempotent).",
@@ -14,9 +15,9 @@ struct InitCommand: ParsableCommand {
     @Flag(name: .long, help: "Write the files but do not commit them.") var noCommit = false
     @Flag(help: "Say what would be created; change nothing.") var dryRun = false
 
-    func run() throws {
-        let result = try RepoSetup.initialize(try global.workspace(), commit: !noCommit, dryRun: dryRun)
-        try Console().emit(result, json: global.json) {
+    func run(in env: ExptEnvironment) throws {
+        let result = try RepoSetup.initialize(try env.workspace(global), commit: !noCommit, dryRun: dryRun)
+        try env.console.emit(result, json: global.json) {
             if result.alreadyInitialized { return "already set up: \(result.root)" }
             if dryRun {
                 return (result.created.map { "would create \($0)" }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ExptCore
+import ExptModel
 
 /// Resource flags shared by launch and fix-and-relaunch.
 struct ResourceOptions: ParsableArguments {
@@ -22,7 +23,7 @@ struct ResourceOptions: ParsableArguments {
     }
 }
 
-struct LaunchCommand: ParsableCommand {
+struct LaunchCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "launch",
         abstract: "Run the experiment's job at its worktree's committed HEAD through a backend.")
@@ -41,13 +42,13 @@ struct LaunchCommand: ParsableCommand {
         if let array, ArraySpec.parse(array) == nil { throw ValidationError("--array '\(array)' is not a range like 0-9, 1,3,5 or 0-99%10") }
     }
 
-    func run() throws {
+    func run(in env: ExptEnvironment) throws {
         var req = LaunchRequest(branch: branch)
         req.backend = backend; req.profile = profile; req.overrides = try resources.resources()
         req.dryRun = dryRun; req.allowDirty = allowDirty; req.allowConcurrent = allowConcurrent
         req.array = array.flatMap(ArraySpec.parse)
-        let r = try Backends.serviceDeliveringOutbox(global).launch(req)
-        try Console().emit(r, json: global.json) { LaunchCommand.describe(r) }
+        let r = try env.serviceDeliveringOutbox(global).launch(req)
+        try env.console.emit(r, json: global.json) { LaunchCommand.describe(r) }
     }
 
     static func describe(_ r: LaunchResult) -> String {

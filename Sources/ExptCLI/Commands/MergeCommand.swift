@@ -1,7 +1,8 @@
 import ArgumentParser
 import ExptCore
+import ExptModel
 
-struct MergeCommand: ParsableCommand {
+struct MergeCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Merge an experiment into its base with a merge commit (never squash, never rebase).",
@@ -12,9 +13,9 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "The branch to merge into (default: the experiment's base).") var into: String?
     @Flag(help: "Compute the merge in memory (conflicts included); write nothing.") var dryRun = false
 
-    func run() throws {
-        let r = try Experiments(try global.workspace()).merge(branch, into: into, dryRun: dryRun)
-        try Console().emit(r, json: global.json) { MergeCommand.describe(r) }
+    func run(in env: ExptEnvironment) throws {
+        let r = try Experiments(try env.workspace(global)).merge(branch, into: into, dryRun: dryRun)
+        try env.console.emit(r, json: global.json) { MergeCommand.describe(r) }
     }
 
     static func describe(_ r: MergeResult) -> String {

@@ -1,7 +1,8 @@
 import ArgumentParser
 import ExptCore
+import ExptModel
 
-struct NewCommand: ParsableCommand {
+struct NewCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "new",
         abstract: "Create an experiment: a branch, its worktree in .worktrees/<branch>, and its doc.")
@@ -11,9 +12,9 @@ struct NewCommand: ParsableCommand {
     @Option(help: "Start from this branch or commit (default: the main worktree's branch).") var from: String?
     @Flag(help: "Check everything and say what would be created; create nothing.") var dryRun = false
 
-    func run() throws {
-        let result = try Experiments(try global.workspace()).create(branch, from: from, dryRun: dryRun)
-        try Console().emit(result, json: global.json) {
+    func run(in env: ExptEnvironment) throws {
+        let result = try Experiments(try env.workspace(global)).create(branch, from: from, dryRun: dryRun)
+        try env.console.emit(result, json: global.json) {
             if dryRun { return "would create \(result.branch) from \(result.base) (\(result.commit.prefix(8))) at \(result.worktree) with \(result.doc)" }
             return """
             created \(result.branch) from \(result.base) (\(result.commit.prefix(8)))

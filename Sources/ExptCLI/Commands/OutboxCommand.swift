@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import ExptCore
+import ExptModel
 import ExptGitHub
 
-struct OutboxCommand: ParsableCommand {
+struct OutboxCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox",
         abstract: "Show pushes and PR comments waiting to be delivered; --retry tries them now.")
@@ -17,17 +18,17 @@ struct OutboxCommand: ParsableCommand {
         var lastError: String?; var createdAt: Date; var deliveredAt: Date?
     }
 
-    func run() throws {
-        let ws = try global.workspace()
+    func run(in env: ExptEnvironment) throws {
+        let ws = try env.workspace(global)
         let ledger = try Ledger(dir: ws.stateDir)
         if retry {
-            let (delivered, pending) = Outbox(ws: ws, ledger: ledger, hostFactory: GitHubHost.factory).retryPending()
-            if !global.json { Console().note("delivered \(delivered), still pending \(pending)") }
+            let (delivered, pending) = Outbox(ws: ws, ledger: ledger, hostFactory: env.pullRequestHost).retryPending()
+            if !global.json { env.console.note("delivered \(delivered), still pending \(pending)") }
         }
         let items = try all ? ledger.allOutbox() : ledger.pendingOutbox()
         let rows = items.map { Row(id: $0.id, kind: $0.kind, branch: $0.branch, attempts: $0.attempts,
                                    lastError: $0.lastError, createdAt: $0.createdAt, deliveredAt: $0.deliveredAt) }
-        try Console().emit(rows, json: global.json) {
+        try env.console.emit(rows, json: global.json) {
             if rows.isEmpty { return all ? "the outbox is empty" : "nothing waiting in the outbox" }
             return Table.render(["ID", "KIND", "BRANCH", "ATTEMPTS", "STATE", "LAST ERROR"], rows.map { r in
                 ["\(r.id)", r.kind, r.branch ?? "-", "\(r.attempts)", r.deliveredAt == nil ? "pending" : "delivered", r.lastError ?? "-"]

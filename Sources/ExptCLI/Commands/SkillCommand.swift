@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import ExptCore
+import ExptModel
 import ExptTemplates
 
-struct SkillCommand: ParsableCommand {
+struct SkillCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "skill",
         abstract: "Print the coding-agent skill for the fix loop (templates/agent-skill.md), or install it.",
@@ -14,7 +15,7 @@ struct SkillCommand: ParsableCommand {
 
     struct Output: Encodable { var path: String?; var text: String }
 
-    func run() throws {
+    func run(in env: ExptEnvironment) throws {
         guard let text = EmbeddedTemplates.text("agent-skill.md") else {
             throw ExptError(.failure, "the agent skill is missing from this build")
         }
@@ -24,6 +25,6 @@ struct SkillCommand: ParsableCommand {
             path = (dir as NSString).appendingPathComponent("SKILL.md")
             try text.write(toFile: path!, atomically: true, encoding: .utf8)
         }
-        try Console().emit(Output(path: path, text: text), json: global.json) { path.map { "wrote \($0)" } ?? text }
+        try env.console.emit(Output(path: path, text: text), json: global.json) { path.map { "wrote \($0)" } ?? text }
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import ExptCore
+import ExptModel
 
-struct SyncCommand: ParsableCommand {
+struct SyncCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync", abstract: "Merge the experiment's base into it (a merge commit).")
 
@@ -9,8 +10,8 @@ struct SyncCommand: ParsableCommand {
     @Argument var branch: String
     @Flag(help: "Compute the merge in memory (conflicts included); write nothing.") var dryRun = false
 
-    func run() throws {
-        let r = try Experiments(try global.workspace()).sync(branch, dryRun: dryRun)
-        try Console().emit(r, json: global.json) { MergeCommand.describe(r) }
+    func run(in env: ExptEnvironment) throws {
+        let r = try Experiments(try env.workspace(global)).sync(branch, dryRun: dryRun)
+        try env.console.emit(r, json: global.json) { MergeCommand.describe(r) }
     }
 }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import ExptCore
+import ExptModel
 
-struct WatchCommand: ParsableCommand {
+struct WatchCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Follow runs patiently until they end, printing only changes.",
@@ -26,32 +27,32 @@ struct WatchCommand: ParsableCommand {
 
     struct Summary: Encodable { var done: Bool; var succeeded: [String]; var failed: [String]; var live: [String] }
 
-    func run() throws {
-        let service = try Backends.serviceDeliveringOutbox(global)
+    func run(in env: ExptEnvironment) throws {
+        let service = try env.serviceDeliveringOutbox(global)
         for b in branches { try service.ws.requireBranch(b) }
-        let console = Console()
+        let console = env.console
         let scope: Set<String>? = branches.isEmpty ? nil : Set(branches)
-        let deadline = maxDuration.flatMap(WatchCommand.parseDuration).map { Date().addingTimeInterval(TimeInterval($0)) }
+        let deadline = maxDuration.flatMap(WatchCommand.parseDuration).map { env.now().addingTimeInterval(TimeInterval($0)) }
         let initiallyLive = Set(try service.refresh(branches: scope).filter { !$0.state.isTerminal }.map(\.id))
         var seen: [String: String] = [:]
         var first = true
         while true {
-            let records = try service.refresh(branches: scope)
+            let records = try service.refresh(branches: scope, fresh: !first)
             let watched = service.diagnoseNewFailures(StatusCommand.latestAndLive(records)).filter { scope != nil || initiallyLive.contains($0.id) || !$0.state.isTerminal }
             if watched.isEmpty {
                 if !global.json { console.out("nothing to watch: no live runs") }
                 return
             }
             for r in watched {
-                let view = RunView(r, now: Date())
+                let view = RunView(r, now: env.now())
                 if seen[r.id] != view.stateText {
-                    let event = WatchEvent(at: Date(), run: r.id, branch: r.branch, from: seen[r.id], to: r.state.rawValue,
+                    let event = WatchEvent(at: env.now(), run: r.id, branch: r.branch, from: seen[r.id], to: r.state.rawValue,
                                            exitCode: r.exitCode, diagnosis: r.diagnosis)
                     if global.json {
-                        console.out(try JSONOutput.encode(event).replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: "  ", with: ""))
+                        console.out(try JSONOutput.encode(event, style: .line))
                     } else {
                         let arrow = first || seen[r.id] == nil ? "" : "\(seen[r.id]!) → "
-                        console.out("\(ISO8601.timestamp(Date())) \(r.branch) \(r.id): \(arrow)\(view.stateText)")
+                        console.out("\(ISO8601.timestamp(env.now())) \(r.branch) \(r.id): \(arrow)\(view.stateText)")
                     }
                     seen[r.id] = view.stateText
                 }
@@ -64,26 +65,26 @@ struct WatchCommand: ParsableCommand {
                 return
             }
             let wait = interval ?? WatchPolicy.interval(for: watched)
-            if let deadline, Date().addingTimeInterval(TimeInterval(wait)) > deadline {
-                let left = max(0, deadline.timeIntervalSinceNow)
-                Thread.sleep(forTimeInterval: left)
-                if Date() >= deadline {
-                    try summary(try service.refresh(branches: scope).filter { r in watched.contains { $0.id == r.id } }, done: false, console)
+            if let deadline, env.now().addingTimeInterval(TimeInterval(wait)) > deadline {
+                env.sleep(max(0, deadline.timeIntervalSince(env.now())))
+                if env.now() >= deadline {
+                    try summary(try service.refresh(branches: scope, fresh: true).filter { r in watched.contains { $0.id == r.id } }, done: false, console)
                     if !global.json { console.err("watch: --max-duration reached with runs still live") }
                     throw ExitCode(ExitStatus.timedOut.rawValue)
                 }
             }
-            sleep(wait, watched, console)
+            sleep(wait, watched, env)
         }
     }
 
     /// Sleeps, with a countdown line on a TTY (plain output stays quiet).
-    func sleep(_ seconds: Int, _ watched: [RunRecord], _ console: Console) {
-        guard Console.stdoutIsTTY && !global.json else { Thread.sleep(forTimeInterval: TimeInterval(seconds)); return }
+    func sleep(_ seconds: Int, _ watched: [RunRecord], _ env: ExptEnvironment) {
+        let console = env.console
+        guard env.stdoutIsTTY && !global.json else { env.sleep(TimeInterval(seconds)); return }
         let counts = Dictionary(grouping: watched, by: \.state).map { "\($0.value.count) \($0.key.rawValue)" }.sorted().joined(separator: ", ")
         for left in stride(from: seconds, to: 0, by: -1) {
             console.writeErr("\r\u{1B}[2Kwatching \(watched.count) run(s): \(counts); next poll in \(left)s")
-            Thread.sleep(forTimeInterval: 1)
+            env.sleep(1)
         }
         console.writeErr("\r\u{1B}[2K")
     }
@@ -91,7 +92,7 @@ struct WatchCommand: ParsableCommand {
     func summary(_ runs: [RunRecord], done: Bool, _ console: Console) throws {
         let s = Summary(done: done, succeeded: runs.filter { $0.state == .succeeded }.map(\.id),
                         failed: runs.filter { $0.state.isFailure }.map(\.id), live: runs.filter { !$0.state.isTerminal }.map(\.id))
-        if global.json { console.out(try JSONOutput.encode(s).replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: "  ", with: "")) }
+        if global.json { console.out(try JSONOutput.encode(s, style: .line)) }
         else if done { console.out("all \(runs.count) watched run(s) ended: \(s.succeeded.count) succeeded, \(s.failed.count) failed") }
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import ExptCore
+import ExptModel
 
-struct WorktreeCommand: ParsableCommand {
+struct WorktreeCommand: ExptCommand {
     static let configuration = CommandConfiguration(
         commandName: "worktree",
         abstract: "Print an experiment's worktree path, recreating the worktree if it was removed.")
@@ -11,9 +12,9 @@ struct WorktreeCommand: ParsableCommand {
 
     struct Output: Encodable { var branch: String; var worktree: String; var recreated: Bool }
 
-    func run() throws {
-        let (path, recreated) = try Experiments(try global.workspace()).ensureWorktree(branch)
-        if recreated && !global.json { Console().note("recreated the worktree of \(branch)") }
-        try Console().emit(Output(branch: branch, worktree: path, recreated: recreated), json: global.json) { path }
+    func run(in env: ExptEnvironment) throws {
+        let (path, recreated) = try Experiments(try env.workspace(global)).ensureWorktree(branch)
+        if recreated && !global.json { env.console.note("recreated the worktree of \(branch)") }
+        try env.console.emit(Output(branch: branch, worktree: path, recreated: recreated), json: global.json) { path }
     }
 }

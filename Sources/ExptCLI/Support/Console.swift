@@ -1,19 +1,26 @@
 import Foundation
+import ExptModel
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Where output goes: data (tables, JSON) to stdout, narration to stderr. Colour only when
-/// stderr is a TTY, TERM is not dumb and NO_COLOR is unset.
-struct Console {
-    var writeOut: (String) -> Void = { s in FileHandle.standardOutput.write(Data(s.utf8)) }
-    var writeErr: (String) -> Void = { s in FileHandle.standardError.write(Data(s.utf8)) }
+/// Where output goes: data (tables, JSON) to stdout, narration to stderr.
+public struct Console: Sendable {
+    public var writeOut: @Sendable (String) -> Void
+    public var writeErr: @Sendable (String) -> Void
 
-    static var stdoutIsTTY: Bool { isatty(1) == 1 }
-    static var stdinIsTTY: Bool { isatty(0) == 1 }
-    static var useColor: Bool {
-        let env = ProcessInfo.processInfo.environment
-        return isatty(2) == 1 && env["NO_COLOR"] == nil && env["TERM"] != "dumb"
+    public init(writeOut: @escaping @Sendable (String) -> Void, writeErr: @escaping @Sendable (String) -> Void) {
+        self.writeOut = writeOut; self.writeErr = writeErr
+    }
+
+    /// The process's stdout and stderr.
+    public static let standard = Console(writeOut: { FileHandle.standardOutput.write(Data($0.utf8)) },
+                                         writeErr: { FileHandle.standardError.write(Data($0.utf8)) })
+
+    /// A console that keeps what is written, for tests.
+    public static func capturing() -> (Console, CapturedOutput) {
+        let box = CapturedOutput()
+        return (Console(writeOut: { box.append(out: $0) }, writeErr: { box.append(err: $0) }), box)
     }
 
     func out(_ line: String) { writeOut(line.hasSuffix("\n") ? line : line + "\n") }
@@ -21,22 +28,16 @@ struct Console {
 
     /// A narration line on stderr ("✓ created exp/lr").
     func note(_ line: String) { err(line) }
-
-    static func green(_ s: String) -> String { useColor ? "\u{1B}[32m\(s)\u{1B}[0m" : s }
-    static func red(_ s: String) -> String { useColor ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
-    static func yellow(_ s: String) -> String { useColor ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
-    static func bold(_ s: String) -> String { useColor ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
 }
 
-/// JSON as expt prints it: snake_case keys, sorted, ISO-8601 dates, pretty.
-enum JSONOutput {
-    static func encode<T: Encodable>(_ value: T) throws -> String {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        e.dateEncodingStrategy = .iso8601
-        return String(decoding: try e.encode(value), as: UTF8.self)
-    }
+/// What a capturing console received.
+public final class CapturedOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outText = "", errText = ""
+    public var stdout: String { lock.withLock { outText } }
+    public var stderr: String { lock.withLock { errText } }
+    func append(out: String) { lock.withLock { outText += out } }
+    func append(err: String) { lock.withLock { errText += err } }
 }
 
 extension Console {

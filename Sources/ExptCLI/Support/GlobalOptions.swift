@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ExptCore
+import ExptModel
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -9,10 +10,4 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: [.customShort("C"), .customLong("repo")], help: "Run as if expt was started in this directory.")
     var repo: String?
-
-    /// The directory the command works from.
-    var directory: String { repo ?? FileManager.default.currentDirectoryPath }
-
-    /// Opens the workspace around `directory`, with errors in words.
-    func workspace() throws -> Workspace { try Workspace(at: directory) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 import ExptTOML
 
 /// The retry budget and escalation factors of fix-and-relaunch.
@@ -20,30 +21,18 @@ public struct RunFactsConfig: Codable, Sendable, Equatable {
     public init() {}
 }
 
-/// Sweep health bands (fractions of tasks).
+/// Sweep health bands (fractions of tasks): watch <= degraded <= systemic.
 public struct HealthBandsConfig: Codable, Sendable, Equatable {
+    /// Up to this share of all tasks failing (any causes) is noise; defaults to `degraded`.
+    public var watch = 0.10
     public var degraded = 0.10
     public var systemic = 0.15
     public init() {}
 }
 
-/// The `[slurm]` table.
-public struct SlurmSettings: Codable, Sendable, Equatable {
-    public var partition: String?
-    public var account: String?
-    public var qos: String?
-    public var execPrefix: [String] = []
-    public var signalBeforeLimit: Int?
-    public var requeue: Bool?
-    public var extraArgs: [String] = []
-    public init() {}
-}
-
 /// The effective configuration of one experiment: the repository's `expt.toml`, overridden
 /// key by key by the `expt.toml` committed in the experiment's worktree.
-public struct ExptConfig: Codable, Sendable, Equatable {
-    public static let backends = ["local", "slurm"]
-
+public struct ExptConfig: Sendable, Equatable {
     public var command: String?
     public var resumeCommand: String?
     public var checkpointGlob: String?
@@ -58,15 +47,19 @@ public struct ExptConfig: Codable, Sendable, Equatable {
     public var retry = RetryPolicy()
     public var run = RunFactsConfig()
     public var health = HealthBandsConfig()
-    public var slurm = SlurmSettings()
+    /// The merged `[name]` table of every registered backend present in the files, already
+    /// validated by that backend; it decodes its own settings from it.
+    public var backendTables: [String: TOMLTable] = [:]
     /// The files read, in order (later ones win).
     public var sources: [String] = []
+    /// The files merged key by key, each key remembering its file and line.
+    public private(set) var table = TOMLTable()
 
     public init() {}
 
     /// Loads `<repoRoot>/expt.toml`, then `<worktree>/expt.toml` when it is a different file.
     /// A missing root file is an error that says how to create it.
-    public static func load(repoRoot: String, worktree: String?) throws -> ExptConfig {
+    public static func load(repoRoot: String, worktree: String?, backends: BackendCatalog) throws -> ExptConfig {
         let rootFile = repoRoot + "/expt.toml"
         var files: [String] = []
         if FileManager.default.fileExists(atPath: rootFile) { files.append(rootFile) }
@@ -77,119 +70,139 @@ public struct ExptConfig: Codable, Sendable, Equatable {
             throw ExptError(.notFound, "no expt.toml in \(repoRoot)\(worktree.map { " or \($0)" } ?? "")",
                             hint: "run `expt init` to create one, then set `command` in it")
         }
-        var config = ExptConfig()
+        var merged: TOMLTable?
         for f in files {
             let text: String
             do { text = try String(contentsOfFile: f, encoding: .utf8) } catch {
                 throw ExptError(.invalidInput, "cannot read \(f): \(error.localizedDescription)")
             }
-            try config.apply(text: text, file: f)
+            let parsed: TOMLTable
+            do { parsed = try TOML.parse(text, file: f) } catch let e as TOMLError { throw configError(e, file: f) }
+            merged = merged.map { $0.overlaid(by: parsed) } ?? parsed
         }
-        return config
+        return try ExptConfig(table: merged ?? TOMLTable(), sources: files, backends: backends)
     }
 
     /// Like `load`, but no expt.toml at all means the defaults. A file that exists and is
     /// invalid is still an error: silently using the defaults instead (another backend, no
     /// exec prefix) would poll or diagnose the wrong way.
-    public static func loadIfPresent(repoRoot: String, worktree: String?) throws -> ExptConfig {
+    public static func loadIfPresent(repoRoot: String, worktree: String?, backends: BackendCatalog) throws -> ExptConfig {
         let candidates = [repoRoot] + (worktree.map { [$0] } ?? [])
         guard candidates.contains(where: { FileManager.default.fileExists(atPath: $0 + "/expt.toml") }) else { return ExptConfig() }
-        return try load(repoRoot: repoRoot, worktree: worktree)
+        return try load(repoRoot: repoRoot, worktree: worktree, backends: backends)
     }
 
-    /// Applies one file's keys over this configuration.
-    public mutating func apply(text: String, file: String) throws {
-        do {
-            let t = try TOML.parse(text, file: file)
-            try apply(t)
-            sources.append(file)
-        } catch let e as TOMLError {
-            throw ExptError(.invalidInput, "invalid configuration: \(e.description)",
-                            hint: "fix \(e.file ?? file) at line \(e.line); templates/expt.toml documents every key")
+    /// Layers one more file's keys over this configuration (as the worktree's file is layered
+    /// over the repository's) and decodes the result again.
+    public mutating func apply(text: String, file: String, backends: BackendCatalog) throws {
+        let parsed: TOMLTable
+        do { parsed = try TOML.parse(text, file: file) } catch let e as TOMLError { throw ExptConfig.configError(e, file: file) }
+        let merged = sources.isEmpty ? parsed : table.overlaid(by: parsed)
+        self = try ExptConfig(table: merged, sources: sources + [file], backends: backends)
+    }
+
+    /// Decodes a merged table (see `TOMLTable.overlaid(by:)`) once.
+    public init(table: TOMLTable, sources: [String], backends: BackendCatalog) throws {
+        self.init()
+        self.table = table
+        self.sources = sources
+        do { try decode(table, backends: backends) } catch let e as TOMLError {
+            throw ExptConfig.configError(e, file: sources.last ?? "expt.toml")
         }
     }
 
-    mutating func apply(_ t: TOMLTable) throws {
-        try t.checkKeys(allowed: ["command", "resume_command", "checkpoint_glob", "wandb_dir", "backend", "base", "array",
-                                  "env", "resources", "profiles", "retry", "run", "health", "slurm"])
-        command = try t.string("command") ?? command
-        resumeCommand = try t.string("resume_command") ?? resumeCommand
-        checkpointGlob = try t.string("checkpoint_glob") ?? checkpointGlob
-        wandbDir = try t.string("wandb_dir") ?? wandbDir
-        base = try t.string("base") ?? base
-        if let a = try t.string("array") {
-            guard let spec = ArraySpec.parse(a) else { throw t.error("'\(a)' is not an array range like 0-9 or 0-99%10", key: "array") }
-            array = spec
-        }
-        if let b = try t.string("backend") {
-            guard ExptConfig.backends.contains(b) else {
-                throw t.error("unknown backend '\(b)' (known: \(ExptConfig.backends.joined(separator: ", ")))", key: "backend")
+    /// A TOML error as the configuration error users see, pointing at file and line.
+    static func configError(_ e: TOMLError, file: String) -> ExptError {
+        ExptError(.invalidInput, "invalid configuration: \(e.description)",
+                  hint: "fix \(e.file ?? file) at line \(e.line); templates/expt.toml documents every key")
+    }
+
+    private mutating func decode(_ t: TOMLTable, backends: BackendCatalog) throws {
+        var decoder = TOMLDecoder()
+        decoder.userInfo[ConfigRoot.backendNames] = backends.backendNames
+        let doc = try decoder.decode(ConfigRoot.self, from: t).document
+
+        command = doc.command
+        resumeCommand = doc.resumeCommand
+        checkpointGlob = doc.checkpointGlob
+        wandbDir = doc.wandbDir
+        base = doc.base
+        array = doc.array?.spec
+        if let b = doc.backend {
+            guard backends.backendNames.contains(b) else {
+                throw t.error("unknown backend '\(b)' (known: \(backends.backendNames.joined(separator: ", ")))", key: "backend")
             }
             backend = b
         }
-        if let e = try t.stringTable("env") { env.merge(e) { _, new in new } }
-        if let r = try t.table("resources") { resources = resources.overridden(by: try ExptConfig.resources(r)) }
-        if let p = try t.table("profiles") {
-            for name in p.keys {
-                guard let pt = try p.table(name) else { continue }
-                profiles[name] = (profiles[name] ?? Resources()).overridden(by: try ExptConfig.resources(pt))
-            }
+        env = doc.env ?? [:]
+        resources = doc.resources?.resources ?? Resources()
+        profiles = (doc.profiles ?? [:]).mapValues { $0.resources }
+
+        if let r = doc.retry {
+            let rt = try t.table("retry") ?? TOMLTable()
+            retry.maxFailures = try ExptConfig.atLeast(0, r.maxFailures, "max_failures", rt) ?? retry.maxFailures
+            retry.maxPreemptions = try ExptConfig.atLeast(0, r.maxPreemptions, "max_preemptions", rt) ?? retry.maxPreemptions
+            retry.memoryFactor = try ExptConfig.factor(r.memoryFactor, "memory_factor", "memory request", rt) ?? retry.memoryFactor
+            retry.timeFactor = try ExptConfig.factor(r.timeFactor, "time_factor", "time limit", rt) ?? retry.timeFactor
+            retry.memoryCapMB = r.memoryCap?.value ?? retry.memoryCapMB
         }
-        if let r = try t.table("retry") {
-            try r.checkKeys(allowed: ["max_failures", "max_preemptions", "memory_factor", "memory_cap", "time_factor"])
-            retry.maxFailures = try r.int("max_failures") ?? retry.maxFailures
-            retry.maxPreemptions = try r.int("max_preemptions") ?? retry.maxPreemptions
-            retry.memoryFactor = try r.double("memory_factor") ?? retry.memoryFactor
-            retry.timeFactor = try r.double("time_factor") ?? retry.timeFactor
-            if let cap = try r.string("memory_cap") {
-                guard let mb = Units.megabytes(cap) else { throw r.error("'\(cap)' is not a size like 64G", key: "memory_cap") }
-                retry.memoryCapMB = mb
-            }
+        if let r = doc.run {
+            run.batchSize = r.batchSize
+            run.gradAccumulation = r.gradAccumulation
+            run.expectedSteps = r.expectedSteps
+            run.expectedEpochs = r.expectedEpochs
         }
-        if let r = try t.table("run") {
-            try r.checkKeys(allowed: ["batch_size", "grad_accumulation", "expected_steps", "expected_epochs"])
-            run.batchSize = try r.int("batch_size") ?? run.batchSize
-            run.gradAccumulation = try r.int("grad_accumulation") ?? run.gradAccumulation
-            run.expectedSteps = try r.int("expected_steps") ?? run.expectedSteps
-            run.expectedEpochs = try r.int("expected_epochs") ?? run.expectedEpochs
+        if let h = doc.health {
+            let ht = try t.table("health") ?? TOMLTable()
+            health = try ExptConfig.bands(h, ht)
         }
-        if let h = try t.table("health") {
-            try h.checkKeys(allowed: ["degraded", "systemic"])
-            health.degraded = try h.double("degraded") ?? health.degraded
-            health.systemic = try h.double("systemic") ?? health.systemic
-        }
-        if let s = try t.table("slurm") {
-            try s.checkKeys(allowed: ["partition", "account", "qos", "exec_prefix", "signal_before_limit", "requeue", "extra_args"])
-            slurm.partition = try s.string("partition") ?? slurm.partition
-            slurm.account = try s.string("account") ?? slurm.account
-            slurm.qos = try s.string("qos") ?? slurm.qos
-            slurm.execPrefix = try s.stringArray("exec_prefix") ?? slurm.execPrefix
-            slurm.signalBeforeLimit = try s.int("signal_before_limit") ?? slurm.signalBeforeLimit
-            slurm.requeue = try s.bool("requeue") ?? slurm.requeue
-            slurm.extraArgs = try s.stringArray("extra_args") ?? slurm.extraArgs
+
+        // Every backend's table is checked, not only the one in use: a typo in [slurm] is
+        // an error today, not on the day the experiment moves to the cluster.
+        for name in backends.backendNames {
+            guard let bt = try t.table(name) else { continue }
+            try backends.validateSettings(backend: name, table: bt)
+            backendTables[name] = bt
         }
     }
 
-    /// Reads a `[resources]`-shaped table.
-    static func resources(_ t: TOMLTable) throws -> Resources {
-        try t.checkKeys(allowed: ["mem", "cpus", "gpus", "time", "partition", "account", "qos"])
-        var r = Resources()
-        if let m = try t.string("mem") {
-            guard let mb = Units.megabytes(m) else { throw t.error("'\(m)' is not a size like 4G or 512M", key: "mem") }
-            r.memoryMB = mb
-        } else if t["mem"] != nil {
-            r.memoryMB = try t.int("mem")
+    static func atLeast(_ minimum: Int, _ value: Int?, _ key: String, _ t: TOMLTable) throws -> Int? {
+        guard let value else { return nil }
+        guard value >= minimum else { throw t.error("must be at least \(minimum), found \(value)", key: key) }
+        return value
+    }
+
+    static func factor(_ value: Double?, _ key: String, _ what: String, _ t: TOMLTable) throws -> Double? {
+        guard let value else { return nil }
+        guard value.isFinite, value >= 1 else {
+            throw t.error("must be a number of at least 1 (the \(what) is multiplied by it on each retry), found \(value)", key: key)
         }
-        r.cpus = try t.int("cpus")
-        r.gpus = try t.int("gpus")
-        if let s = try t.string("time") {
-            guard let secs = Units.seconds(s) else { throw t.error("'\(s)' is not a time like 01:30:00 or 90m", key: "time") }
-            r.timeLimitSeconds = secs
+        return value
+    }
+
+    /// Each band in 0...1, and watch <= degraded <= systemic; an unset watch is degraded (the
+    /// behaviour before `watch` existed). Errors point at a key the file sets.
+    static func bands(_ h: HealthTable, _ t: TOMLTable) throws -> HealthBandsConfig {
+        for (key, value) in [("watch", h.watch), ("degraded", h.degraded), ("systemic", h.systemic)] {
+            if let v = value, !(0.0...1.0).contains(v) {
+                throw t.error("must be a fraction of tasks between 0 and 1, found \(v)", key: key)
+            }
         }
-        r.partition = try t.string("partition")
-        r.account = try t.string("account")
-        r.qos = try t.string("qos")
-        return r
+        var bands = HealthBandsConfig()
+        bands.degraded = h.degraded ?? bands.degraded
+        bands.systemic = h.systemic ?? bands.systemic
+        bands.watch = h.watch ?? bands.degraded
+        func shown(_ key: String, _ v: Double, set: Bool) -> String { "\(key) = \(v)\(set ? "" : " (the default)")" }
+        let order = "the bands must satisfy watch <= degraded <= systemic"
+        if bands.watch > bands.degraded {
+            throw t.error("\(order): \(shown("watch", bands.watch, set: true)) is above \(shown("degraded", bands.degraded, set: h.degraded != nil))",
+                          key: "watch")
+        }
+        if bands.degraded > bands.systemic {
+            throw t.error("\(order): \(shown("degraded", bands.degraded, set: h.degraded != nil)) is above \(shown("systemic", bands.systemic, set: h.systemic != nil))",
+                          key: h.systemic != nil ? "systemic" : "degraded")
+        }
+        return bands
     }
 
     /// The resources of a run: [resources], then the profile, then command-line overrides.
@@ -204,5 +217,129 @@ public struct ExptConfig: Codable, Sendable, Equatable {
             r = r.overridden(by: p)
         }
         return r.overridden(by: overrides)
+    }
+}
+
+// MARK: - The file's shape
+
+/// The declared keys plus the backends' tables, which are left to the backends to decode.
+struct ConfigRoot: Decodable {
+    static let backendNames = CodingUserInfoKey(rawValue: "expt.backendNames")!
+    var document: ConfigDocument
+
+    init(from decoder: Decoder) throws {
+        document = try ConfigDocument(from: decoder)
+        let keys = try decoder.container(keyedBy: NameKey.self)
+        for name in decoder.userInfo[ConfigRoot.backendNames] as? [String] ?? [] {
+            _ = keys.contains(NameKey(stringValue: name))
+        }
+    }
+
+    struct NameKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}
+
+/// Every key of `templates/expt.toml` outside the backends' tables. Property names are the
+/// keys in camelCase; all optional, the defaults live in `ExptConfig`.
+struct ConfigDocument: Decodable {
+    var command: String?
+    var resumeCommand: String?
+    var checkpointGlob: String?
+    var wandbDir: String?
+    var backend: String?
+    var base: String?
+    var array: ArrayRange?
+    var env: [String: String]?
+    var resources: ResourcesTable?
+    var profiles: [String: ResourcesTable]?
+    var retry: RetryTable?
+    var run: RunTable?
+    var health: HealthTable?
+}
+
+struct ResourcesTable: Decodable {
+    var mem: Megabytes?
+    var cpus: Int?
+    var gpus: Int?
+    var time: Seconds?
+    var partition: String?
+    var account: String?
+    var qos: String?
+
+    var resources: Resources {
+        Resources(memoryMB: mem?.value, cpus: cpus, gpus: gpus, timeLimitSeconds: time?.value,
+                  partition: partition, account: account, qos: qos)
+    }
+}
+
+struct RetryTable: Decodable {
+    var maxFailures: Int?
+    var maxPreemptions: Int?
+    var memoryFactor: Double?
+    var memoryCap: Megabytes?
+    var timeFactor: Double?
+}
+
+struct RunTable: Decodable {
+    var batchSize: Int?
+    var gradAccumulation: Int?
+    var expectedSteps: Int?
+    var expectedEpochs: Int?
+}
+
+struct HealthTable: Decodable {
+    var watch: Double?
+    var degraded: Double?
+    var systemic: Double?
+}
+
+/// A size: a string like "4G" or "512M", or an integer number of MiB.
+struct Megabytes: Decodable, Equatable {
+    var value: Int
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let mb = try? c.decode(Int.self) {
+            guard mb > 0 else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "\(mb) is not a size like 4G or 512M") }
+            value = mb
+            return
+        }
+        let text = try c.decode(String.self)
+        guard let mb = Units.megabytes(text) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "'\(text)' is not a size like 4G or 512M")
+        }
+        value = mb
+    }
+}
+
+/// A duration, written as a string like "01:30:00" or "90m".
+struct Seconds: Decodable, Equatable {
+    var value: Int
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let text = try c.decode(String.self)
+        guard let s = Units.seconds(text) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "'\(text)' is not a time like 01:30:00 or 90m")
+        }
+        value = s
+    }
+}
+
+/// Slurm's `--array` syntax, e.g. "0-99%10".
+struct ArrayRange: Decodable {
+    var spec: ArraySpec
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let text = try c.decode(String.self)
+        guard let spec = ArraySpec.parse(text) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "'\(text)' is not an array range like 0-9 or 0-99%10")
+        }
+        self.spec = spec
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 import ExptDiagnosis
 
 /// What fix-and-relaunch will do about one failed run. Computed once, journaled, and reused
@@ -68,108 +69,190 @@ public struct FixOptions: Sendable {
     public init() {}
 }
 
-/// Turns a diagnosis into a plan, or refuses: never a blind retry.
+/// Everything a plan is made from. Gathered by fix-and-relaunch; the planner only decides.
+public struct FixContext: Sendable {
+    public var branch: String
+    public var failed: RunRecord
+    public var diagnosis: Diagnosis
+    public var config: ExptConfig
+    public var options: FixOptions
+    /// Files changed in the worktree since the failed run's commit (committed or not).
+    public var userChanges: [String]
+    /// The plan that launched `failed`, if fix-and-relaunch launched it.
+    public var previousPlan: FixPlan?
+    /// Every run of the branch (for the retry budget).
+    public var history: [RunRecord]
+    /// The run id the relaunch will get.
+    public var newRun: String
+    public var worktree: String
+    /// For an array: the tasks that failed (only they run again).
+    public var failedTasks: [Int]
+
+    public init(branch: String, failed: RunRecord, diagnosis: Diagnosis, config: ExptConfig, options: FixOptions = FixOptions(),
+                userChanges: [String] = [], previousPlan: FixPlan? = nil, history: [RunRecord], newRun: String,
+                worktree: String, failedTasks: [Int] = []) {
+        self.branch = branch; self.failed = failed; self.diagnosis = diagnosis; self.config = config
+        self.options = options; self.userChanges = userChanges; self.previousPlan = previousPlan
+        self.history = history; self.newRun = newRun; self.worktree = worktree; self.failedTasks = failedTasks
+    }
+
+    var category: FailureCategory { diagnosis.category }
+    var change: RemedyChange? { diagnosis.remedy.change }
+}
+
+/// Turns a diagnosis into a plan, or refuses: never a blind retry (docs/fix-and-relaunch.md,
+/// steps 3 and 4). Pure: every input is in the `FixContext`.
 public enum FixPlanner {
-    /// - Parameters:
-    ///   - previousPlan: the plan that launched `failed`, if fix-and-relaunch launched it.
-    ///   - history: every run of the branch (for the retry budget).
-    public static func plan(branch: String, failed: RunRecord, diagnosis d: Diagnosis, config: ExptConfig,
-                            options: FixOptions, userChanges: [String], previousPlan: FixPlan?,
-                            history: [RunRecord], newRun: String, worktree: String,
-                            failedTasks: [Int] = []) throws -> FixPlan {
-        let category = d.category.rawValue
-        // The retry budget: preemptions and node failures counted apart from failures.
-        let interrupted: Set<String> = ["preempted", "node_failure"]
-        let failures = history.filter { $0.state.isFailure && !interrupted.contains($0.diagnosis ?? "") }.count
-        let preemptions = history.filter { interrupted.contains($0.diagnosis ?? "") }.count
-        if interrupted.contains(category) {
-            if preemptions > config.retry.maxPreemptions {
-                throw FixRefusal(reason: "the preemption budget is spent: \(preemptions) preemptions or node failures (max_preemptions = \(config.retry.maxPreemptions))",
+    /// The scheduler's doing, not the job's: counted against `max_preemptions`, apart from failures.
+    static let interruptions: Set<FailureCategory> = [.preempted, .nodeFailure]
+
+    /// The checks run in this order, so the first reason to stop is the one reported.
+    public static func plan(_ c: FixContext) throws -> FixPlan {
+        try checkBudget(c)
+        try refuseSuccess(c)
+        let (profile, resources) = try chooseResources(c)
+        let resumeFrom = try chooseResume(c)
+        var plan = draft(c, profile: profile, resources: resources, resumeFrom: resumeFrom)
+        try refuseBlindRetry(c, plan)
+        if plan.message.isEmpty { plan.message = plan.changeSummary }
+        return plan
+    }
+
+    // MARK: - The retry budget
+
+    static func isInterruption(_ run: RunRecord) -> Bool {
+        run.diagnosis.flatMap { FailureCategory(rawValue: $0) }.map { interruptions.contains($0) } ?? false
+    }
+
+    /// Failures and interruptions (preemptions, node failures) of the branch, counted apart.
+    static func checkBudget(_ c: FixContext) throws {
+        let failures = c.history.filter { $0.state.isFailure && !isInterruption($0) }.count
+        let preemptions = c.history.filter(isInterruption).count
+        let retry = c.config.retry
+        if interruptions.contains(c.category) {
+            if preemptions > retry.maxPreemptions {
+                throw FixRefusal(reason: "the preemption budget is spent: \(preemptions) preemptions or node failures (max_preemptions = \(retry.maxPreemptions))",
                                  hint: "raise [retry] max_preemptions in expt.toml, or move the job to a less contended partition")
             }
-        } else if failures >= config.retry.maxFailures {
-            throw FixRefusal(reason: "the failure budget is spent: \(failures) failed runs of \(branch) (max_failures = \(config.retry.maxFailures))",
-                             hint: "look at `expt history \(branch)`; raise [retry] max_failures in expt.toml to keep going")
+        } else if failures >= retry.maxFailures {
+            throw FixRefusal(reason: "the failure budget is spent: \(failures) failed runs of \(c.branch) (max_failures = \(retry.maxFailures))",
+                             hint: "look at `expt history \(c.branch)`; raise [retry] max_failures in expt.toml to keep going")
         }
-        if d.category == .success {
-            throw FixRefusal(reason: "run \(failed.id) shows no failure in its logs (diagnosis: success) although it ended \(failed.state.rawValue)",
-                             hint: "read `expt logs \(branch)`; relaunch by hand with `expt launch \(branch)` if that is what you want")
-        }
+    }
 
-        // Resources: what the failed run had, then the profile, then the remedy, then flags.
-        // A memory escalation prefers the smallest configured profile that holds it (e.g.
-        // `highmem`): profiles are what the user vetted for the cluster.
-        var resources = failed.resources
-        var fitting: String?
-        if let need = d.remedy.change?.memoryMB, d.remedy.kind == .escalateResources, options.overrides.memoryMB == nil {
-            fitting = config.profiles.filter { ($0.value.memoryMB ?? 0) >= need && ($0.value.memoryMB ?? 0) > (failed.resources.memoryMB ?? 0) }
-                .min { ($0.value.memoryMB ?? 0, $0.key) < ($1.value.memoryMB ?? 0, $1.key) }?.key
-        }
-        var profile = options.profile ?? d.remedy.change?.profile ?? fitting ?? failed.profile
-        if let p = profile {
-            guard let pr = config.profiles[p] else {
-                throw ExptError(.invalidInput, "unknown profile '\(p)'",
-                                hint: config.profiles.isEmpty ? "define [profiles.\(p)] in expt.toml" : "known profiles: \(config.profiles.keys.sorted().joined(separator: ", "))")
-            }
-            resources = resources.overridden(by: pr)
-        }
-        let change = d.remedy.change
-        if options.profile == nil, fitting == nil, let m = change?.memoryMB, m > (resources.memoryMB ?? 0) {
-            resources.memoryMB = min(m, config.retry.memoryCapMB)
-            if change?.profile == nil { profile = failed.profile }
-        }
-        if let t = change?.timeLimitSeconds, t > (resources.timeLimitSeconds ?? 0) { resources.timeLimitSeconds = t }
-        resources = resources.overridden(by: options.overrides)
+    static func refuseSuccess(_ c: FixContext) throws {
+        guard c.category == .success else { return }
+        throw FixRefusal(reason: "run \(c.failed.id) shows no failure in its logs (diagnosis: success) although it ended \(c.failed.state.rawValue)",
+                         hint: "read `expt logs \(c.branch)`; relaunch by hand with `expt launch \(c.branch)` if that is what you want")
+    }
 
-        // Resume or restart.
-        var resumeFrom: String?
-        let checkpoint = d.checkpoint ?? change?.resumeFrom
-        switch options.resume {
+    // MARK: - Resources
+
+    /// What the failed run had, then the profile, then the remedy, then the flags.
+    static func chooseResources(_ c: FixContext) throws -> (profile: String?, resources: Resources) {
+        let fitting = fittingProfile(c)
+        let profile = c.options.profile ?? c.change?.profile ?? fitting ?? c.failed.profile
+        var resources = c.failed.resources
+        if let p = profile { resources = try resources.overridden(by: profileResources(p, c.config)) }
+        resources = escalate(resources, c, byProfile: c.options.profile != nil || fitting != nil)
+        return (profile, resources.overridden(by: c.options.overrides))
+    }
+
+    /// A memory escalation prefers the smallest configured profile that holds it (e.g.
+    /// `highmem`): profiles are what the user vetted for the cluster. None when the user set
+    /// the memory by hand.
+    static func fittingProfile(_ c: FixContext) -> String? {
+        guard c.diagnosis.remedy.kind == .escalateResources, let need = c.change?.memoryMB,
+              c.options.overrides.memoryMB == nil else { return nil }
+        let had = c.failed.resources.memoryMB ?? 0
+        return c.config.profiles.filter { ($0.value.memoryMB ?? 0) >= need && ($0.value.memoryMB ?? 0) > had }
+            .min { ($0.value.memoryMB ?? 0, $0.key) < ($1.value.memoryMB ?? 0, $1.key) }?.key
+    }
+
+    static func profileResources(_ name: String, _ config: ExptConfig) throws -> Resources {
+        guard let r = config.profiles[name] else {
+            throw ExptError(.invalidInput, "unknown profile '\(name)'",
+                            hint: config.profiles.isEmpty ? "define [profiles.\(name)] in expt.toml"
+                                : "known profiles: \(config.profiles.keys.sorted().joined(separator: ", "))")
+        }
+        return r
+    }
+
+    /// The remedy's memory (capped by `[retry] memory_cap`; not when a profile decided the
+    /// memory) and time limit, where they exceed what `resources` has.
+    static func escalate(_ resources: Resources, _ c: FixContext, byProfile: Bool) -> Resources {
+        var r = resources
+        if !byProfile, let m = c.change?.memoryMB, m > (r.memoryMB ?? 0) { r.memoryMB = min(m, c.config.retry.memoryCapMB) }
+        if let t = c.change?.timeLimitSeconds, t > (r.timeLimitSeconds ?? 0) { r.timeLimitSeconds = t }
+        return r
+    }
+
+    // MARK: - Resume, batch, the plan
+
+    /// The checkpoint to resume from (relative to the worktree), or nil to restart: --resume
+    /// insists, --restart declines, else as the diagnosis says (never for an array: its tasks
+    /// restart).
+    static func chooseResume(_ c: FixContext) throws -> String? {
+        let checkpoint = c.diagnosis.checkpoint ?? c.change?.resumeFrom
+        let chosen: String?
+        switch c.options.resume {
         case true?:
             guard let checkpoint else {
-                throw FixRefusal(reason: "--resume was given but no checkpoint was found for \(failed.id)",
-                                 hint: "check checkpoint_glob in expt.toml (\(config.checkpointGlob ?? "unset")), or use --restart")
+                throw FixRefusal(reason: "--resume was given but no checkpoint was found for \(c.failed.id)",
+                                 hint: "check checkpoint_glob in expt.toml (\(c.config.checkpointGlob ?? "unset")), or use --restart")
             }
-            resumeFrom = checkpoint
-        case false?: resumeFrom = nil
-        case nil: resumeFrom = d.resumable && config.resumeCommand != nil && failed.tasks.isEmpty ? checkpoint : nil
+            chosen = checkpoint
+        case false?: chosen = nil
+        case nil: chosen = c.diagnosis.resumable && c.config.resumeCommand != nil && c.failed.tasks.isEmpty ? checkpoint : nil
         }
-        if let r = resumeFrom, r.hasPrefix(worktree + "/") { resumeFrom = String(r.dropFirst(worktree.count + 1)) }
+        guard let path = chosen, path.hasPrefix(c.worktree + "/") else { return chosen }
+        return String(path.dropFirst(c.worktree.count + 1))
+    }
 
-        let batch = d.category == .oomGPU && options.profile == nil ? change?.batchSize : nil
-        let plan = FixPlan(branch: branch, failedRun: failed.id, failedJob: failed.jobID,
-                           failedCommit: failed.commit, category: category,
-                           secondary: d.secondary?.rawValue,
-                           evidence: d.evidence.first.map { "\($0.location): \($0.text)" } ?? "(no evidence line)",
-                           remedyKind: d.remedy.kind.rawValue, remedy: d.remedy.description, userChanges: userChanges,
-                           profile: profile, previousProfile: failed.profile, resources: resources,
-                           previousResources: failed.resources, resumeFrom: resumeFrom,
-                           batchSize: batch.flatMap { config.run.batchSize != nil ? $0 : nil },
-                           gradAccumulation: batch != nil && config.run.batchSize != nil ? change?.gradAccumulation : nil,
-                           message: options.message ?? "", newRun: newRun,
-                           tasks: failed.tasks.isEmpty ? nil : (failedTasks.isEmpty ? failed.tasks.map(\.index) : failedTasks),
-                           maxConcurrent: failed.spec?.array?.maxConcurrent)
+    /// A GPU OOM's batch rescaling, only when `[run]` declares the batch size (that is where it
+    /// is written) and no profile was chosen by hand.
+    static func rescaleBatch(_ c: FixContext) -> (batchSize: Int?, gradAccumulation: Int?) {
+        guard c.category == .oomGPU, c.options.profile == nil, c.config.run.batchSize != nil,
+              let batch = c.change?.batchSize else { return (nil, nil) }
+        return (batch, c.change?.gradAccumulation)
+    }
 
-        // Never a blind retry.
-        let changesSomething = !userChanges.isEmpty || resources != failed.resources || profile != failed.profile
+    static func draft(_ c: FixContext, profile: String?, resources: Resources, resumeFrom: String?) -> FixPlan {
+        let d = c.diagnosis, f = c.failed
+        let batch = rescaleBatch(c)
+        return FixPlan(branch: c.branch, failedRun: f.id, failedJob: f.jobID, failedCommit: f.commit,
+                       category: d.category.rawValue, secondary: d.secondary?.rawValue,
+                       evidence: d.evidence.first.map { "\($0.location): \($0.text)" } ?? "(no evidence line)",
+                       remedyKind: d.remedy.kind.rawValue, remedy: d.remedy.description, userChanges: c.userChanges,
+                       profile: profile, previousProfile: f.profile, resources: resources,
+                       previousResources: f.resources, resumeFrom: resumeFrom,
+                       batchSize: batch.batchSize, gradAccumulation: batch.gradAccumulation,
+                       message: c.options.message ?? "", newRun: c.newRun,
+                       tasks: f.tasks.isEmpty ? nil : (c.failedTasks.isEmpty ? f.tasks.map(\.index) : c.failedTasks),
+                       maxConcurrent: f.spec?.array?.maxConcurrent)
+    }
+
+    // MARK: - Never a blind retry
+
+    /// A remedy that needs a change the worktree lacks, one that would change nothing, or the
+    /// same fix after the same failure stops the loop.
+    static func refuseBlindRetry(_ c: FixContext, _ plan: FixPlan) throws {
+        let f = c.failed, kind = c.diagnosis.remedy.kind
+        let changesSomething = !c.userChanges.isEmpty || plan.resources != f.resources || plan.profile != f.profile
             || plan.batchSize != nil
-        if d.remedy.kind == .needsChange && userChanges.isEmpty {
-            throw FixRefusal(reason: "\(category) needs a code or config change, and the worktree has none since \(failed.id): \(d.remedy.description)",
-                             hint: "edit the worktree (`expt worktree \(branch)`), then run fix-and-relaunch again; the evidence: \(plan.evidence)")
+        if kind == .needsChange && c.userChanges.isEmpty {
+            throw FixRefusal(reason: "\(plan.category) needs a code or config change, and the worktree has none since \(f.id): \(c.diagnosis.remedy.description)",
+                             hint: "edit the worktree (`expt worktree \(c.branch)`), then run fix-and-relaunch again; the evidence: \(plan.evidence)")
         }
-        if d.remedy.kind == .escalateResources && !changesSomething {
-            throw FixRefusal(reason: "the remedy for \(category) would change nothing (resources already at \(failed.resources.memoryMB.map(Units.memoryString) ?? "the cap"))",
+        if kind == .escalateResources && !changesSomething {
+            throw FixRefusal(reason: "the remedy for \(plan.category) would change nothing (resources already at \(f.resources.memoryMB.map(Units.memoryString) ?? "the cap"))",
                              hint: "raise [retry] memory_cap, choose a bigger --profile, or reduce the job's memory use")
         }
-        if let prev = previousPlan, prev.category == category, failed.parentRun == prev.failedRun {
-            let sameFix = !changesSomething && (resumeFrom == nil || resumeFrom == prev.resumeFrom)
-            if sameFix {
-                throw FixRefusal(reason: "same diagnosis (\(category)) after the same fix: \(failed.id) was relaunched by the fix for \(prev.failedRun) and failed the same way, and this fix would change nothing new",
-                                 hint: "make a real change in the worktree (or pick another --profile) before relaunching; `expt history \(branch)` shows the loop")
-            }
+        // A newer checkpoint is progress, so resuming from it is not the same fix.
+        if let prev = c.previousPlan, prev.category == plan.category, f.parentRun == prev.failedRun,
+           !changesSomething, plan.resumeFrom == nil || plan.resumeFrom == prev.resumeFrom {
+            throw FixRefusal(reason: "same diagnosis (\(plan.category)) after the same fix: \(f.id) was relaunched by the fix for \(prev.failedRun) and failed the same way, and this fix would change nothing new",
+                             hint: "make a real change in the worktree (or pick another --profile) before relaunching; `expt history \(c.branch)` shows the loop")
         }
-        var p = plan
-        if p.message.isEmpty { p.message = p.changeSummary }
-        return p
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import ExptModel
 import GitKit
+import ExptTOML
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -97,20 +99,84 @@ enum FixRecord {
         return path.hasPrefix("wandb/")
     }
 
-    /// Rewrites `batch_size` / `grad_accumulation` in the `[run]` table of expt.toml.
+    /// Sets `run.batch_size` (and `run.grad_accumulation`) in the worktree's expt.toml, where
+    /// the parser says each key is: in a `[run]` section, as `run.key = …` dotted keys, or in
+    /// a new `[run]` section when the file has none. What cannot be edited safely (an inline
+    /// table, an unusual line) is an error saying what to change by hand, and the result is
+    /// parsed again: the fix never claims a change it did not make.
     static func rescaleBatch(_ file: String, batch: Int, accumulation: Int?) throws {
-        guard var text = try? String(contentsOfFile: file, encoding: .utf8) else { return }
-        var lines = text.components(separatedBy: "\n")
-        var inRun = false
-        for i in lines.indices {
-            let t = lines[i].trimmingCharacters(in: .whitespaces)
-            if t.hasPrefix("[") { inRun = t == "[run]" }
-            guard inRun else { continue }
-            if t.hasPrefix("batch_size") { lines[i] = "batch_size = \(batch)" }
-            if let a = accumulation, t.hasPrefix("grad_accumulation") { lines[i] = "grad_accumulation = \(a)" }
+        let text = try FileManager.default.fileExists(atPath: file) ? String(contentsOfFile: file, encoding: .utf8) : ""
+        var wanted = [("batch_size", batch)]
+        if let a = accumulation { wanted.append(("grad_accumulation", a)) }
+        let byHand = "set " + wanted.map { "run.\($0.0) = \($0.1)" }.joined(separator: " and ") + " in \(file) by hand, then run fix-and-relaunch again"
+        func refuse(_ line: Int?, _ why: String) -> ExptError {
+            ExptError(.invalidInput, "cannot rescale the batch in \(file)\(line.map { ":\($0)" } ?? ""): \(why)", hint: byHand)
         }
-        text = lines.joined(separator: "\n")
-        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let root: TOMLTable
+        do { root = try TOML.parse(text, file: file) } catch { throw refuse(nil, "it does not parse: \(error)") }
+
+        let cr = text.contains("\r\n") ? "\r" : ""
+        var lines = text.components(separatedBy: "\n")
+        var missing: [(String, Int)] = []
+        var insertAt: Int?
+        var dotted = false
+        switch root["run"] {
+        case nil:
+            missing = wanted
+        case .table(let run)?:
+            switch run.definition {
+            case .inline:
+                throw refuse(root.line(of: "run"), "`run` is an inline table (`run = { … }`), which expt does not rewrite")
+            case .header: insertAt = run.line          // just below the [run] header
+            case .dottedKeys: insertAt = run.line - 1; dotted = true   // just above the first run.* line
+            case .implicit: break                      // only [run.*] headers: add a [run] section
+            }
+            for (key, value) in wanted {
+                guard let line = run.line(of: key) else { missing.append((key, value)); continue }
+                guard case .integer? = run[key] else { throw refuse(line, "run.\(key) is not an integer") }
+                guard line >= 1, line <= lines.count,
+                      let edited = replacingValue(in: lines[line - 1], keys: dotted ? ["run", key] : [key], with: value) else {
+                    throw refuse(line, "the line of run.\(key) is not a plain `\(dotted ? "run." : "")\(key) = <integer>`")
+                }
+                lines[line - 1] = edited
+            }
+        case let other?:
+            throw refuse(root.line(of: "run"), "`run` is \(other.typeNameWithArticle), not a table")
+        }
+
+        var updated: String
+        if missing.isEmpty {
+            updated = lines.joined(separator: "\n")
+        } else if let at = insertAt {
+            lines.insert(contentsOf: missing.map { "\(dotted ? "run." : "")\($0.0) = \($0.1)\(cr)" }, at: at)
+            updated = lines.joined(separator: "\n")
+        } else {
+            updated = lines.joined(separator: "\n")
+            if !updated.isEmpty && !updated.hasSuffix("\n") { updated += cr + "\n" }
+            updated += (updated.isEmpty ? "" : cr + "\n") + "[run]" + cr + "\n"
+            updated += missing.map { "\($0.0) = \($0.1)\(cr)\n" }.joined()
+        }
+
+        // Parse the result: only a file that now says what the fix records may be written.
+        let check: TOMLTable?
+        do { check = try TOML.parse(updated, file: file).table("run") } catch { throw refuse(nil, "the edit would break the file: \(error)") }
+        for (key, value) in wanted where (try? check?.int(key)) != value {
+            throw refuse(check?.line(of: key), "the edit did not set run.\(key)")
+        }
+        try updated.write(toFile: file, atomically: true, encoding: .utf8)
+    }
+
+    /// `line` with the value of `keys = <value>` replaced, the key spelled as written (spaces
+    /// around dots, quotes) and any comment kept; nil unless the line is exactly that.
+    static func replacingValue(in line: String, keys: [String], with value: Int) -> String? {
+        guard let equals = line.firstIndex(of: "=") else { return nil }
+        let keyPart = line[..<equals].filter { $0 != " " && $0 != "\t" && $0 != "\"" && $0 != "'" }
+        guard keyPart == keys.joined(separator: ".") else { return nil }
+        var start = line.index(after: equals)
+        while start < line.endIndex, line[start] == " " || line[start] == "\t" { start = line.index(after: start) }
+        var end = start
+        while end < line.endIndex, !" \t#\r".contains(line[end]) { end = line.index(after: end) }
+        guard start < end, case .integer? = (try? TOML.parse("v = " + String(line[start..<end])))?["v"] else { return nil }
+        return String(line[..<start]) + String(value) + String(line[end...])
     }
 }
-

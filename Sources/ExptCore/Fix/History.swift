@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 import GitKit
 
 /// One fix as `expt history` shows it: what failed, what changed, and what the next run did.

@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 import GitKit
 
 /// Pushes and PR comments that could not be delivered yet wait in the ledger's outbox; any
@@ -88,7 +89,7 @@ public struct Outbox {
             try ledger.markDelivered(id: item.id, at: now())
             return nil
         } catch {
-            let reason = (error as? ExptError)?.message ?? "\(error)"
+            let reason = (error as? UserFacingError)?.message ?? "\(error)"
             try? ledger.markAttemptFailed(id: item.id, error: reason, at: now())
             return reason
         }

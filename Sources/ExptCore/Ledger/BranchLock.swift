@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import ExptModel
 
 /// An exclusive per-branch lock so two `expt` commands never launch the same branch at once:
 /// a non-blocking `flock` on `<dir>/locks/<branch>.lock`.

@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 
 // MARK: - Journal
 

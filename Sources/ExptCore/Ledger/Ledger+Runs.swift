@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 
 /// Runs: the launch protocol is intent → submit → `recordSubmitted` (or `recordFailedSubmit`),
 /// so a launch killed between submit and recording leaves a `.submitting` row whose job name

@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import ExptModel
 
 /// The run ledger: `<dir>/ledger.sqlite`, shared by every worktree (dir is normally
 /// `<git-common-dir>/expt`). Records runs, the fix-and-relaunch journal and the outbox.

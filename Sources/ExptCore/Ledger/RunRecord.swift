@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 
 /// One run as the ledger records it: a row of `runs` as Swift values.
 public struct RunRecord: Codable, Sendable, Equatable {

@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import ExptModel
 
 /// A failed SQLite call: sqlite's own message, its (extended) result code, and the SQL or
 /// operation that failed, so a message can say what was being done (GRDB's "while executing").

@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 import GitKit
 
 /// What to launch, as `expt launch` (or fix-and-relaunch) asks for it.
@@ -43,7 +44,7 @@ extension RunService {
     public func launch(_ req: LaunchRequest) throws -> LaunchResult {
         try ws.requireBranch(req.branch)
         let (worktree, _) = try Experiments(ws).ensureWorktree(req.branch)
-        let config = try ExptConfig.load(repoRoot: ws.root, worktree: worktree)
+        let config = try requiredConfig(worktree: worktree)
         let wrepo = try Repository.open(at: worktree)
         if !req.allowDirty {
             let changes = try wrepo.status()
@@ -54,12 +55,10 @@ extension RunService {
             }
         }
         guard let commit = try wrepo.headCommit() else { throw ExptError(.invalidInput, "\(req.branch) has no commits") }
-        let command = try jobCommand(config, resumeFrom: req.resumeFrom, worktree: worktree)
         let backendName = req.backend ?? config.backend
-        guard ExptConfig.backends.contains(backendName) else {
-            throw ExptError(.invalidInput, "unknown backend '\(backendName)'",
-                            hint: "known backends: \(ExptConfig.backends.joined(separator: ", "))")
-        }
+        let backend = try self.backend(backendName, config: config)
+        let command = backend.needsCommand || req.resumeFrom != nil
+            ? try jobCommand(config, resumeFrom: req.resumeFrom, worktree: worktree) : (config.command ?? "")
         let resources = try config.resources(profile: req.profile, overrides: req.overrides)
         // Batch facts from [run] reach the job as variables, so a remedy that rescales the batch
         // (written into expt.toml by fix-and-relaunch) takes effect in scripts that read them.
@@ -77,13 +76,13 @@ extension RunService {
         func spec(_ runID: String) -> JobSpec {
             JobSpec(runID: runID, branch: req.branch, jobName: JobSpec.jobName(runID: runID, branch: req.branch),
                     workdir: worktree, command: command, environment: env, resources: resources,
-                    logDir: ws.runsDir + "/" + runID, array: array)
+                    logDir: ws.runsDir + "/" + runID, array: array,
+                    parameters: ["run_id": runID, "branch": req.branch, "commit": commit.hex])
         }
         if req.dryRun {
             return LaunchResult(run: nil, jobId: nil, backend: backendName, commit: commit.hex, state: "dry-run",
                                 logDir: nil, dryRun: true, spec: spec("r?"), config: config.sources)
         }
-        let backend = try self.backend(backendName, config: config)
         let lock = try BranchLock.acquire(dir: ws.stateDir, branch: req.branch)
         defer { lock.release() }
         if !req.allowConcurrent {
@@ -134,10 +133,12 @@ extension RunService {
     }
 }
 
-/// Test-only crash points: `EXPT_FAULT=<name>` makes the process SIGKILL itself at `<name>`.
+/// Test-only crash points: `EXPT_FAULT=<name>` makes the process SIGKILL itself at `<name>`
+/// (docs/testing.md lists them). Read once per process.
 public enum FaultInjection {
+    static let armed = ProcessInfo.processInfo.environment["EXPT_FAULT"]
     public static func point(_ name: String) {
-        guard let f = ProcessInfo.processInfo.environment["EXPT_FAULT"], f == name else { return }
+        guard armed == name else { return }
         kill(getpid(), SIGKILL)
     }
 }

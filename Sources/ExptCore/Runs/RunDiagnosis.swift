@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 import GitKit
 import ExptDiagnosis
 #if canImport(Glibc)
@@ -59,7 +60,7 @@ extension RunService {
     /// failed tasks the batch health.
     public func views(_ records: [RunRecord]) -> [RunView] {
         records.map { r in
-            var v = RunView(r, now: now(), progress: RunProgress.read(r))
+            var v = RunView(r, now: now(), progress: progress(r))
             if r.tasks.contains(where: { $0.state.isFailure }) { v.batch = try? diagnoseRun(r).batch }
             return v
         }
@@ -78,21 +79,7 @@ extension RunService {
     func diagnose(_ record: RunRecord, task: TaskStatus? = nil) throws -> Diagnosis {
         let worktree = try? ws.repo.worktree(forBranch: record.branch).flatMap { $0.exists ? $0.path : nil }
         let config = try self.config(worktree: worktree ?? nil)
-        var logs: [LogInput] = []
-        if let spec = record.spec, let ref = record.ref {
-            let b = try backend(record.backend)
-            for source in b.logs(ref, spec: spec) where source.kind != .wandb && source.task == task?.index {
-                let label = (source.path as NSString).lastPathComponent
-                if source.remote, let reader = b as? RemoteLogReader {
-                    logs.append(LogInput(label: label, text: try reader.fetch(source)))
-                } else {
-                    logs.append(LogInput(label: label, path: source.path))
-                }
-            }
-        } else if let dir = record.logDir {
-            logs = ["stdout.log", "stderr.log"].map { LogInput(label: $0, path: dir + "/" + $0) }
-        }
-        logs = logs.filter { $0.path.map { FileManager.default.fileExists(atPath: $0) } ?? true }
+        let logs = try diagnosisInputs(record, task: task?.index)
         // A lost run's raw state is the backend's own word (SUPERVISOR_GONE, UNKNOWN); the
         // rules know expt's unified `lost`.
         let state = record.state == .lost ? "lost" : (record.rawState ?? record.state.rawValue)

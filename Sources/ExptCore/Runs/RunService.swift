@@ -1,28 +1,35 @@
 import Foundation
+import ExptModel
 import GitKit
 import ExptDiagnosis
-
-/// Builds the backend of a given name for a configuration (supplied by the CLI, which knows
-/// the concrete adapters; tests supply their own).
-public typealias BackendFactory = (_ name: String, _ config: ExptConfig) throws -> Backend
 
 /// Runs of experiments: launch, reconcile, refresh, cancel. Every state change goes through the
 /// ledger first, so a killed expt never loses or duplicates a job.
 public final class RunService {
     public let ws: Workspace
-    public let makeBackend: BackendFactory
+    /// The backends this expt knows (ExptBackends' `BackendRegistry.standard`, or fakes).
+    public let registry: BackendRegistry
+    public let context: BackendContext
     public var now: @Sendable () -> Date
+    /// How a wait between two polls is spent (tests make it instant).
+    public var sleep: @Sendable (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) }
     /// Intents younger than this are left alone by reconcile: their launch may still be starting.
     public var reconcileGrace: TimeInterval = 10
     private var cachedLedger: Ledger?
     private var backends: [String: Backend] = [:]
+    /// What this command has polled already: one scheduler snapshot per command, unless a
+    /// caller that waits for a change asks for a fresh one.
+    private var polledAll = false
+    private var polledBranches: Set<String> = []
     /// Configurations by worktree ("" for the root alone), and the rules, read once per
     /// command: an array's diagnosis asks for them once per failed task.
     private var configs: [String: ExptConfig] = [:]
     private var cachedDiagnoser: Diagnoser?
 
-    public init(_ ws: Workspace, makeBackend: @escaping BackendFactory, now: @escaping @Sendable () -> Date = { Date() }) {
-        self.ws = ws; self.makeBackend = makeBackend; self.now = now
+    public init(_ ws: Workspace, registry: BackendRegistry, runner: ProcessRunner, selfExecutable: String,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.ws = ws; self.registry = registry; self.now = now
+        self.context = BackendContext(repoRoot: ws.root, runsDir: ws.runsDir, selfExecutable: selfExecutable, runner: runner)
     }
 
     /// The ledger, opened on first use (created if missing).
@@ -40,8 +47,17 @@ public final class RunService {
     /// when there is no expt.toml, an error when one is invalid.
     public func config(worktree: String?) throws -> ExptConfig {
         if let c = configs[worktree ?? ""] { return c }
-        let c = try ExptConfig.loadIfPresent(repoRoot: ws.root, worktree: worktree)
+        let c = try ExptConfig.loadIfPresent(repoRoot: ws.root, worktree: worktree, backends: registry)
         configs[worktree ?? ""] = c
+        return c
+    }
+
+    /// Like `config(worktree:)`, but a repository without expt.toml is an error that says how
+    /// to create one (launching needs a command).
+    public func requiredConfig(worktree: String) throws -> ExptConfig {
+        if let c = configs[worktree] { return c }
+        let c = try ExptConfig.load(repoRoot: ws.root, worktree: worktree, backends: registry)
+        configs[worktree] = c
         return c
     }
 
@@ -53,11 +69,21 @@ public final class RunService {
         return d
     }
 
-    func backend(_ name: String, config: ExptConfig? = nil) throws -> Backend {
+    /// The backend of that name, built from the root configuration (or `config`: a launch
+    /// uses its worktree's settings).
+    public func backend(_ name: String, config: ExptConfig? = nil) throws -> Backend {
         if config == nil, let b = backends[name] { return b }
-        let b = try makeBackend(name, config ?? rootConfig())
+        let c = try config ?? rootConfig()
+        let b = try registry.make(name, table: c.backendTables[name], context: context)
         if config == nil { backends[name] = b }
         return b
+    }
+
+    /// What the pending reason of `run` means on its scheduler. No reason yet (just submitted)
+    /// has not shown a legitimate wait.
+    public func pendingVerdict(for run: RunRecord) -> PendingVerdict {
+        guard let reason = run.reason, !reason.isEmpty, reason != "None" else { return .blocked("no reason given yet") }
+        return (try? backend(run.backend).pendingVerdict(reason: reason)) ?? .waiting
     }
 
     // MARK: - Reconcile and refresh
@@ -87,9 +113,21 @@ public final class RunService {
     /// Polls every non-terminal run (of `branches`, or all) with ONE call per backend, records
     /// what it learned, marks runs the backend no longer knows as `lost`, and returns the
     /// refreshed records of `branches` (all runs when nil).
+    ///
+    /// One snapshot per command: a second call for branches already polled reads the ledger
+    /// only, unless `fresh` (a caller waiting for a change: watch, verify, logs --follow).
     @discardableResult
-    public func refresh(branches: Set<String>? = nil, latestOnly: Bool = false) throws -> [RunRecord] {
+    public func refresh(branches: Set<String>? = nil, latestOnly: Bool = false, fresh: Bool = false) throws -> [RunRecord] {
+        let ledger = try self.ledger()
+        let polled = polledAll || (branches.map { $0.isSubset(of: polledBranches) } ?? false)
+        if fresh || !polled { try poll(branches: branches) }
+        if let branches { return try branches.sorted().flatMap { try ledger.runs(branch: $0) } }
+        return try latestOnly ? ledger.latestAndLiveRuns() : ledger.allRuns()
+    }
+
+    private func poll(branches: Set<String>?) throws {
         try reconcile(branches: branches)
+        if let branches { polledBranches.formUnion(branches) } else { polledAll = true }
         let ledger = try self.ledger()
         let live = try ledger.nonTerminalRuns().filter { $0.jobID != nil && (branches?.contains($0.branch) ?? true) }
         for (name, runs) in Dictionary(grouping: live, by: \.backend) {
@@ -109,8 +147,6 @@ public final class RunService {
                 }
             }
         }
-        if let branches { return try branches.sorted().flatMap { try ledger.runs(branch: $0) } }
-        return try latestOnly ? ledger.latestAndLiveRuns() : ledger.allRuns()
     }
 
     // MARK: - The outbox
@@ -149,30 +185,60 @@ public final class RunService {
 
     // MARK: - Cancel
 
-    /// Cancels a run (default: the branch's latest non-terminal one) and returns it refreshed.
-    public func cancel(branch: String, run: String?) throws -> RunRecord {
+    /// The run `cancel` acts on: `run`, else the branch's latest live run, else its latest.
+    public func cancelTarget(branch: String, run: String?) throws -> RunRecord {
         try refresh(branches: [branch])
-        let ledger = try self.ledger()
-        var target = try findRun(branch: branch, run: run)
-        if run == nil, let live = try ledger.runs(branch: branch).last(where: { !$0.state.isTerminal }) { target = live }
+        if run == nil, let live = try ledger().runs(branch: branch).last(where: { !$0.state.isTerminal }) { return live }
+        return try findRun(branch: branch, run: run)
+    }
+
+    /// Cancels a run (see `cancelTarget`) and returns it refreshed: polled with a back-off
+    /// (1, 2, 4, 8 s; 15 s in all) until the backend reports the end.
+    public func cancel(branch: String, run: String?) throws -> RunRecord {
+        var target = try cancelTarget(branch: branch, run: run)
         // A lost run may have left its job's processes behind (the local supervisor died):
         // the backend's cancel still stops them.
         guard !target.state.isTerminal || target.state == .lost else { return target }
         guard let ref = target.ref else {
             throw ExptError(.conflict, "run \(target.id) is still being submitted", hint: "try again in a few seconds")
         }
-        try backend(target.backend).cancel(ref)
-        // Wait briefly for the backend to report the end, so the answer is the real state.
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline {
-            if let s = try backend(target.backend).poll([ref])[ref] {
-                target = try ledger.update(runID: target.id, status: s, at: now())
+        let backend = try self.backend(target.backend)
+        try backend.cancel(ref)
+        for delay in Backoff.delays(total: 15) {
+            if let s = try backend.poll([ref])[ref] {
+                target = try ledger().update(runID: target.id, status: s, at: now())
                 if s.state.isTerminal { break }
             } else if target.state == .lost {
                 break
             }
-            usleep(100_000)
+            sleep(delay)
         }
         return target
+    }
+}
+
+/// Waits between polls of a scheduler: short at first (most ends are quick), then patient:
+/// 0.25, 1, 2, 4, 8, 8, … seconds. The quarter-second first wait catches the common fast case
+/// (a local job killed at once) without polling several times a second.
+public struct Backoff: Sequence, IteratorProtocol {
+    private var index = 0
+    private static let steps: [TimeInterval] = [0.25, 1, 2, 4, 8]
+    public init() {}
+
+    public mutating func next() -> TimeInterval? {
+        defer { index += 1 }
+        return Self.steps[Swift.min(index, Self.steps.count - 1)]
+    }
+
+    /// The waits of a back-off that add up to `total`, the last one shortened to fit.
+    public static func delays(total: TimeInterval) -> [TimeInterval] {
+        var out: [TimeInterval] = []
+        var sum: TimeInterval = 0
+        for d in Backoff() {
+            guard sum < total else { break }
+            let step = Swift.min(d, total - sum)
+            out.append(step); sum += step
+        }
+        return out
     }
 }

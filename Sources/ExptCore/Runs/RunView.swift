@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 import ExptDiagnosis
 
 /// A run as `status`, `runs` and `launch` print it (JSON keys are the snake_case of these).
@@ -37,25 +38,6 @@ public struct RunView: Codable, Sendable {
         maxRssMb = r.maxRSSMB; self.progress = progress; diagnosis = r.diagnosis; logDir = r.logDir; tasks = r.tasks
     }
 
-    enum CodingKeys: String, CodingKey {
-        case run, branch, attempt, parentRun, backend, jobId, state, reason, rawState, exitCode, signal, commit, profile
-        case submittedAt, startedAt, endedAt, elapsedSeconds, maxRssMb, progress, diagnosis, logDir, tasks, batch
-    }
-
-    /// Every key is always present (null when unknown), so scripts can rely on the shape.
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(run, forKey: .run); try c.encode(branch, forKey: .branch); try c.encode(attempt, forKey: .attempt)
-        try c.encode(parentRun, forKey: .parentRun); try c.encode(backend, forKey: .backend); try c.encode(jobId, forKey: .jobId)
-        try c.encode(state, forKey: .state); try c.encode(reason, forKey: .reason); try c.encode(rawState, forKey: .rawState)
-        try c.encode(exitCode, forKey: .exitCode); try c.encode(signal, forKey: .signal); try c.encode(commit, forKey: .commit)
-        try c.encode(profile, forKey: .profile); try c.encode(submittedAt, forKey: .submittedAt)
-        try c.encode(startedAt, forKey: .startedAt); try c.encode(endedAt, forKey: .endedAt)
-        try c.encode(elapsedSeconds, forKey: .elapsedSeconds); try c.encode(maxRssMb, forKey: .maxRssMb)
-        try c.encode(progress, forKey: .progress); try c.encode(diagnosis, forKey: .diagnosis); try c.encode(logDir, forKey: .logDir)
-        try c.encode(tasks, forKey: .tasks); try c.encode(batch, forKey: .batch)
-    }
-
     /// "pending (Priority)", "failed (exit 1)", "oom", ...
     public var stateText: String {
         var s = state
@@ -66,10 +48,4 @@ public struct RunView: Codable, Sendable {
     }
 }
 
-/// Elapsed times as people read them: 45s, 12m03s, 3h07m, 2d04h.
-public func humanDuration(_ s: Int) -> String {
-    if s < 60 { return "\(s)s" }
-    if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
-    if s < 86400 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
-    return String(format: "%dd%02dh", s / 86400, (s % 86400) / 3600)
-}
+

@@ -74,20 +74,41 @@ public struct JobSpec: Codable, Sendable, Equatable {
     /// Carries the run id so a launch killed before recording its job id can be reconciled.
     public var jobName: String
     public var workdir: String        // the worktree
-    /// The job's command, run by `bash -c` (users write shell in expt.toml).
+    /// The job's command, run by `bash -c` (users write shell in expt.toml). Empty for a
+    /// backend that submits a workflow template (`Backend.needsCommand == false`).
     public var command: String
     public var environment: [String: String]
     public var resources: Resources
     /// Where the run's stdout/stderr/status files go: `<common-dir>/expt/runs/<run-id>/`.
     public var logDir: String
+    /// The items (tasks) of an array job or a workflow: only these run (a retry of the failed
+    /// items names just those).
     public var array: ArraySpec?
+    /// Named values for a backend that submits a workflow template (`-p key=value` for Argo,
+    /// `--set` for OSMO): always `run_id`, `branch` and `commit`. Shell backends ignore them.
+    public var parameters: [String: String]
 
     public init(runID: String, branch: String, jobName: String, workdir: String, command: String,
                 environment: [String: String] = [:], resources: Resources = Resources(),
-                logDir: String, array: ArraySpec? = nil) {
+                logDir: String, array: ArraySpec? = nil, parameters: [String: String] = [:]) {
         self.runID = runID; self.branch = branch; self.jobName = jobName; self.workdir = workdir
         self.command = command; self.environment = environment; self.resources = resources
-        self.logDir = logDir; self.array = array
+        self.logDir = logDir; self.array = array; self.parameters = parameters
+    }
+
+    // A spec recorded by an older expt has no parameters.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        runID = try c.decode(String.self, forKey: .runID)
+        branch = try c.decode(String.self, forKey: .branch)
+        jobName = try c.decode(String.self, forKey: .jobName)
+        workdir = try c.decode(String.self, forKey: .workdir)
+        command = try c.decode(String.self, forKey: .command)
+        environment = try c.decode([String: String].self, forKey: .environment)
+        resources = try c.decode(Resources.self, forKey: .resources)
+        logDir = try c.decode(String.self, forKey: .logDir)
+        array = try c.decodeIfPresent(ArraySpec.self, forKey: .array)
+        parameters = try c.decodeIfPresent([String: String].self, forKey: .parameters) ?? [:]
     }
 
     /// The job name convention: `expt.<run-id>.<branch with / as ->`; the run id is recoverable.
@@ -158,22 +179,42 @@ public struct LogSource: Codable, Sendable, Equatable {
     }
 }
 
-/// A scheduler adapter. Implementations: ExptBackends (local, slurm, ...).
-/// Contract: `poll` makes ONE scheduler call for all refs; a ref missing from its answer is
-/// unknown to the backend (the caller decides whether that means `lost`).
+/// What a backend makes of a pending job's reason: normal waiting, or a job that cannot start
+/// as submitted (a bad constraint, a partition that is down), which fix-and-relaunch must not
+/// report as "making progress".
+public enum PendingVerdict: Sendable, Equatable {
+    case waiting
+    case blocked(String)
+}
+
+/// A scheduler adapter (ExptBackends: local, slurm, …). A backend owns its settings (decoded
+/// from its `[name]` table, see `BackendRegistry`), how its output is read, and what its
+/// pending reasons mean; the core knows none of them by name.
+///
+/// Contract: `poll` makes ONE scheduler call (or a fixed few) for all refs; a ref missing from
+/// its answer is unknown to the backend (the caller decides whether that means `lost`).
 public protocol Backend: Sendable {
     var name: String { get }
     func submit(_ spec: JobSpec) throws -> JobRef
     func poll(_ refs: [JobRef]) throws -> [JobRef: JobStatus]
     func cancel(_ ref: JobRef) throws
+    /// Where the job's output is, per task for arrays and workflows.
     func logs(_ ref: JobRef, spec: JobSpec) -> [LogSource]
+    /// Reads part of one output. The default reads files of this machine; a backend whose
+    /// output lives elsewhere (a login node, a pod) reads it its own way.
+    func read(_ source: LogSource, _ range: LogRange) throws -> LogChunk
     /// Finds a job by the name `JobSpec.jobName` gave it (reconciling an interrupted launch).
     func lookup(jobName: String, spec: JobSpec) throws -> JobRef?
+    /// What a pending job's `reason` means on this scheduler.
+    func pendingVerdict(reason: String?) -> PendingVerdict
+    /// False for backends that submit a workflow template instead of a shell command.
+    var needsCommand: Bool { get }
 }
 
-/// A backend whose logs may live on another host (a cluster reached through ssh) reads them
-/// back through its own exec prefix, bounded to the parts diagnosis reads.
-public protocol RemoteLogReader {
-    /// The head and the tail of a remote log, as text.
-    func fetch(_ source: LogSource) throws -> String
+extension Backend {
+    public func read(_ source: LogSource, _ range: LogRange) throws -> LogChunk {
+        try LocalLogFile.read(source.path, range)
+    }
+    public func pendingVerdict(reason: String?) -> PendingVerdict { .waiting }
+    public var needsCommand: Bool { true }
 }

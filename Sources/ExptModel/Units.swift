@@ -1,3 +1,5 @@
+import Foundation
+
 /// Sizes and durations as users write them in expt.toml and on the command line.
 public enum Units {
     /// "4G" → 4096, "512M" → 512, "1.5G" → 1536, "2048" (plain) → 2048 MiB. K, M, G, T are
@@ -60,5 +62,23 @@ public enum Units {
         let d = s / 86400, h = (s % 86400) / 3600, m = (s % 3600) / 60, sec = s % 60
         let hms = String(format: "%02d:%02d:%02d", h, m, sec)
         return d > 0 ? "\(d)-\(hms)" : hms
+    }
+
+    /// 14400 → "4h", 5400 → "1h30m", 90 → "1m30s": an exact duration in words, for limits.
+    public static func duration(_ s: Int) -> String {
+        let h = s / 3600, m = (s % 3600) / 60, sec = s % 60
+        var out = ""
+        if h > 0 { out += "\(h)h" }
+        if m > 0 { out += "\(m)m" }
+        if sec > 0 || out.isEmpty { out += "\(sec)s" }
+        return out
+    }
+
+    /// Elapsed times as people read them at a glance: 45s, 12m03s, 3h07m, 2d04h.
+    public static func elapsed(_ s: Int) -> String {
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
+        if s < 86400 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
+        return String(format: "%dd%02dh", s / 86400, (s % 86400) / 3600)
     }
 }

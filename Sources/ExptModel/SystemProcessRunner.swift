@@ -9,8 +9,15 @@ import Glibc
 /// child that writes a lot before reading its input (or never reads it) cannot deadlock us on a
 /// full pipe. `environment` is merged over the inherited environment (it overrides, it does not
 /// replace), because callers only ever want to add a variable or two.
+///
+/// Every command has a deadline (`timeout`, default 120 s, `EXPT_COMMAND_TIMEOUT` in the
+/// environment value): a hung ssh, sacct or gh becomes `ProcessError.timedOut`, naming the
+/// command, instead of a hang. The child gets SIGTERM at the deadline and SIGKILL 2 s later.
 public struct SystemProcessRunner: ProcessRunner {
-    public init() {}
+    public static let defaultTimeout: TimeInterval = 120
+    public var timeout: TimeInterval?
+
+    public init(timeout: TimeInterval? = SystemProcessRunner.defaultTimeout) { self.timeout = timeout }
 
     public func run(_ argv: [String], stdin: Data?, environment: [String: String]?,
                     cwd: String?) throws -> ProcessResult {
@@ -20,9 +27,7 @@ public struct SystemProcessRunner: ProcessRunner {
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment ?? [:] { env[key] = value }
         guard let executable = Self.findExecutable(tool, path: env["PATH"]) else {
-            throw ExptError(.external, "\(tool) is not installed or not on PATH",
-                            hint: "install \(tool), or add its directory to PATH"
-                                + " (or configure an exec_prefix that reaches a host where it is)")
+            throw ProcessError.toolMissing(tool: tool)
         }
 
         let process = Process()
@@ -40,8 +45,7 @@ public struct SystemProcessRunner: ProcessRunner {
         do {
             try process.run()
         } catch {
-            throw ExptError(.external, "could not start \(tool): \(error.localizedDescription)",
-                            hint: cwd.map { "check that the directory \($0) exists" })
+            throw ProcessError.couldNotStart(tool: tool, reason: error.localizedDescription, cwd: cwd)
         }
 
         let group = DispatchGroup()
@@ -61,7 +65,18 @@ public struct SystemProcessRunner: ProcessRunner {
                 group.leave()
             }
         }
-        group.wait()
+        if let timeout, group.wait(timeout: .now() + timeout) == .timedOut {
+            // The drains end when every holder of the pipes is gone; a grandchild that keeps
+            // them open is not waited for beyond the grace.
+            process.terminate()
+            if group.wait(timeout: .now() + 2) == .timedOut {
+                kill(process.processIdentifier, SIGKILL)
+                _ = group.wait(timeout: .now() + 1)
+            }
+            throw ProcessError.timedOut(argv: argv, seconds: timeout)
+        } else if timeout == nil {
+            group.wait()
+        }
         process.waitUntilExit()
 
         // A signal death is reported the way shells do (128 + n), so callers see one number.
@@ -107,6 +122,29 @@ public struct SystemProcessRunner: ProcessRunner {
 /// Written by exactly one drain thread, read after `group.wait()`: the group orders the accesses.
 private final class DataBox: @unchecked Sendable {
     var data = Data()
+}
+
+/// `EXPT_TRACE=1`: every external command, its exit status and its duration on stderr, the way
+/// `GH_DEBUG` shows what gh does, so a user can see what expt ran when a scheduler misbehaves.
+public struct TracingRunner: ProcessRunner {
+    public let base: ProcessRunner
+    public let write: @Sendable (String) -> Void
+
+    public init(base: ProcessRunner, write: @escaping @Sendable (String) -> Void) { self.base = base; self.write = write }
+
+    public func run(_ argv: [String], stdin: Data?, environment: [String: String]?,
+                    cwd: String?) throws -> ProcessResult {
+        let start = Date()
+        func ms() -> Int { Int(Date().timeIntervalSince(start) * 1000) }
+        do {
+            let r = try base.run(argv, stdin: stdin, environment: environment, cwd: cwd)
+            write("expt: trace: \(Redactor.redact(ShellQuote.join(argv))) → exit \(r.status) in \(ms()) ms\n")
+            return r
+        } catch {
+            write("expt: trace: \(Redactor.redact(ShellQuote.join(argv))) → \(error) after \(ms()) ms\n")
+            throw error
+        }
+    }
 }
 
 /// Runs every command through an exec prefix such as `["ssh", "login1"]` or `["bash", "-c"]`.

@@ -1,0 +1,190 @@
+import Foundation
+import ExptModel
+import GitKit
+
+/// The steps of fix-and-relaunch after the plan (docs/fix-and-relaunch.md, steps 5–10), and what
+/// they hand on to each other: the commit to push, the run to verify, the deliveries that wait.
+/// Each is also idempotent on its own content (the doc entry names the failed run, the commit
+/// carries its trailer, the relaunch uses the reserved run id), so a step redone after a crash
+/// between its side effect and its journal record does nothing twice.
+final class FixSteps {
+    let fix: FixAndRelaunch
+    let plan: FixPlan
+    let worktree: String
+    let ledger: Ledger
+    let outbox: Outbox
+    private(set) var commitID = ""
+    private(set) var newRun = ""
+    private(set) var started: RunRecord?
+    /// Push / comment still in the outbox, in words.
+    private(set) var pending: [String] = []
+    private var openedRepo: Repository?
+
+    init(_ fix: FixAndRelaunch, plan: FixPlan, worktree: String, ledger: Ledger, outbox: Outbox) {
+        self.fix = fix; self.plan = plan; self.worktree = worktree; self.ledger = ledger; self.outbox = outbox
+    }
+
+    var all: [JournaledStep] { [doc(), commit(), push(), comment(), launch(), verify()] }
+
+    var ws: Workspace { fix.ws }
+    var service: RunService { fix.service }
+    var settings: FixAndRelaunch.Settings { fix.settings }
+    var branch: String { plan.branch }
+
+    /// The worktree's repository, opened when a step first needs it (never in a dry run, where
+    /// the worktree may not exist).
+    func repo() throws -> Repository {
+        if let r = openedRepo { return r }
+        let r = try Repository.open(at: worktree)
+        openedRepo = r
+        return r
+    }
+
+    // MARK: - Doc, commit
+
+    /// Once: an entry naming the failed run is never added twice.
+    func doc() -> JournaledStep {
+        let rel = ws.docRelativePath(for: branch)
+        return .result("doc", would: "append a Fix entry to \(rel)") { [self] () -> String in
+            let added = try FixRecord.appendEntry(plan: plan, ws: ws, worktree: worktree, repo: try repo(), now: service.now())
+            return added ? "added Fix entry for \(plan.failedRun) to \(rel)" : "entry already present"
+        }
+    }
+
+    /// The checkpoint commit with trailers (after the same doc check the hook runs).
+    func commit() -> JournaledStep {
+        .result("commit", would: "commit the worktree with Expt-Run: \(plan.failedRun), Expt-Diagnosis: \(plan.category)",
+                keep: { [self] (id: String) in commitID = id }) { [self] () -> String in
+            try FixRecord.commit(plan: plan, ws: ws, worktree: worktree, repo: try repo(), now: service.now(),
+                                 config: try service.config(worktree: worktree))
+        }
+    }
+
+    // MARK: - Push, comment (through the outbox)
+
+    /// What a push or comment attempt came to.
+    enum Delivery {
+        /// Nothing to deliver to (no remote, not a GitHub remote).
+        case notApplicable(String)
+        /// Tried through the outbox: `waiting` is why it still waits, nil when delivered.
+        case tried(waiting: String?, done: String)
+    }
+
+    func push() -> JournaledStep {
+        delivery("push", enabled: settings.push,
+                 would: settings.push ? "push \(branch) to origin (if there is one)" : "skip (--no-push)") { [self] in
+            guard try repo().remoteURL("origin") != nil else { return .notApplicable("no remote 'origin'") }
+            return .tried(waiting: try outbox.push(branch: branch, commit: commitID), done: "pushed \(branch) to origin")
+        }
+    }
+
+    func comment() -> JournaledStep {
+        delivery("comment", enabled: settings.comment,
+                 would: settings.comment ? "comment on the pull request of \(branch)" : "skip (--no-comment)") { [self] in
+            guard let url = try repo().remoteURL("origin"), fix.hostFactory?(url) != nil else {
+                return .notApplicable("origin is not a GitHub remote: no pull request to comment on")
+            }
+            let body = try FixRecord.commentBody(plan: plan, commit: commitID, ws: ws)
+            return .tried(waiting: try outbox.comment(branch: branch, body: body, marker: "expt:fix:\(plan.failedRun)"),
+                          done: "commented on the pull request of \(branch)")
+        }
+    }
+
+    /// Done, skipped or queued in the outbox: journaled either way (the outbox owns a queued
+    /// item from then on), except when turned off, so a later run with it on does it.
+    func delivery(_ name: String, enabled: Bool, would: String, _ attempt: @escaping () throws -> Delivery) -> JournaledStep {
+        JournaledStep(name, would: would, resume: { _ in "done earlier" }) { [self] in
+            guard enabled else { return .reported(.skipped, "--no-\(name)") }
+            switch try attempt() {
+            case .notApplicable(let why):
+                return .journaled(.skipped, why, data: LedgerJSON.encode("done"))
+            case .tried(let waiting?, _):
+                pending.append("\(name): \(waiting)")
+                return .journaled(.queued, "waiting in the outbox: \(waiting) (`expt outbox --retry` retries)",
+                                  data: LedgerJSON.encode(waiting))
+            case .tried(nil, let done):
+                return .journaled(.done, done, data: LedgerJSON.encode("done"))
+            }
+        }
+    }
+
+    // MARK: - Relaunch
+
+    /// Once: the reserved run id is the idempotency key.
+    func launch() -> JournaledStep {
+        .result("launch", would: "relaunch \(branch): \(plan.changeSummary)",
+                keep: { [self] (run: String) in newRun = run }) { [self] () -> String in
+            if try ledger.run(id: plan.newRun) != nil { return plan.newRun }
+            return try service.launch(launchRequest()).run ?? plan.newRun
+        }
+    }
+
+    func launchRequest() -> LaunchRequest {
+        var req = LaunchRequest(branch: branch)
+        req.profile = plan.profile
+        req.overrides = plan.resources
+        req.resumeFrom = plan.resumeFrom
+        req.parentRun = plan.failedRun
+        req.reservedRunID = plan.newRun
+        if let tasks = plan.tasks { req.array = ArraySpec(indices: tasks, maxConcurrent: plan.maxConcurrent) }
+        // Everything but run outputs (checkpoints, W&B dirs) was just committed.
+        req.allowDirty = true
+        return req
+    }
+
+    // MARK: - Verify
+
+    /// Never resumed: it reports on the present, so a rerun checks again.
+    func verify() -> JournaledStep {
+        JournaledStep("verify", would: "wait up to \(Int(settings.wait)) s for the new run to start", resume: { _ in nil }) { [self] in
+            let r = try waitForStart(newRun)
+            started = r
+            if r.state == .running, let progress = service.progress(r) {
+                return .journaled(.done, "\(r.id) is running (\(progress))", data: r.state.rawValue)
+            }
+            return .journaled(.done, "\(r.id) is \(r.state.rawValue)\(r.reason.map { " (\($0))" } ?? "")", data: r.state.rawValue)
+        }
+    }
+
+    /// Asks the scheduler afresh (not the command's snapshot) until the run has started, failed,
+    /// or `settings.wait` passed, backing off between polls (`Backoff`: a queue takes seconds,
+    /// and each poll may be an ssh round trip). The waits add up to `settings.wait`, so a test
+    /// whose sleep returns at once still reaches the end.
+    func waitForStart(_ runID: String) throws -> RunRecord {
+        let deadline = service.now().addingTimeInterval(settings.wait)
+        var delays = Backoff.delays(total: settings.wait).makeIterator()
+        var record = try ledger.run(id: runID)
+        while true {
+            record = try service.refresh(branches: [branch], fresh: true).first { $0.id == runID } ?? record
+            guard let r = record else { throw ExptError(.failure, "the relaunched run \(runID) is not in the ledger") }
+            if hasStarted(r) { return r }
+            if r.state.isFailure { throw failedAtOnce(r) }
+            guard service.now() < deadline, let delay = delays.next() else { throw timedOut(r) }
+            service.sleep(delay)
+        }
+    }
+
+    /// Running, finished well, or pending for a reason its backend calls a normal wait
+    /// (`RunService.pendingVerdict`: a pending job with no reason yet, just submitted, has not
+    /// shown a legitimate wait on any backend).
+    func hasStarted(_ r: RunRecord) -> Bool {
+        switch r.state {
+        case .running, .succeeded: return true
+        case .pending: return service.pendingVerdict(for: r) == .waiting
+        default: return false
+        }
+    }
+
+    func failedAtOnce(_ r: RunRecord) -> ExptError {
+        let category = service.diagnoseNewFailures([r]).first?.diagnosis ?? "unknown"
+        return ExptError(.failure, "the relaunched run \(r.id) failed at once: \(r.state.rawValue) [\(category)]",
+                         hint: "`expt diagnose \(r.branch)` explains it; fix the worktree and run fix-and-relaunch again")
+    }
+
+    func timedOut(_ r: RunRecord) -> StepFailed {
+        let wait = Int(settings.wait)
+        return StepFailed(status: .timedOut, detail: "\(r.id) is still \(r.state.rawValue) after \(wait) s", error: ExptError(
+            .conflict, "the relaunched run \(r.id) did not start within \(wait) s (it is \(r.state.rawValue)\(r.reason.map { ": \($0)" } ?? ""))",
+            hint: "`expt watch \(r.branch)` keeps following it"))
+    }
+}
