@@ -81,6 +81,7 @@ extension Progress {
         lastStep = lastStep ?? other.lastStep
         totalSteps = totalSteps ?? other.totalSteps
         lastEpoch = lastEpoch ?? other.lastEpoch
+        totalEpochs = totalEpochs ?? other.totalEpochs
         // The summary holds the run's final values: a NaN there outweighs an earlier finite log line.
         if lastLoss == nil || other.lossTrend == "nan" {
             lastLoss = other.lastLoss ?? lastLoss

@@ -200,6 +200,8 @@ public struct Progress: Codable, Sendable, Equatable {
     public var lastStep: Int?
     public var totalSteps: Int?
     public var lastEpoch: Int?
+    /// From "epoch 2/10".
+    public var totalEpochs: Int?
     public var lastLoss: Double?
     public var minLoss: Double?
     /// "nan", "diverging", "decreasing", "flat" or nil when too few values were seen.

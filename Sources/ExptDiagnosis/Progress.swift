@@ -64,6 +64,7 @@ enum ProgressParser {
         }
         if let m = epochRegex.matches(in: text, range: range).last, let v = number(ns, m.range(at: 1)) {
             progress.lastEpoch = toInt(v)
+            progress.totalEpochs = number(ns, m.range(at: 2)).flatMap(toInt) ?? progress.totalEpochs
         }
         for m in lossRegex.matches(in: text, range: range) {
             if let v = number(ns, m.range(at: 1)) { losses.append(v) }
@@ -106,7 +107,7 @@ enum ProgressParser {
     private static let tqdmRegex = try! NSRegularExpression(
         pattern: #"(?:\b(\d+)/(\d+) \[|\b(\d+)it \[)"#)
     private static let epochRegex = try! NSRegularExpression(
-        pattern: #"(?i)(?<![a-z])epoch(?![a-z])["']?\s*[:=]?\s*\[?(\d+)"#)
+        pattern: #"(?i)(?<![a-z])epoch(?![a-z])["']?\s*[:=]?\s*\[?(\d+)(?:\s*/\s*(\d+))?"#)
     private static let lossRegex = try! NSRegularExpression(
         pattern: #"(?i)(?<![a-z])(?<!val_)(?<!valid_)(?<!eval_)(?<!test_)(?<!val/)(?:train[_/ ])?loss(?![a-z])["']?\s*[:=]?\s*"# + num)
 }
@@ -121,7 +122,7 @@ extension Progress {
     /// "epoch 2, step 340/1000", or nil when the output names neither.
     public var summary: String? {
         var parts: [String] = []
-        if let e = lastEpoch { parts.append("epoch \(e)") }
+        if let e = lastEpoch { parts.append("epoch \(e)" + (totalEpochs.map { "/\($0)" } ?? "")) }
         if let s = lastStep { parts.append("step \(s)" + (totalSteps.map { "/\($0)" } ?? "")) }
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }

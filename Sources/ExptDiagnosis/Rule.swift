@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 
 /// What a rule's patterns are matched against.
 public enum RuleSource: String, Codable, Sendable, CaseIterable {
@@ -90,7 +91,8 @@ public struct Rule: @unchecked Sendable {
 }
 
 /// A failure with a message in the user's words: what went wrong, and what to do about it.
-public struct DiagnosisError: Error, CustomStringConvertible, Sendable {
+public struct DiagnosisError: UserFacingError, Sendable {
+    public var kind: ErrorKind { .invalidInput }
     public var message: String
     public var hint: String?
 

@@ -57,8 +57,8 @@ public struct ExptBinary {
         p.environment = e
         let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("expt-out-\(UUID().uuidString)")
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("expt-err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
         // Files, not pipes: a detached grandchild (the local backend's supervisor) must not keep
         // a pipe open and block the read.

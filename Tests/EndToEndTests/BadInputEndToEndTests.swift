@@ -63,8 +63,8 @@ final class BadInputEndToEndTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir + "/plain", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let plain = try expt.run(["list"], in: dir + "/plain")
-        XCTAssertNotEqual(plain.status, 0)
-        XCTAssertTrue(plain.stderr.contains("not a git repository"), plain.stderr)
+        XCTAssertEqual(plain.status, 4, "not_found")
+        XCTAssertTrue(plain.stderr.contains("not inside a git repository"), plain.stderr)
 
         _ = try Git.run(["init", "-q", "--bare", dir + "/bare.git"], in: dir)
         let bare = try expt.run(["init"], in: dir + "/bare.git")

@@ -15,7 +15,7 @@ final class DiagnoseAndDemoEndToEndTests: XCTestCase {
 
     func write(_ name: String, _ data: Data) -> String {
         let p = dir + "/" + name
-        FileManager.default.createFile(atPath: p, contents: data)
+        _ = FileManager.default.createFile(atPath: p, contents: data)
         return p
     }
 
@@ -104,7 +104,7 @@ final class DiagnoseAndDemoEndToEndTests: XCTestCase {
         env["HOME"] = expt.home
         p.environment = env
         let out = dir + "/demo.log"
-        FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         p.standardError = p.standardOutput
         try p.run(); p.waitUntilExit()

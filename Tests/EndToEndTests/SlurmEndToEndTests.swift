@@ -5,7 +5,8 @@ import ExptTestSupport
 /// Slurm (scripts/slurm-local.sh). Skipped when no Slurm answers, unless EXPT_REQUIRE_SLURM=1.
 final class SlurmEndToEndTests: XCTestCase {
     static let jobPy = """
-    import json, os, sys, time
+    import json, os, signal, sys, time
+    signal.signal(signal.SIGUSR1, lambda *a: print("USR1: checkpointing", flush=True))
     steps, start = int(os.environ.get("STEPS", "4")), 0
     if len(sys.argv) > 2 and sys.argv[1] == "--resume":
         start = json.load(open(sys.argv[2]))["step"]
@@ -124,6 +125,30 @@ final class SlurmEndToEndTests: XCTestCase {
         XCTAssertEqual((try expt.run(["runs", "nopart", "--json"], in: t.path).json() as? [Any])?.count, 0, "no unrecorded or phantom job")
     }
 
+    /// A cluster reached through `exec_prefix` (here a wrapper that records each command and
+    /// runs it with `bash -c`, as ssh would on a login node): submitting, polling and reading
+    /// the logs all go through it.
+    func testLogsOfAClusterBehindAnExecPrefixAreReadThroughIt() throws {
+        let calls = t.root.appendingPathComponent("prefix-calls.log").path
+        let wrapper = t.root.appendingPathComponent("login-node").path
+        try "#!/bin/bash\nprintf '%s\\n' \"$1\" >> \(calls)\nexec bash -c \"$1\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
+        XCTAssertEqual(chmod(wrapper, 0o755), 0)
+        try experiment("remote")
+        let wt = t.path + "/.worktrees/remote"
+        let toml = try String(contentsOfFile: wt + "/expt.toml", encoding: .utf8)
+        try (toml + "\n[slurm]\nexec_prefix = [\"\(wrapper)\"]\n").write(toFile: wt + "/expt.toml", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try expt.run(["checkpoint", "remote", "-m", "prefix"], in: t.path).status, 0)
+        _ = try launch("remote")
+        try waitFor("remote", ["succeeded"])
+        let logs = try expt.run(["logs", "remote", "--tail", "2"], in: t.path)
+        XCTAssertEqual(logs.status, 0, logs.stderr)
+        XCTAssertEqual(logs.stdout, "task  step 4/4\ndone\n")
+        let recorded = try String(contentsOfFile: calls, encoding: .utf8)
+        XCTAssertTrue(recorded.contains("sbatch --parsable"), recorded)
+        XCTAssertTrue(recorded.split(separator: "\n").contains { $0.hasPrefix("tail -c") && $0.contains("stdout.log") },
+                      "the log was read on the cluster side: \(recorded)")
+    }
+
     func testMemoryLimitIsAnOOMWithTheOOMKillLineAsEvidence() throws {
         try experiment("hog", env: ["FAIL_TASK": "0"])
         _ = try launch("hog", ["--array", "0", "--mem", "100M"])
@@ -154,6 +179,18 @@ final class SlurmEndToEndTests: XCTestCase {
         XCTAssertEqual(tasks.filter { ($0["state"] as? String) != "succeeded" }.compactMap { $0["index"] as? Int }, [2])
         let status = try expt.run(["status", "sweep"], in: t.path)
         XCTAssertTrue(status.stdout.contains("1 of 4 tasks failed") && status.stdout.contains("oom_host"), status.stdout)
+        // Each task's own output, read through the backend.
+        let task1 = try expt.run(["logs", "sweep", "--task", "1"], in: t.path)
+        XCTAssertEqual(task1.status, 0, task1.stderr)
+        XCTAssertTrue(task1.stdout.contains("task 1 step 4/4") && task1.stdout.contains("done"), task1.stdout)
+        XCTAssertFalse(task1.stdout.contains("task 0 "), "only task 1's output")
+        let task2 = try expt.run(["logs", "sweep", "--task", "2", "--stderr", "--json"], in: t.path)
+        XCTAssertEqual(task2.status, 0, task2.stderr)
+        XCTAssertTrue(((try task2.json() as? [String: Any])?["file"] as? String ?? "").hasSuffix("stderr.2.log"), task2.stdout)
+        let whole = try expt.run(["logs", "sweep"], in: t.path)
+        XCTAssertEqual(whole.status, 2, "an array's output is per task")
+        XCTAssertTrue(whole.stderr.contains("--task") && whole.stderr.contains("failed: 2"), whole.stderr)
+        XCTAssertEqual(try expt.run(["logs", "sweep", "--task", "9"], in: t.path).status, 2)
         let fix = try expt.run(["fix-and-relaunch", "sweep", "--yes", "--json", "--no-push", "--no-comment"], in: t.path)
         XCTAssertEqual(fix.status, 0, fix.stderr)
         let plan = try XCTUnwrap((try fix.json() as? [String: Any])?["plan"] as? [String: Any])
@@ -187,11 +224,24 @@ final class SlurmEndToEndTests: XCTestCase {
         XCTAssertTrue(try expt.run(["logs", "requeue", "--stderr"], in: t.path).stdout.contains("requeued (restart 1)"))
     }
 
+    /// The one time-limit scenario (Slurm's smallest limit is a minute, and it enforces it up to
+    /// 30 s late): `signal_before_limit` reaches the program as SIGUSR1 through the batch
+    /// script's trap, the job ends as TIMEOUT, and fix-and-relaunch resumes it with a longer limit.
     func testTimeoutIsResumedWithALongerLimitByFixAndRelaunch() throws {
-        try experiment("slow", env: ["STEPS": "75", "STEP_SECONDS": "1"])
+        try experiment("slow", env: ["STEPS": "100", "STEP_SECONDS": "1"])
+        let wt = t.path + "/.worktrees/slow"
+        let toml = try String(contentsOfFile: wt + "/expt.toml", encoding: .utf8)
+        try (toml + "\n[slurm]\nsignal_before_limit = 50\n").write(toFile: wt + "/expt.toml", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try expt.run(["checkpoint", "slow", "-m", "signal"], in: t.path).status, 0)
         _ = try launch("slow", ["--time", "1"])
         try waitFor("slow", ["timeout"], timeout: 240)
         XCTAssertEqual(try diagnosis("slow")["category"] as? String, "timeout")
+        XCTAssertTrue(try expt.run(["logs", "slow"], in: t.path).stdout.contains("USR1: checkpointing"), "SIGUSR1 before the limit")
+        XCTAssertTrue(try expt.run(["logs", "slow", "--stderr"], in: t.path).stdout.contains("DUE TO TIME LIMIT"))
+        // The relaunch runs fast: the user changed the step time, and the fix commits it.
+        let fast = try String(contentsOfFile: wt + "/expt.toml", encoding: .utf8)
+            .replacingOccurrences(of: "STEP_SECONDS = \"1\"", with: "STEP_SECONDS = \"0.05\"")
+        try fast.write(toFile: wt + "/expt.toml", atomically: true, encoding: .utf8)
         let fix = try expt.run(["fix-and-relaunch", "slow", "--yes", "--json", "--no-push", "--no-comment"], in: t.path)
         XCTAssertEqual(fix.status, 0, fix.stderr)
         let plan = try XCTUnwrap((try fix.json() as? [String: Any])?["plan"] as? [String: Any])

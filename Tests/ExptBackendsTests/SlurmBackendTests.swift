@@ -212,3 +212,54 @@ final class SlurmBackendTests: XCTestCase {
         XCTAssertEqual(fake.calls.map(\.argv), [["b"], ["a"]])
     }
 }
+
+/// Each backend owns its settings: decoded from its own table, unknown keys and wrong types
+/// rejected with file and line.
+final class BackendSettingsTests: XCTestCase {
+    func config(_ text: String) throws -> ExptConfig {
+        var c = ExptConfig()
+        try c.apply(text: text, file: "repo/expt.toml", backends: BackendRegistry.standard)
+        return c
+    }
+
+    func testSlurmTableBuildsTheBackendWithItsSettings() throws {
+        let c = try config("backend = \"slurm\"\n[slurm]\npartition = \"gpu\"\nexec_prefix = [\"ssh\", \"login1\"]\nrequeue = false\n")
+        let context = BackendContext(repoRoot: "/nonexistent", runsDir: "/tmp/runs", selfExecutable: "/bin/true",
+                                     runner: FakeProcessRunner(checkedBy: self))
+        let b = try XCTUnwrap(try BackendRegistry.standard.make("slurm", table: c.backendTables["slurm"], context: context) as? SlurmBackend)
+        XCTAssertEqual(b.config.partition, "gpu")
+        XCTAssertEqual(b.config.execPrefix, ["ssh", "login1"])
+        XCTAssertFalse(b.config.requeue)
+        XCTAssertNotNil(b.config.scriptTemplate, "the shipped sbatch template")
+    }
+
+    func testRequeueDefaultsToOn() throws {
+        let context = BackendContext(repoRoot: "/nonexistent", runsDir: "/tmp/runs", selfExecutable: "/bin/true",
+                                     runner: FakeProcessRunner(checkedBy: self))
+        let b = try XCTUnwrap(try BackendRegistry.standard.make("slurm", table: nil, context: context) as? SlurmBackend)
+        XCTAssertTrue(b.config.requeue)
+    }
+
+    func testUnknownAndMistypedSlurmKeysNameFileAndLine() {
+        for (text, expected) in [("[slurm]\npartiton = \"gpu\"\n", ["repo/expt.toml:2", "partiton", "partition"]),
+                                 ("\n[slurm]\nexec_prefix = \"ssh login1\"\n", ["repo/expt.toml:3", "exec_prefix", "array"]),
+                                 ("[local]\nmem = \"1G\"\n", ["repo/expt.toml:2", "local.mem"])] {
+            XCTAssertThrowsError(try config(text), text) { error in
+                let message = "\(error)"
+                for e in expected { XCTAssertTrue(message.contains(e), "\(e) not in: \(message)") }
+            }
+        }
+    }
+
+    func testTheStandardRegistryKnowsLocalAndSlurm() {
+        XCTAssertEqual(BackendRegistry.standard.backendNames, ["local", "slurm"])
+    }
+
+    func testSlurmPendingReasonsThatBlockAStart() {
+        let b = SlurmBackend(runner: FakeProcessRunner(checkedBy: self), config: SlurmConfig())
+        XCTAssertEqual(b.pendingVerdict(reason: "Priority"), .waiting)
+        XCTAssertEqual(b.pendingVerdict(reason: "Resources"), .waiting)
+        guard case .blocked(let why) = b.pendingVerdict(reason: "ReqNodeNotAvail, UnavailableNodes:n1") else { return XCTFail() }
+        XCTAssertTrue(why.contains("ReqNodeNotAvail"))
+    }
+}

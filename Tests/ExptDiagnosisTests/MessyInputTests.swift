@@ -6,7 +6,7 @@ import XCTest
 final class MessyInputTests: XCTestCase {
     func write(_ bytes: [UInt8], _ name: String) throws -> String {
         let path = try makeTempDir(self).appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 
@@ -93,7 +93,7 @@ final class MessyInputTests: XCTestCase {
         // 40 MB (above the exact line-count limit): the tail's line numbers count from the end.
         let dir = try makeTempDir(self)
         let path = dir.appendingPathComponent("big.log").path
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         handle.write(Data("ModuleNotFoundError: No module named 'early'\n".utf8))
         let block = Data(String(repeating: "epoch 1 step 1 loss 0.5 lr 1e-4 throughput 900 samples/s\n", count: 20_000).utf8)

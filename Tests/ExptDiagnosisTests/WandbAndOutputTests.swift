@@ -100,8 +100,8 @@ final class WandbAndOutputTests: XCTestCase {
         let dir = try makeTempDir(self)
         let fm = FileManager.default
         try fm.createDirectory(at: dir.appendingPathComponent("out/checkpoint-200"), withIntermediateDirectories: true)
-        fm.createFile(atPath: dir.appendingPathComponent("out/step_100.pt").path, contents: Data())
-        fm.createFile(atPath: dir.appendingPathComponent("out/notes.txt").path, contents: Data())
+        _ = fm.createFile(atPath: dir.appendingPathComponent("out/step_100.pt").path, contents: Data())
+        _ = fm.createFile(atPath: dir.appendingPathComponent("out/notes.txt").path, contents: Data())
         try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -100)], ofItemAtPath: dir.appendingPathComponent("out/step_100.pt").path)
         let found = CheckpointFinder.find(in: [dir.path]).map { ($0 as NSString).lastPathComponent }
         XCTAssertEqual(found, ["step_100.pt", "checkpoint-200"])

@@ -49,7 +49,7 @@ extension RunService {
         let counts = Dictionary(grouping: failed, by: { perTask[$0]!.category })
         let dominant = counts.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key.rawValue > b.key.rawValue }
         let config = try rootConfig()
-        let batch = BatchHealth.verdict(for: categories, bands: HealthBands(watch: config.health.degraded,
+        let batch = BatchHealth.verdict(for: categories, bands: HealthBands(watch: config.health.watch,
                                                                              degraded: config.health.degraded,
                                                                              systemic: config.health.systemic))
         let main = try dominant.flatMap { perTask[$0.value[0]] } ?? diagnose(record)
@@ -96,7 +96,8 @@ extension RunService {
         let run = RunFacts(batchSize: config.run.batchSize, gradAccumulation: config.run.gradAccumulation,
                            expectedSteps: config.run.expectedSteps, expectedEpochs: config.run.expectedEpochs,
                            memoryMB: record.resources.memoryMB, timeLimitSeconds: record.resources.timeLimitSeconds,
-                           memoryCapMB: config.retry.memoryCapMB, profiles: config.profiles.keys.sorted())
+                           memoryCapMB: config.retry.memoryCapMB, profiles: config.profiles.keys.sorted(),
+                           memoryFactor: config.retry.memoryFactor, timeFactor: config.retry.timeFactor)
         let input = DiagnosisInput(logs: logs, wandbDir: wandb, scheduler: facts, checkpoints: checkpoints, run: run)
         return try diagnoser().diagnose(input)
     }
