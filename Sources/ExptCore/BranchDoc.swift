@@ -99,9 +99,23 @@ public struct BranchDoc: Equatable {
 
 /// One problem `doc check` found, with how to fix it.
 public struct DocProblem: Codable, Equatable, Sendable {
+    /// Which rule a problem breaks, for callers to match on (never the message).
+    public enum Rule: String, Codable, Sendable {
+        case missingDoc = "missing_doc", missingSection = "missing_section", entryNumbering = "entry_numbering"
+        case entryField = "entry_field", strayText = "stray_text", entryDeleted = "entry_deleted"
+        case entryEdited = "entry_edited", trailerWithoutEntry = "trailer_without_entry"
+    }
+    public var rule: Rule
     public var line: Int?
     public var message: String
     public var fix: String
+
+    public init(_ rule: Rule, line: Int?, message: String, fix: String) {
+        self.rule = rule; self.line = line; self.message = message; self.fix = fix
+    }
+
+    /// A past Fixes entry changed: what history checks look for.
+    public var rewritesHistory: Bool { rule == .entryDeleted || rule == .entryEdited }
 }
 
 /// The rules the pre-commit hook and expt's own commits enforce on a branch doc.
@@ -110,30 +124,30 @@ public enum DocRules {
     public static func check(_ new: BranchDoc, against old: BranchDoc?, requiredSections: [String] = BranchDoc.defaultRequiredSections) -> [DocProblem] {
         var problems: [DocProblem] = []
         for s in requiredSections where !new.sections.contains(s) {
-            problems.append(DocProblem(line: nil, message: "the section '## \(s)' is missing",
+            problems.append(DocProblem(.missingSection, line: nil, message: "the section '## \(s)' is missing",
                                        fix: "add a line '## \(s)' (see templates/branch-doc.md)"))
         }
         for (i, f) in new.fixes.enumerated() {
             if f.number != i + 1 {
-                problems.append(DocProblem(line: f.line, message: "Fixes entry '### \(f.heading)' should be 'Fix \(i + 1)'",
+                problems.append(DocProblem(.entryNumbering, line: f.line, message: "Fixes entry '### \(f.heading)' should be 'Fix \(i + 1)'",
                                            fix: "number Fixes entries 1, 2, 3… in order, as `### Fix N — date — category`"))
             }
             for field in ["Failed run", "Diagnosis", "Change"] where f.fields[field] == nil {
-                problems.append(DocProblem(line: f.line, message: "Fixes entry \(i + 1) has no '- \(field): …' line",
+                problems.append(DocProblem(.entryField, line: f.line, message: "Fixes entry \(i + 1) has no '- \(field): …' line",
                                            fix: "add '- \(field): …' under its heading"))
             }
         }
         for s in new.strayFixLines {
-            problems.append(DocProblem(line: s.line, message: "text in '## Fixes' outside an entry: \(s.text)",
+            problems.append(DocProblem(.strayText, line: s.line, message: "text in '## Fixes' outside an entry: \(s.text)",
                                        fix: "put notes in other sections; Fixes holds only `### Fix N` entries"))
         }
         if let old {
             for (i, past) in old.fixes.enumerated() {
                 if i >= new.fixes.count {
-                    problems.append(DocProblem(line: past.line, message: "Fixes entry \(past.number) was deleted",
+                    problems.append(DocProblem(.entryDeleted, line: past.line, message: "Fixes entry \(past.number) was deleted",
                                                fix: "restore it: past Fixes entries are never removed (git show HEAD:<doc>)"))
                 } else if new.fixes[i].text != past.text {
-                    problems.append(DocProblem(line: new.fixes[i].line, message: "Fixes entry \(past.number) was edited",
+                    problems.append(DocProblem(.entryEdited, line: new.fixes[i].line, message: "Fixes entry \(past.number) was edited",
                                                fix: "restore its text from HEAD and add a new entry instead: past entries are never edited"))
                 }
             }

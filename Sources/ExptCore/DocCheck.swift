@@ -32,7 +32,7 @@ public struct DocCheck {
         }
         guard let staged = try repo.stagedFileText(path, indexFile: indexFile) else {
             return DocCheckResult(branch: branch, doc: path, skipped: nil, problems: [DocProblem(
-                line: nil, message: "the experiment's doc \(path) is missing from this commit",
+                .missingDoc, line: nil, message: "the experiment's doc \(path) is missing from this commit",
                 fix: "restore it (git checkout HEAD -- \(path)) or recreate it from templates/branch-doc.md")])
         }
         let new = BranchDoc(staged)
@@ -41,7 +41,7 @@ public struct DocCheck {
             let message = (try? String(contentsOfFile: messageFile, encoding: .utf8)) ?? ""
             let fixTrailer = Repository.trailers(of: message).contains { $0.key == "Expt-Fix" }
             if fixTrailer && new.fixes.count <= (old?.fixes.count ?? 0) {
-                problems.append(DocProblem(line: nil, message: "the commit message has an Expt-Fix trailer but \(path) gains no Fixes entry",
+                problems.append(DocProblem(.trailerWithoutEntry, line: nil, message: "the commit message has an Expt-Fix trailer but \(path) gains no Fixes entry",
                                            fix: "add a `### Fix N — date — category` entry to '## Fixes' describing the fix"))
             }
         }
@@ -65,7 +65,7 @@ public struct DocCheck {
         }
         guard let current else {
             return DocCheckResult(branch: branch, doc: path, skipped: nil, problems: [DocProblem(
-                line: nil, message: "\(branch) has no doc at \(path)",
+                .missingDoc, line: nil, message: "\(branch) has no doc at \(path)",
                 fix: "create it from templates/branch-doc.md and commit it (`expt checkpoint \(branch) -m 'add doc'`)")])
         }
         var problems = DocRules.check(BranchDoc(current), against: committed.map(BranchDoc.init))
@@ -75,8 +75,8 @@ public struct DocCheck {
             guard let after = try ws.repo.fileText(path, in: c.id),
                   let before = try ws.repo.fileText(path, in: c.parents[0]) else { continue }
             for p in DocRules.check(BranchDoc(after), against: BranchDoc(before), requiredSections: [])
-            where p.message.contains("was edited") || p.message.contains("was deleted") {
-                problems.append(DocProblem(line: p.line, message: "commit \(c.id.short) (\(c.summary)): \(p.message)", fix: p.fix))
+            where p.rewritesHistory {
+                problems.append(DocProblem(p.rule, line: p.line, message: "commit \(c.id.short) (\(c.summary)): \(p.message)", fix: p.fix))
             }
         }
         return DocCheckResult(branch: branch, doc: path, skipped: nil, problems: problems)

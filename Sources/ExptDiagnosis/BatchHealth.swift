@@ -1,6 +1,6 @@
 import Foundation
 
-/// Thresholds for judging a sweep or job array (DESIGN.md section 2): up to `watch` of all
+/// Thresholds for judging a sweep or job array (docs/diagnosis.md, "Sweeps and arrays"): up to `watch` of all
 /// tasks failing is normal noise; more than `degraded` of one cause is degraded; `systemic` or
 /// more of one cause means stop and fix.
 public struct HealthBands: Codable, Sendable, Equatable {

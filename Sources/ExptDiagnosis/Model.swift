@@ -1,7 +1,7 @@
 import Foundation
 import ExptModel
 
-/// The one failure taxonomy shared by every backend (DESIGN.md section 4).
+/// The one failure taxonomy shared by every backend (docs/diagnosis.md, "Categories, evidence, remedies").
 public enum FailureCategory: String, Codable, CaseIterable, Sendable {
     case oomHost = "oom_host"
     case oomGPU = "oom_gpu"
@@ -141,7 +141,7 @@ public struct Evidence: Codable, Sendable, Equatable {
     }
 }
 
-/// The kind of action a remedy asks for (DESIGN.md section 4).
+/// The kind of action a remedy asks for (docs/diagnosis.md, "Categories, evidence, remedies").
 public enum RemedyKind: String, Codable, Sendable {
     case escalateResources = "escalate_resources"
     case resume

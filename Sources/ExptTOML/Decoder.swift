@@ -54,7 +54,7 @@ final class DecodingState {
     /// Tables are identified by their path in the document (array elements by index),
     /// so several containers over one table share one set of asked keys.
     func register(_ table: TOMLTable, path: [String]) -> Int {
-        let id = path.joined(separator: "\u{0}")
+        let id = path.map { "\u{0}" + $0 }.joined()
         if let i = index[id] { return i }
         index[id] = tables.count
         tables.append(table)
@@ -92,7 +92,7 @@ struct Location {
 
     func error(_ message: String) -> TOMLError {
         guard let key else { return TOMLError(file: table.file, line: table.line, message: message) }
-        let at = indices.isEmpty ? "" : " at index " + indices.map(String.init).joined(separator: ".")
+        let at = indices.isEmpty ? "" : " at index " + indices.map { String($0) }.joined(separator: ".")
         return table.error(message + at, key: key)
     }
 
@@ -114,7 +114,7 @@ struct AnyCodingKey: CodingKey {
 struct ValueDecoder: Decoder {
     let value: TOMLValue
     let location: Location
-    /// Path of TOML names (and `[i]` for elements), identifying tables in `state`.
+    /// Path of TOML names (elements as U+0001 and the index), identifying tables in `state`.
     let tomlPath: [String]
     let codingPath: [CodingKey]
     let state: DecodingState
@@ -139,14 +139,14 @@ struct ValueDecoder: Decoder {
     }
 
     func element(_ value: TOMLValue, index: Int) -> ValueDecoder {
-        ValueDecoder(value: value, location: location.element(index), tomlPath: tomlPath + ["[\(index)]"],
+        ValueDecoder(value: value, location: location.element(index), tomlPath: tomlPath + ["\u{1}\(index)"],
                      codingPath: codingPath + [AnyCodingKey(intValue: index)], state: state, userInfo: userInfo)
     }
 
     /// Scalars directly, anything else through its `init(from:)`, whose `DecodingError`s
     /// become `TOMLError`s at this value's line.
     func unbox<T: Decodable>(_ type: T.Type) throws -> T {
-        if let scalar = try scalar(T.self) { return scalar }
+        if let direct = try scalar(T.self) { return direct }
         do {
             return try T(from: self)
         } catch let error as DecodingError {

@@ -92,7 +92,7 @@ extension Repository {
             parentPtrs.append(c)
         }
         var out = git_oid()
-        try withSignature(signature) { sig in
+        _ = try withSignature(signature) { sig in
             try parentPtrs.withUnsafeMutableBufferPointer { buf in
                 try check(git_commit_create(&out, pointer, updateRef, sig, sig, "UTF-8", message, treePtr,
                                             parents.count, buf.baseAddress), "create commit", updateRef ?? "")

@@ -51,11 +51,6 @@ extension Repository {
         }
         return entries
     }
-
-    /// True when `git status --porcelain` would print nothing.
-    public func isClean(includeUntracked: Bool = true) throws -> Bool {
-        try status(includeUntracked: includeUntracked).isEmpty
-    }
 }
 
 extension Repository {

@@ -85,7 +85,7 @@ extension Repository {
         opts.ref = ref
         // Checkout filters (eol, ident, filter drivers) cost a lookup per file; with no
         // attributes anywhere and no autocrlf they would change nothing, so skip them
-        // (DESIGN.md section 6: 0.8× `git worktree add` instead of 1.3×).
+        // (docs/benchmarks.md, "Where the time goes": 0.8× `git worktree add` instead of 1.3×).
         if try !needsCheckoutFilters(branchTip: try branchTip(branch)) { opts.checkout_options.disable_filters = 1 }
         var wt: OpaquePointer?
         try check(git_worktree_add(&wt, pointer, name, path, &opts), "add worktree", path)

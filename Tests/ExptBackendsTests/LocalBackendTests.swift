@@ -142,7 +142,7 @@ final class LocalBackendTests: LocalBackendTestCase {
         let ref = try backend.submit(spec("r15", "echo $$ > job.pid; sleep 30"))
         // Wait until the supervisor has recorded the job's process group too (it rewrites
         // supervisor.json just after the job starts); only then can an orphan be found.
-        try eventually("the job to start") {
+        eventually("the job to start") {
             !read("\(workdir)/job.pid").isEmpty && read("\(runsRoot)/r15/supervisor.json").contains("job_pgid")
         }
         let job = try XCTUnwrap(Int32(read("\(workdir)/job.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -153,7 +153,7 @@ final class LocalBackendTests: LocalBackendTestCase {
         XCTAssertTrue(isAlive(job))
 
         try backend.cancel(ref)
-        try eventually("the orphaned job to die") { !isAlive(job) }
+        eventually("the orphaned job to die") { !isAlive(job) }
         XCTAssertEqual(try backend.poll([ref])[ref]?.reason, "the supervisor process is gone and left no exit status")
     }
 

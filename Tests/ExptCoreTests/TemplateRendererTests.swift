@@ -91,7 +91,7 @@ final class TemplateRendererTests: XCTestCase {
             // SwiftPM skips dot files; Swift files are the target's sources.
             if rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) || rel.hasSuffix(".swift") { continue }
             var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: base.appendingPathComponent(rel).path, isDirectory: &isDir)
+            _ = FileManager.default.fileExists(atPath: base.appendingPathComponent(rel).path, isDirectory: &isDir)
             if !isDir.boolValue { onDisk[rel] = try Data(contentsOf: base.appendingPathComponent(rel)) }
         }
         XCTAssertTrue(onDisk.keys.contains("hooks/pre-commit"), "\(onDisk.keys.sorted())")

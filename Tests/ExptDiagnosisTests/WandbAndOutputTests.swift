@@ -96,16 +96,6 @@ final class WandbAndOutputTests: XCTestCase {
         XCTAssertTrue(explained.contains("slurm-time-limit → timeout [fatal, precedence 100] at timeout_slurm.log:3"), explained)
     }
 
-    func testCheckpointFinderSortsByModificationTime() throws {
-        let dir = try makeTempDir(self)
-        let fm = FileManager.default
-        try fm.createDirectory(at: dir.appendingPathComponent("out/checkpoint-200"), withIntermediateDirectories: true)
-        _ = fm.createFile(atPath: dir.appendingPathComponent("out/step_100.pt").path, contents: Data())
-        _ = fm.createFile(atPath: dir.appendingPathComponent("out/notes.txt").path, contents: Data())
-        try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -100)], ofItemAtPath: dir.appendingPathComponent("out/step_100.pt").path)
-        let found = CheckpointFinder.find(in: [dir.path]).map { ($0 as NSString).lastPathComponent }
-        XCTAssertEqual(found, ["step_100.pt", "checkpoint-200"])
-    }
 }
 
 extension Diagnosis {

@@ -21,8 +21,7 @@ struct CheckpointCommand: ExptCommand {
         let r = try Experiments(try env.workspace(global)).checkpoint(branch, message: message, dryRun: dryRun)
         try env.console.emit(r, json: global.json) {
             if dryRun { return "would commit \(r.changedPaths) change(s) on \(branch)" }
-            return
-            r.committed ? "committed \(r.changedPaths) change(s) on \(branch) as \(r.commit.prefix(8))"
+            return r.committed ? "committed \(r.changedPaths) change(s) on \(branch) as \(r.commit.prefix(8))"
                         : "nothing to commit in \(branch) (at \(r.commit.prefix(8)))"
         }
     }

@@ -44,6 +44,7 @@ extension RunService {
     public func launch(_ req: LaunchRequest) throws -> LaunchResult {
         try ws.requireBranch(req.branch)
         let (worktree, _) = try Experiments(ws).ensureWorktree(req.branch)
+        forgetWorktree(req.branch)
         let config = try requiredConfig(worktree: worktree)
         let wrepo = try Repository.open(at: worktree)
         if !req.allowDirty {

@@ -77,7 +77,7 @@ extension RunService {
     }
 
     func diagnose(_ record: RunRecord, task: TaskStatus? = nil) throws -> Diagnosis {
-        let worktree = try? ws.repo.worktree(forBranch: record.branch).flatMap { $0.exists ? $0.path : nil }
+        let worktree: String?? = existingWorktree(record.branch)
         let config = try self.config(worktree: worktree ?? nil)
         let logs = try diagnosisInputs(record, task: task?.index)
         // A lost run's raw state is the backend's own word (SUPERVISOR_GONE, UNKNOWN); the

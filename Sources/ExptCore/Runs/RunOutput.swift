@@ -13,7 +13,7 @@ extension RunService {
             guard let dir = run.logDir, task == nil else { return [] }
             return [LogSource(kind: .stdout, path: dir + "/stdout.log"), LogSource(kind: .stderr, path: dir + "/stderr.log")]
         }
-        return try backend(run.backend).logs(ref, spec: spec).filter { $0.kind != .wandb && $0.task == task }
+        return try backend(for: run).logs(ref, spec: spec).filter { $0.kind != .wandb && $0.task == task }
     }
 
     /// The stdout or stderr source of `run` (of `task` for an array), with errors that say what
@@ -41,7 +41,7 @@ extension RunService {
     /// Reads part of one output through the run's backend.
     public func read(_ run: RunRecord, _ source: LogSource, _ range: LogRange) throws -> LogChunk {
         if run.spec == nil || run.ref == nil { return try LocalLogFile.read(source.path, range) }
-        return try backend(run.backend).read(source, range)
+        return try backend(for: run).read(source, range)
     }
 
     /// Training progress from the last 64 KiB of the run's stdout ("epoch 2, step 340/1000").

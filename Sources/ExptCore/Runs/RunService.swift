@@ -2,6 +2,7 @@ import Foundation
 import ExptModel
 import GitKit
 import ExptDiagnosis
+import ExptTOML
 
 /// Runs of experiments: launch, reconcile, refresh, cancel. Every state change goes through the
 /// ledger first, so a killed expt never loses or duplicates a job.
@@ -16,7 +17,10 @@ public final class RunService {
     /// Intents younger than this are left alone by reconcile: their launch may still be starting.
     public var reconcileGrace: TimeInterval = 10
     private var cachedLedger: Ledger?
-    private var backends: [String: Backend] = [:]
+    /// Backends built so far, by name and the settings table they were built from.
+    private var backends: [(name: String, table: TOMLTable?, backend: Backend)] = []
+    /// Existing worktrees by branch ("" when the branch has none), looked up once per command.
+    private var worktrees: [String: String] = [:]
     /// What this command has polled already: one scheduler snapshot per command, unless a
     /// caller that waits for a change asks for a fresh one.
     private var polledAll = false
@@ -72,18 +76,43 @@ public final class RunService {
     /// The backend of that name, built from the root configuration (or `config`: a launch
     /// uses its worktree's settings).
     public func backend(_ name: String, config: ExptConfig? = nil) throws -> Backend {
-        if config == nil, let b = backends[name] { return b }
-        let c = try config ?? rootConfig()
-        let b = try registry.make(name, table: c.backendTables[name], context: context)
-        if config == nil { backends[name] = b }
+        try backend(name, table: (try config ?? rootConfig()).backendTables[name])
+    }
+
+    /// The backend that knows `run`: built from the settings of the run's worktree (its
+    /// `[<backend>]` table may differ from the root's: another exec prefix, another cluster),
+    /// or the root's when the worktree is gone.
+    public func backend(for run: RunRecord) throws -> Backend {
+        try backend(run.backend, table: try settings(for: run))
+    }
+
+    private func backend(_ name: String, table: TOMLTable?) throws -> Backend {
+        if let cached = backends.first(where: { $0.name == name && $0.table == table }) { return cached.backend }
+        let b = try registry.make(name, table: table, context: context)
+        backends.append((name, table, b))
         return b
+    }
+
+    /// The `[<backend>]` table that applies to `run`.
+    func settings(for run: RunRecord) throws -> TOMLTable? {
+        try config(worktree: existingWorktree(run.branch)).backendTables[run.backend]
+    }
+
+    /// The branch's worktree when it exists on disk (`forget` after creating one).
+    func forgetWorktree(_ branch: String) { worktrees.removeValue(forKey: branch) }
+
+    func existingWorktree(_ branch: String) -> String? {
+        if let known = worktrees[branch] { return known.isEmpty ? nil : known }
+        let path = (try? ws.repo.worktree(forBranch: branch)).flatMap { $0?.exists == true ? $0?.path : nil }
+        worktrees[branch] = path ?? ""
+        return path
     }
 
     /// What the pending reason of `run` means on its scheduler. No reason yet (just submitted)
     /// has not shown a legitimate wait.
     public func pendingVerdict(for run: RunRecord) -> PendingVerdict {
         guard let reason = run.reason, !reason.isEmpty, reason != "None" else { return .blocked("no reason given yet") }
-        return (try? backend(run.backend).pendingVerdict(reason: reason)) ?? .waiting
+        return (try? backend(for: run).pendingVerdict(reason: reason)) ?? .waiting
     }
 
     // MARK: - Reconcile and refresh
@@ -100,7 +129,7 @@ public final class RunService {
             // A launch in progress holds the lock: leave its intent alone.
             guard let lock = try? BranchLock.acquire(dir: ws.stateDir, branch: run.branch) else { continue }
             defer { lock.release() }
-            let b = try backend(run.backend)
+            let b = try backend(for: run)
             if let ref = try b.lookup(jobName: spec.jobName, spec: spec) {
                 changed.append(try ledger.recordSubmitted(runID: run.id, ref: ref, at: now()))
             } else if now().timeIntervalSince(run.createdAt) > reconcileGrace {
@@ -130,9 +159,17 @@ public final class RunService {
         if let branches { polledBranches.formUnion(branches) } else { polledAll = true }
         let ledger = try self.ledger()
         let live = try ledger.nonTerminalRuns().filter { $0.jobID != nil && (branches?.contains($0.branch) ?? true) }
-        for (name, runs) in Dictionary(grouping: live, by: \.backend) {
+        // One poll per backend and settings: runs whose worktrees share the settings (the
+        // usual case) share one scheduler call.
+        var groups: [(name: String, table: TOMLTable?, runs: [RunRecord])] = []
+        for run in live {
+            let table = try settings(for: run)
+            if let i = groups.firstIndex(where: { $0.name == run.backend && $0.table == table }) { groups[i].runs.append(run) }
+            else { groups.append((run.backend, table, [run])) }
+        }
+        for (name, table, runs) in groups {
             let refs = runs.compactMap(\.ref)
-            let statuses = try backend(name).poll(refs)
+            let statuses = try backend(name, table: table).poll(refs)
             for run in runs {
                 guard let ref = run.ref else { continue }
                 if let s = statuses[ref] {
@@ -202,7 +239,7 @@ public final class RunService {
         guard let ref = target.ref else {
             throw ExptError(.conflict, "run \(target.id) is still being submitted", hint: "try again in a few seconds")
         }
-        let backend = try self.backend(target.backend)
+        let backend = try self.backend(for: target)
         try backend.cancel(ref)
         for delay in Backoff.delays(total: 15) {
             if let s = try backend.poll([ref])[ref] {
