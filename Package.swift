@@ -49,5 +49,5 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["ExptTestSupport", "GitKit"], exclude: ["Fixtures"]),
         .testTarget(name: "ExptGitHubTests", dependencies: ["ExptGitHub", "ExptModel", "ExptCore", "ExptTestSupport"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -133,17 +133,3 @@ public struct Experiments {
         return wt.path
     }
 }
-
-/// Date formatting used in docs and messages.
-public enum ISO8601 {
-    // Formatters are expensive to make (a third of `expt list` with 500 rows made one per row).
-    private static let dayFormatter: DateFormatter = {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX"); f.dateFormat = "yyyy-MM-dd"
-        return f
-    }()
-    private static let timestampFormatter = ISO8601DateFormatter()
-
-    public static func day(_ d: Date) -> String { dayFormatter.string(from: d) }
-    public static func timestamp(_ d: Date) -> String { timestampFormatter.string(from: d) }
-}

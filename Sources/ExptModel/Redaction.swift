@@ -119,7 +119,9 @@ public enum Redactor {
     // MARK: - Rules
 
     /// One regex and what to put in place of each match (nil: leave the match as it was).
-    struct Rule {
+    /// Immutable once built; NSRegularExpression is documented as safe to share between
+    /// threads, which corelibs-foundation does not declare.
+    struct Rule: @unchecked Sendable {
         let regex: NSRegularExpression
         /// When a match is left alone, this group is searched again: regex matches do not
         /// overlap, so `url: https://x/?api_key=abc` would otherwise hide the inner `api_key=`.

@@ -26,7 +26,7 @@ final class SlurmEndToEndTests: XCTestCase {
     print("done", flush=True)
     """
 
-    static var slurmReachable: Bool = {
+    static let slurmReachable: Bool = {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["sinfo", "-h", "-o", "%T"]
