@@ -14,5 +14,13 @@ if [[ ${EXPT_SKIP_SLURM:-0} != 1 && -x scripts/slurm-local.sh ]]; then
         echo "test: not root, so no local Slurm is started; Slurm tests will skip" >&2
     fi
 fi
-swift build --build-tests
+# The build must stay warning-free (Swift 6 language mode): a warning in the project's own
+# sources or tests fails the run. Only a fresh build prints every warning, as CI's does.
+log=$(mktemp)
+swift build --build-tests 2>&1 | tee "$log"
+if grep -E "^$(pwd)/(Sources|Tests|templates)/.*: warning:" "$log" | sort -u | grep . >&2; then
+    echo "test: the build has warnings (above); fix them" >&2
+    rm -f "$log"; exit 1
+fi
+rm -f "$log"
 swift test --skip-build "$@"

@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 
 /// Turns a category into what to do, with concrete numbers where the run's facts allow:
 /// memory × `run.memoryFactor` up to the cap (or the `highmem` profile), batch ×0.75 with
@@ -81,7 +82,7 @@ enum Remedies {
 
     static func memory(run: RunFacts, scheduler: SchedulerFacts?) -> Remedy {
         let hasHighmem = run.profiles.contains(highmemProfile)
-        let peak = scheduler?.maxRSSMB.map { " (peak RSS \(formatMB($0)))" } ?? ""
+        let peak = scheduler?.maxRSSMB.map { " (peak RSS \(Units.memoryString($0)))" } ?? ""
         guard let current = run.memoryMB ?? scheduler?.requestedMemoryMB, current > 0 else {
             if hasHighmem {
                 return Remedy(kind: .escalateResources, description: "Host memory ran out\(peak): relaunch with the '\(highmemProfile)' profile.",
@@ -93,14 +94,14 @@ enum Remedies {
         if let cap = run.memoryCapMB {
             if current >= cap {
                 if hasHighmem {
-                    return Remedy(kind: .escalateResources, description: "Host memory ran out\(peak) at the \(formatMB(cap)) cap: relaunch with the '\(highmemProfile)' profile.",
+                    return Remedy(kind: .escalateResources, description: "Host memory ran out\(peak) at the \(Units.memoryString(cap)) cap: relaunch with the '\(highmemProfile)' profile.",
                                   change: RemedyChange(profile: highmemProfile))
                 }
-                return Remedy(kind: .needsChange, description: "Host memory ran out\(peak) and \(formatMB(current)) is already the cap: reduce memory use (fewer DataLoader workers, smaller buffers, streaming data).")
+                return Remedy(kind: .needsChange, description: "Host memory ran out\(peak) and \(Units.memoryString(current)) is already the cap: reduce memory use (fewer DataLoader workers, smaller buffers, streaming data).")
             }
             proposed = min(proposed, cap)
         }
-        return Remedy(kind: .escalateResources, description: "Host memory ran out\(peak): raise memory \(formatMB(current)) → \(formatMB(proposed)).",
+        return Remedy(kind: .escalateResources, description: "Host memory ran out\(peak): raise memory \(Units.memoryString(current)) → \(Units.memoryString(proposed)).",
                       change: RemedyChange(memoryMB: proposed))
     }
 
@@ -128,23 +129,10 @@ enum Remedies {
             return Remedy(kind: kind, description: "The job hit its time limit: \(what) with a \(percent(run.timeFactor)) longer time limit.")
         }
         let proposed = Int((Double(current) * run.timeFactor / 60).rounded(.up)) * 60
-        return Remedy(kind: kind, description: "The job hit its time limit: \(what) with time limit \(formatDuration(current)) → \(formatDuration(proposed)).",
+        return Remedy(kind: kind, description: "The job hit its time limit: \(what) with time limit \(Units.duration(current)) → \(Units.duration(proposed)).",
                       change: RemedyChange(timeLimitSeconds: proposed))
     }
 
     /// 1.5 → "50%": how much a factor raises a request.
     static func percent(_ factor: Double) -> String { "\(Int(((factor - 1) * 100).rounded()))%" }
-
-    /// 98304 → "96G", 1536 → "1536M".
-    static func formatMB(_ mb: Int) -> String { mb % 1024 == 0 ? "\(mb / 1024)G" : "\(mb)M" }
-
-    /// 14400 → "4h", 5400 → "1h30m", 90 → "1m30s".
-    static func formatDuration(_ s: Int) -> String {
-        let h = s / 3600, m = (s % 3600) / 60, sec = s % 60
-        var out = ""
-        if h > 0 { out += "\(h)h" }
-        if m > 0 { out += "\(m)m" }
-        if sec > 0 || out.isEmpty { out += "\(sec)s" }
-        return out
-    }
 }

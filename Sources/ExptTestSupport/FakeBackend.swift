@@ -17,10 +17,13 @@ public final class FakeBackend: Backend, @unchecked Sendable {
         public var maxRSSMB: Int?
         public var stdout: String
         public var stderr: String
+        /// For an array job: each task's final state (default: the job's) and output.
+        public var taskStates: [Int: JobState]
+        public var taskStdout: [Int: String]
         public init(states: [JobState], exitCode: Int32? = nil, reason: String? = nil, maxRSSMB: Int? = nil,
-                    stdout: String = "", stderr: String = "") {
+                    stdout: String = "", stderr: String = "", taskStates: [Int: JobState] = [:], taskStdout: [Int: String] = [:]) {
             self.states = states; self.exitCode = exitCode; self.reason = reason; self.maxRSSMB = maxRSSMB
-            self.stdout = stdout; self.stderr = stderr
+            self.stdout = stdout; self.stderr = stderr; self.taskStates = taskStates; self.taskStdout = taskStdout
         }
     }
 
@@ -70,10 +73,16 @@ public final class FakeBackend: Backend, @unchecked Sendable {
                 let state = job.script.states[min(job.polls, job.script.states.count - 1)]
                 job.polls += 1
                 jobs[ref.jobID] = job
+                // An array's tasks end with the job, each in its scripted state.
+                let tasks = (job.spec.array?.indices ?? []).map { i -> TaskStatus in
+                    let s = state.isTerminal ? job.script.taskStates[i] ?? state : state
+                    return TaskStatus(index: i, state: s, rawState: s.rawValue.uppercased(),
+                                      exitCode: s.isTerminal ? (s == .succeeded ? 0 : job.script.exitCode) : nil)
+                }
                 out[ref] = JobStatus(ref: ref, state: state, rawState: state.rawValue.uppercased(),
                                      reason: state == .pending ? job.script.reason : nil,
                                      exitCode: state.isTerminal ? job.script.exitCode : nil,
-                                     maxRSSMB: job.script.maxRSSMB, requestedMemoryMB: job.spec.resources.memoryMB)
+                                     maxRSSMB: job.script.maxRSSMB, requestedMemoryMB: job.spec.resources.memoryMB, tasks: tasks)
             }
             return out
         }
@@ -90,17 +99,24 @@ public final class FakeBackend: Backend, @unchecked Sendable {
 
     public func logs(_ ref: JobRef, spec: JobSpec) -> [LogSource] {
         // Paths that exist nowhere: reading them from disk instead of through `read` would fail.
-        [LogSource(kind: .stdout, path: "fake://\(ref.jobID)/stdout", remote: true),
-         LogSource(kind: .stderr, path: "fake://\(ref.jobID)/stderr", remote: true)]
+        guard let array = spec.array else {
+            return [LogSource(kind: .stdout, path: "fake://\(ref.jobID)/stdout", remote: true),
+                    LogSource(kind: .stderr, path: "fake://\(ref.jobID)/stderr", remote: true)]
+        }
+        return array.indices.flatMap { i in
+            [LogSource(kind: .stdout, path: "fake://\(ref.jobID)/\(i)/stdout", remote: true, task: i),
+             LogSource(kind: .stderr, path: "fake://\(ref.jobID)/\(i)/stderr", remote: true, task: i)]
+        }
     }
 
     public func read(_ source: LogSource, _ range: LogRange) throws -> LogChunk {
         try lock.withLock {
             let parts = source.path.replacingOccurrences(of: "fake://", with: "").split(separator: "/")
             let id = String(parts.first ?? "")
-            _calls.append("read \(id) \(parts.last ?? "")")
+            _calls.append("read \(id) \(parts.dropFirst().joined(separator: " "))")
             guard let job = jobs[id] else { throw unexpected("read of \(source.path): no such job") }
-            let bytes = Array((source.kind == .stderr ? job.script.stderr : job.script.stdout).utf8)
+            let text = source.task.map { job.script.taskStdout[$0] ?? "" } ?? job.script.stdout
+            let bytes = Array((source.kind == .stderr ? (source.task == nil ? job.script.stderr : "") : text).utf8)
             switch range {
             case .headAndTail, .tail:
                 return LogChunk(head: bytes, size: UInt64(bytes.count), end: UInt64(bytes.count))

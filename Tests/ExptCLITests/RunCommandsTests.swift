@@ -124,3 +124,24 @@ final class RunCommandsTests: XCTestCase {
         XCTAssertTrue(s.contains("pending (Blocked)"), s)
     }
 }
+
+/// An array run's output is per task, through the backend.
+final class ArrayLogsTests: XCTestCase {
+    func testLogsOfOneTaskAndTheErrorWithoutTask() throws {
+        let h = try CLIHarness()
+        try h.initialize()
+        try h.experiment("exp/sweep")
+        h.backend.willSubmit(.init(states: [.failed], exitCode: 1, taskStates: [0: .succeeded, 1: .failed, 2: .succeeded],
+                                   taskStdout: [0: "task 0 done\n", 1: "task 1 broke\n", 2: "task 2 done\n"]))
+        XCTAssertEqual(h.run(["launch", "exp/sweep", "--array", "0-2"]).status, 0)
+        let one = h.run(["logs", "exp/sweep", "--task", "1"])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertEqual(one.stdout, "task 1 broke\n")
+        let none = h.run(["logs", "exp/sweep", "--json"])
+        XCTAssertEqual(none.status, 2)
+        let error = try XCTUnwrap(try none.object()["error"] as? [String: Any])
+        XCTAssertEqual(error["kind"] as? String, "invalid_input")
+        XCTAssertEqual(error["hint"] as? String, "pass --task N (tasks 0-2; failed: 1)")
+        XCTAssertEqual(h.run(["logs", "exp/sweep", "--task", "7"]).status, 2)
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ExptModel
 @testable import ExptDiagnosis
 
 /// Concrete remedies: memory ×1.5 to a cap or the highmem profile, batch ×0.75 with
@@ -96,9 +97,9 @@ final class RemedyTests: XCTestCase {
     }
 
     func testFormatting() {
-        XCTAssertEqual(Remedies.formatMB(98_304), "96G")
-        XCTAssertEqual(Remedies.formatMB(1536), "1536M")
-        XCTAssertEqual(Remedies.formatDuration(5400), "1h30m")
-        XCTAssertEqual(Remedies.formatDuration(90), "1m30s")
+        XCTAssertEqual(Units.memoryString(98_304), "96G")
+        XCTAssertEqual(Units.memoryString(1536), "1536M")
+        XCTAssertEqual(Units.duration(5400), "1h30m")
+        XCTAssertEqual(Units.duration(90), "1m30s")
     }
 }

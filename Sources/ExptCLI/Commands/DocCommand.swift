@@ -47,8 +47,12 @@ struct DocCommand: ParsableCommand {
                 let lines = result.problems.map { p in
                     "  \(result.doc ?? "")\(p.line.map { ":\($0)" } ?? ""): \(p.message)\n    → \(p.fix)"
                 }
-                throw ExptError(.invalidInput, "the branch doc of \(result.branch ?? "?") breaks \(result.problems.count) rule(s):\n"
-                                + lines.joined(separator: "\n"))
+                let error = ExptError(.invalidInput, "the branch doc of \(result.branch ?? "?") breaks \(result.problems.count) rule(s):\n"
+                                      + lines.joined(separator: "\n"))
+                // With --json the result above already lists the problems: one JSON document.
+                guard global.json else { throw error }
+                env.console.err("error: " + error.message)
+                throw ExitCode(ExitStatus.invalidInput.rawValue)
             }
         }
     }

@@ -22,7 +22,9 @@ struct OutboxCommand: ExptCommand {
         let ws = try env.workspace(global)
         let ledger = try Ledger(dir: ws.stateDir)
         if retry {
-            let (delivered, pending) = Outbox(ws: ws, ledger: ledger, hostFactory: env.pullRequestHost).retryPending()
+            var box = Outbox(ws: ws, ledger: ledger, hostFactory: env.pullRequestHost)
+            box.now = env.now
+            let (delivered, pending) = box.retryPending()
             if !global.json { env.console.note("delivered \(delivered), still pending \(pending)") }
         }
         let items = try all ? ledger.allOutbox() : ledger.pendingOutbox()

@@ -183,8 +183,11 @@ final class FixSteps {
 
     func timedOut(_ r: RunRecord) -> StepFailed {
         let wait = Int(settings.wait)
-        return StepFailed(status: .timedOut, detail: "\(r.id) is still \(r.state.rawValue) after \(wait) s", error: ExptError(
-            .conflict, "the relaunched run \(r.id) did not start within \(wait) s (it is \(r.state.rawValue)\(r.reason.map { ": \($0)" } ?? ""))",
+        // A scheduler that will not start the job as submitted says why (its backend's words).
+        var why = ""
+        if r.state == .pending, case .blocked(let reason) = service.pendingVerdict(for: r) { why = "; \(reason)" }
+        return StepFailed(status: .timedOut, detail: "\(r.id) is still \(r.state.rawValue) after \(wait) s\(why)", error: ExptError(
+            .conflict, "the relaunched run \(r.id) did not start within \(wait) s (it is \(r.state.rawValue)\(r.reason.map { ": \($0)" } ?? "")\(why))",
             hint: "`expt watch \(r.branch)` keeps following it"))
     }
 }

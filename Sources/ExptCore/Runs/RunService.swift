@@ -230,7 +230,7 @@ public final class RunService {
     }
 
     /// Cancels a run (see `cancelTarget`) and returns it refreshed: polled with a back-off
-    /// (1, 2, 4, 8 s; 15 s in all) until the backend reports the end.
+    /// (`Backoff`: 0.25, 1, 2, 4, 8 s; 15 s in all) until the backend reports the end.
     public func cancel(branch: String, run: String?) throws -> RunRecord {
         var target = try cancelTarget(branch: branch, run: run)
         // A lost run may have left its job's processes behind (the local supervisor died):
