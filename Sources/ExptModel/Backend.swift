@@ -6,15 +6,19 @@ public enum JobState: String, Codable, Sendable, CaseIterable {
     case pending, running, succeeded, failed, cancelled, timeout, oom, preempted
     case nodeFail = "node_fail"
     case lost            // the ledger thought it was alive; the backend no longer knows it
+    /// Still alive on the scheduler but it will not finish by itself (every remaining item is
+    /// stuck, e.g. a pod in PodInitializing for longer than the backend's threshold).
+    case stalled
 
     public var isTerminal: Bool {
         switch self {
-        case .submitting, .pending, .running: return false
+        case .submitting, .pending, .running, .stalled: return false
         default: return true
         }
     }
-    /// Terminal and not a success: what `diagnose` and `fix-and-relaunch` act on.
-    public var isFailure: Bool { isTerminal && self != .succeeded }
+    /// What `diagnose` and `fix-and-relaunch` act on: an end that is not a success, or a stall
+    /// (fix-and-relaunch stops the stalled job first).
+    public var isFailure: Bool { self == .stalled || (isTerminal && self != .succeeded) }
 }
 
 /// Resources requested for one run; nil means "backend default".
@@ -209,6 +213,9 @@ public protocol Backend: Sendable {
     func pendingVerdict(reason: String?) -> PendingVerdict
     /// False for backends that submit a workflow template instead of a shell command.
     var needsCommand: Bool { get }
+    /// The files the job writes, where they are (this machine, or a host behind an exec prefix):
+    /// for per-item done markers and moving partial outputs aside.
+    var files: ClusterFiles { get }
 }
 
 extension Backend {
@@ -217,4 +224,5 @@ extension Backend {
     }
     public func pendingVerdict(reason: String?) -> PendingVerdict { .waiting }
     public var needsCommand: Bool { true }
+    public var files: ClusterFiles { LocalFiles() }
 }

@@ -33,7 +33,7 @@ public struct BackendEntry: Sendable {
 
     /// A backend whose settings are `Settings`, decoded from its `[name]` table (an empty table
     /// when absent, so every field needs a default); unknown keys are rejected by the decoder.
-    public init<Settings: Decodable>(name: String, settings: Settings.Type,
+    public init<Settings: Decodable & Sendable>(name: String, settings: Settings.Type,
                                      make: @escaping @Sendable (Settings, BackendContext) throws -> Backend) {
         self.name = name
         self.validate = { table in _ = try TOMLDecoder().decode(Settings.self, from: table) }

@@ -87,7 +87,7 @@ public enum Units {
 public enum ISO8601 {
     // Formatters are expensive to make (a third of `expt list` with 500 rows made one per row).
     // Both are configured once and only read after: formatting from several threads is safe.
-    nonisolated(unsafe) private static let dayFormatter: DateFormatter = {
+    private static let dayFormatter: DateFormatter = {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX"); f.dateFormat = "yyyy-MM-dd"
         return f

@@ -48,6 +48,7 @@ public enum Git {
         public var description: String { "git \(args.joined(separator: " ")) exited \(status): \(stderr)" }
     }
 
+    @discardableResult
     public static func run(_ args: [String], in dir: String) throws -> String {
         let r = try runAllowingFailure(args, in: dir)
         guard r.status == 0 else { throw Failure(args: args, status: r.status, stderr: r.stderr) }

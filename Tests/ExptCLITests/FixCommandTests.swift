@@ -59,7 +59,7 @@ final class FixCommandTests: XCTestCase {
         XCTAssertEqual(o["dry_run"] as? Bool, true)
         let steps = try XCTUnwrap(o["steps"] as? [[String: Any]])
         XCTAssertEqual(steps.compactMap { $0["step"] as? String },
-                       ["worktree", "diagnose", "plan", "doc", "commit", "push", "comment", "launch", "verify"])
+                       ["worktree", "diagnose", "plan", "stop", "aside", "doc", "commit", "push", "comment", "launch", "verify"])
         XCTAssertTrue(steps.dropFirst(2).allSatisfy { $0["status"] as? String == "would" }, "\(steps)")
         XCTAssertTrue(o["commit"] is NSNull && o["new_run"] is NSNull, "every key, null when absent")
         XCTAssertEqual(try h.repo.git("rev-parse", "exp/oom"), before)

@@ -202,9 +202,15 @@ extension SlurmBackend {
     /// Output on the cluster is read through the exec prefix; without one it is a local file.
     public func read(_ source: LogSource, _ range: LogRange) throws -> LogChunk {
         guard source.remote else { return try LocalLogFile.read(source.path, range) }
-        return try RemoteLogFile(runner: runner, hostDescription: "the host reached by exec_prefix \(ShellQuote.join(config.execPrefix))")
-            .read(source.path, range)
+        return try RemoteLogFile(runner: runner, hostDescription: hostDescription).read(source.path, range)
     }
+
+    /// The job's files are on the cluster when commands go through an exec prefix.
+    public var files: ClusterFiles {
+        config.isRemote ? RemoteFiles(runner: runner, hostDescription: hostDescription) : LocalFiles()
+    }
+
+    var hostDescription: String { "the host reached by exec_prefix \(ShellQuote.join(config.execPrefix))" }
 
     /// Pending reasons (squeue's REASON) that mean the job cannot start as submitted, as
     /// opposed to waiting its turn (Priority, Resources, …). From Slurm's `job_reason` list.

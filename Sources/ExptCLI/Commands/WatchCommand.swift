@@ -58,7 +58,8 @@ struct WatchCommand: ExptCommand {
                 }
             }
             first = false
-            if watched.allSatisfy({ $0.state.isTerminal }) {
+            // A stalled run needs a fix, not more waiting: it ends the watch as a failure.
+            if watched.allSatisfy({ $0.state.isTerminal || $0.state == .stalled }) {
                 let failed = watched.filter { $0.state.isFailure }
                 try summary(watched, done: true, console)
                 if !failed.isEmpty { throw ExitCode(ExitStatus.runsFailed.rawValue) }
@@ -91,7 +92,7 @@ struct WatchCommand: ExptCommand {
 
     func summary(_ runs: [RunRecord], done: Bool, _ console: Console) throws {
         let s = Summary(done: done, succeeded: runs.filter { $0.state == .succeeded }.map(\.id),
-                        failed: runs.filter { $0.state.isFailure }.map(\.id), live: runs.filter { !$0.state.isTerminal }.map(\.id))
+                        failed: runs.filter { $0.state.isFailure }.map(\.id), live: runs.filter { !$0.state.isTerminal && $0.state != .stalled }.map(\.id))
         if global.json { console.out(try JSONOutput.encode(s, style: .line)) }
         else if done { console.out("all \(runs.count) watched run(s) ended: \(s.succeeded.count) succeeded, \(s.failed.count) failed") }
     }

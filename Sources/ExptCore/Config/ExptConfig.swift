@@ -21,6 +21,15 @@ public struct RunFactsConfig: Codable, Sendable, Equatable {
     public init() {}
 }
 
+/// Per-item outputs (`[outputs]`): see `ItemOutputs`.
+public struct OutputsConfig: Codable, Sendable, Equatable {
+    /// Where item `{item}` writes, relative to the worktree or absolute.
+    public var itemDir: String?
+    /// A file inside the item's directory whose presence means the item finished.
+    public var doneMarker: String?
+    public init() {}
+}
+
 /// Sweep health bands (fractions of tasks): watch <= degraded <= systemic.
 public struct HealthBandsConfig: Codable, Sendable, Equatable {
     /// Up to this share of all tasks failing (any causes) is noise; defaults to `degraded`.
@@ -47,6 +56,7 @@ public struct ExptConfig: Sendable, Equatable {
     public var retry = RetryPolicy()
     public var run = RunFactsConfig()
     public var health = HealthBandsConfig()
+    public var outputs = OutputsConfig()
     /// The merged `[name]` table of every registered backend present in the files, already
     /// validated by that backend; it decodes its own settings from it.
     public var backendTables: [String: TOMLTable] = [:]
@@ -151,6 +161,19 @@ public struct ExptConfig: Sendable, Equatable {
             run.gradAccumulation = r.gradAccumulation
             run.expectedSteps = r.expectedSteps
             run.expectedEpochs = r.expectedEpochs
+        }
+        if let o = doc.outputs {
+            let ot = try t.table("outputs") ?? TOMLTable()
+            if let dir = o.itemDir {
+                guard dir.contains("{item}") else { throw ot.error("'\(dir)' has no {item} placeholder", key: "item_dir") }
+                guard !dir.split(separator: "/").contains("..") else { throw ot.error("'\(dir)' may not contain '..'", key: "item_dir") }
+            }
+            if let m = o.doneMarker, m.isEmpty || m.hasPrefix("/") || m.split(separator: "/").contains("..") {
+                throw ot.error("'\(m)' must be a file name inside the item's directory", key: "done_marker")
+            }
+            if o.doneMarker != nil && o.itemDir == nil { throw ot.error("done_marker needs item_dir", key: "done_marker") }
+            outputs.itemDir = o.itemDir
+            outputs.doneMarker = o.doneMarker
         }
         if let h = doc.health {
             let ht = try t.table("health") ?? TOMLTable()
@@ -259,6 +282,12 @@ struct ConfigDocument: Decodable {
     var retry: RetryTable?
     var run: RunTable?
     var health: HealthTable?
+    var outputs: OutputsTable?
+}
+
+struct OutputsTable: Decodable {
+    var itemDir: String?
+    var doneMarker: String?
 }
 
 struct ResourcesTable: Decodable {

@@ -24,7 +24,7 @@ final class FixSteps {
         self.fix = fix; self.plan = plan; self.worktree = worktree; self.ledger = ledger; self.outbox = outbox
     }
 
-    var all: [JournaledStep] { [doc(), commit(), push(), comment(), launch(), verify()] }
+    var all: [JournaledStep] { [stop(), aside(), doc(), commit(), push(), comment(), launch(), verify()] }
 
     var ws: Workspace { fix.ws }
     var service: RunService { fix.service }
@@ -38,6 +38,39 @@ final class FixSteps {
         let r = try Repository.open(at: worktree)
         openedRepo = r
         return r
+    }
+
+    // MARK: - Stop, aside
+
+    /// A failed run that the scheduler still runs (stalled: its remaining items are stuck) is
+    /// stopped before anything is relaunched; one that ended needs nothing.
+    func stop() -> JournaledStep {
+        let failed = plan.failedRun
+        return .result("stop", would: "stop \(failed) if the scheduler still runs it") { [self] () -> String in
+            guard let run = try ledger.run(id: failed), !run.state.isTerminal else { return "\(failed) has ended; nothing to stop" }
+            let after = try service.cancel(branch: branch, run: failed)
+            return "stopped \(failed) (job \(after.jobID ?? "?")): \(after.state.rawValue)"
+        }
+    }
+
+    /// The partial outputs of the items that run again are moved aside into a dated folder
+    /// (`[outputs]`; research data is never deleted), so a rerun starts clean and nothing is lost.
+    func aside() -> JournaledStep {
+        let failed = plan.failedRun
+        guard let tasks = plan.tasks, let outputs = ItemOutputs((try? service.config(worktree: worktree).outputs) ?? OutputsConfig(),
+                                                                 worktree: worktree) else {
+            return JournaledStep("aside", would: "nothing to move aside (no [outputs] item_dir, or not an array)",
+                                 resume: { _ in "nothing to move aside" }, perform: { .reported(.skipped, "nothing to move aside") })
+        }
+        let day = ISO8601.day(service.now())
+        let example = tasks.first.map { outputs.asideDestination($0, day: day, run: failed) } ?? ""
+        return .result("aside", would: "move the outputs of item(s) \(ArraySpec.describe(tasks)) that exist aside (e.g. to \(example))") {
+            [self] () -> String in
+            let record = try ledger.run(id: failed)
+            let files = try record.map { try service.backend(for: $0).files } ?? LocalFiles()
+            let moved = try outputs.moveAside(tasks, day: day, run: failed, files: files)
+            return moved.isEmpty ? "no partial outputs to move" : "moved \(moved.count) item output(s) aside to \((example as NSString).deletingLastPathComponent)"
+        }
     }
 
     // MARK: - Doc, commit

@@ -93,6 +93,12 @@ public final class RunService {
         return b
     }
 
+    /// The per-item outputs of `run` (`[outputs]` of its worktree), nil when not configured.
+    func itemOutputs(for run: RunRecord) throws -> ItemOutputs? {
+        let wt = existingWorktree(run.branch)
+        return ItemOutputs(try config(worktree: wt).outputs, worktree: wt ?? ws.worktreePath(for: run.branch))
+    }
+
     /// The `[<backend>]` table that applies to `run`.
     func settings(for run: RunRecord) throws -> TOMLTable? {
         try config(worktree: existingWorktree(run.branch)).backendTables[run.backend]
@@ -169,10 +175,14 @@ public final class RunService {
         }
         for (name, table, runs) in groups {
             let refs = runs.compactMap(\.ref)
-            let statuses = try backend(name, table: table).poll(refs)
+            let backend = try backend(name, table: table)
+            let statuses = try backend.poll(refs)
             for run in runs {
                 guard let ref = run.ref else { continue }
-                if let s = statuses[ref] {
+                if var s = statuses[ref] {
+                    if s.state.isTerminal, !s.tasks.isEmpty, let outputs = try itemOutputs(for: run) {
+                        s = try outputs.checked(s, files: backend.files)
+                    }
                     // One write per change, not per poll.
                     let same = s.state == run.state && s.rawState == run.rawState && s.reason == run.reason
                         && s.exitCode == run.exitCode && s.tasks == run.tasks && (s.startedAt == nil || run.startedAt != nil)
