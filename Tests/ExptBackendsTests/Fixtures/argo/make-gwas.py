@@ -87,7 +87,7 @@ class Builder:
             n["outputs"] = {"exitCode": str(exit_code)}
         if children:
             n["children"] = list(children)
-        if typ == "Pod" and phase != "Pending" or (typ == "Pod" and message == "PodInitializing"):
+        if typ == "Pod":                     # every pod here is scheduled (a PodInitializing pod is too)
             n["hostNodeName"] = self.rnd.choice(HOSTS)
         if flag:
             n["nodeFlag"] = flag
@@ -135,7 +135,7 @@ def build(a):
     wf = a.name
     b = Builder(wf, created, rnd, not a.argo36)
     traits = a.traits or list(range(2, 2 + a.items))
-    oom_set, stuck, flaky = set(a.oom), set(a.stuck), set(a.flaky)
+    oom_set, stuck, flaky, live = set(a.oom), set(a.stuck), set(a.flaky), set(a.live)
     finished = a.phase in ("succeeded", "failed")
     root_children, boundary = [], wf
     t = created + datetime.timedelta(seconds=2)
@@ -166,12 +166,17 @@ def build(a):
         trait_name = ("trait-%d" if a.style == "fanout" else "retry-trait-%d") % trait
         inputs = item_inputs(trait, trait_name)
         attempts, pods = (4 if trait in oom_set else 2 if trait in flaky else 1), []
+        if trait in stuck:
+            start = now - datetime.timedelta(hours=2, minutes=7)
+        elif trait in live:
+            start = now - datetime.timedelta(minutes=rnd.randint(5, 30))
         s = start
         for k in range(attempts):
             last = k == attempts - 1
             if trait in stuck:
-                s = now - datetime.timedelta(hours=2, minutes=7)
                 phase, msg, end, code = "Pending", "PodInitializing", None, None
+            elif trait in live:
+                phase, msg, end, code = "Running", None, None, None
             elif trait in oom_set:
                 phase, msg, code = "Failed", oom(b.argo37), 137
                 end = s + datetime.timedelta(minutes=rnd.randint(38, 70))
@@ -188,7 +193,7 @@ def build(a):
             if end:
                 s = end + datetime.timedelta(minutes=5 * 2 ** k)      # backoff 5m, factor 2
         lp = pods[-1]
-        if lp["phase"] == "Pending":
+        if lp["phase"] in ("Pending", "Running"):
             rphase, rmsg, rend = "Running", None, None
         elif lp["phase"] == "Failed":
             rphase, rmsg, rend = "Failed", "No more retries left", lp["finishedAt"]
@@ -237,7 +242,7 @@ def build(a):
             wf_phase, wf_msg = "Failed", "child '%s' failed" % (group["id"] if group else last_pods[0]["id"])
         else:
             wf_phase = "Succeeded"
-    elif not running and a.phase != "running":
+    elif not running:
         wf_phase = "Failed" if failed else "Succeeded"
         if failed:
             wf_msg = "child '%s' failed" % (group["id"] if group else last_pods[0]["id"])
@@ -271,7 +276,7 @@ def build(a):
     pods = [n for n in b.nodes.values() if n["type"] == "Pod"]
     status["resourcesDuration"] = {"cpu": sum(n.get("resourcesDuration", {}).get("cpu", 0) for n in pods),
                                    "memory": sum(n.get("resourcesDuration", {}).get("memory", 0) for n in pods)}
-    status["taskResultsCompletionStatus"] = {n["id"]: True for n in pods if n["finishedAt"]}
+    status["taskResultsCompletionStatus"] = {n["id"]: bool(n["finishedAt"]) for n in pods}
     return {"metadata": {"name": wf, "generateName": wf[:-5], "namespace": NS,
                          "uid": "%08x-5c1e-4d6b-9a7e-%012x" % (fnv32a(wf), fnv32a(wf + "uid") * 4099),
                          "resourceVersion": str(88000000 + len(b.nodes) * 37), "generation": 2 + len(b.nodes),
@@ -351,6 +356,143 @@ def stored_templates(aggregate):
     return out
 
 
+# --- kubectl views of two pods of the 186-item workflow (what expt saves as pod facts) ----------
+
+def pod_name(wf, node):
+    """workflow/util/pod_name.go GeneratePodName, v2 scheme."""
+    if node["name"] == wf:
+        return wf
+    tmpl = node["templateRef"]["template"] if "templateRef" in node else node.get("templateName", "")
+    prefix = ("%s-%s" % (wf, tmpl) if tmpl else wf)[:242]
+    return "%s-%d" % (prefix, fnv32a(node["name"]))
+
+
+def pod_json(w, node, state):
+    """`kubectl get pod POD -n NS -o json` of an Argo (emissary) pod; state: stuck | oom."""
+    wf, ns = w["metadata"]["name"], w["metadata"]["namespace"]
+    name, host = pod_name(wf, node), node.get("hostNodeName", "manticore-07")
+    start, end = node["startedAt"], node["finishedAt"]
+    trait = next(p["value"] for p in node["inputs"]["parameters"] if p["name"] == "trait-index")
+    exe = "quay.io/argoproj/argoexec:v3.5.5"
+    image = next(p["value"] for p in node["inputs"]["parameters"] if p["name"] == "image")
+    mounts = [{"name": "var-run-argo", "mountPath": "/var/run/argo"}]
+    spec = {"volumes": [{"name": "var-run-argo", "emptyDir": {}},
+                        {"name": "nfs-data", "hostPath": {"path": DATA + "/data", "type": "Directory"}},
+                        {"name": "nfs-outputs", "hostPath": {"path": DATA + "/outputs", "type": "DirectoryOrCreate"}}],
+            "initContainers": [{"name": "init", "image": exe, "command": ["argoexec", "init", "--loglevel", "info"],
+                                "volumeMounts": mounts}],
+            "containers": [{"name": "wait", "image": exe, "command": ["argoexec", "wait", "--loglevel", "info"],
+                            "volumeMounts": mounts},
+                           {"name": "main", "image": image, "command": ["/var/run/argo/argoexec", "emissary", "--",
+                                                                       "/scripts/entrypoint.sh"],
+                            "args": ["run-single-trait"],
+                            "resources": {"limits": {"cpu": "20", "memory": "104Gi"},
+                                          "requests": {"cpu": "16", "memory": "96Gi"}},
+                            "volumeMounts": mounts + [{"name": "nfs-data", "readOnly": True, "mountPath": "/data"},
+                                                      {"name": "nfs-outputs", "mountPath": "/outputs"}]}],
+            "restartPolicy": "Never", "serviceAccountName": "default", "serviceAccount": "default",
+            "nodeName": host, "schedulerName": "runai-scheduler", "priority": 0}
+    if state == "stuck":
+        status = {"phase": "Pending",
+                  "conditions": [{"type": "PodReadyToStartContainers", "status": "True", "lastProbeTime": None,
+                                  "lastTransitionTime": start},
+                                 {"type": "Initialized", "status": "False", "lastProbeTime": None,
+                                  "lastTransitionTime": start, "reason": "ContainersNotInitialized",
+                                  "message": "containers with incomplete status: [init]"},
+                                 {"type": "Ready", "status": "False", "lastProbeTime": None, "lastTransitionTime": start,
+                                  "reason": "ContainersNotReady", "message": "containers with unready status: [wait main]"},
+                                 {"type": "ContainersReady", "status": "False", "lastProbeTime": None,
+                                  "lastTransitionTime": start, "reason": "ContainersNotReady",
+                                  "message": "containers with unready status: [wait main]"},
+                                 {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": start}],
+                  "hostIP": "10.42.7.1", "podIP": "10.244.7.31", "startTime": start, "qosClass": "Burstable",
+                  "initContainerStatuses": [{"name": "init", "state": {"running": {"startedAt": start}}, "lastState": {},
+                                             "ready": False, "restartCount": 0, "image": exe, "imageID": "",
+                                             "started": True}],
+                  "containerStatuses": [{"name": n, "state": {"waiting": {"reason": "PodInitializing"}}, "lastState": {},
+                                         "ready": False, "restartCount": 0, "image": img, "imageID": "", "started": False}
+                                        for n, img in (("main", image), ("wait", exe))]}
+    else:
+        term = {"exitCode": 137, "reason": "OOMKilled", "startedAt": start, "finishedAt": end,
+                "containerID": "containerd://%064x" % fnv32a(name)}
+        status = {"phase": "Failed",
+                  "conditions": [{"type": "Initialized", "status": "True", "lastProbeTime": None, "lastTransitionTime": start},
+                                 {"type": "Ready", "status": "False", "lastProbeTime": None, "lastTransitionTime": end,
+                                  "reason": "PodFailed"},
+                                 {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": start}],
+                  "hostIP": "10.42.3.1", "podIP": "10.244.3.17", "startTime": start, "qosClass": "Burstable",
+                  "initContainerStatuses": [{"name": "init", "state": {"terminated": {"exitCode": 0, "reason": "Completed",
+                                                                                     "startedAt": start, "finishedAt": start}},
+                                             "lastState": {}, "ready": True, "restartCount": 0, "image": exe,
+                                             "imageID": "", "started": False}],
+                  "containerStatuses": [{"name": "main", "state": {"terminated": term}, "lastState": {}, "ready": False,
+                                         "restartCount": 0, "image": image, "imageID": "", "started": False},
+                                        {"name": "wait", "state": {"terminated": {"exitCode": 0, "reason": "Completed",
+                                                                                  "startedAt": start, "finishedAt": end}},
+                                         "lastState": {}, "ready": False, "restartCount": 0, "image": exe, "imageID": "",
+                                         "started": False}]}
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": ns, "uid": "%08x-0000-4000-8000-%012x" % (fnv32a(name), fnv32a(name)),
+                         "resourceVersion": "88123456", "creationTimestamp": start,
+                         "labels": {"app": "gapit3-gwas", "component": "single-trait-highmem", "trait-index": trait,
+                                    "workflows.argoproj.io/completed": "false" if state == "stuck" else "true",
+                                    "workflows.argoproj.io/workflow": wf},
+                         "annotations": {"kubectl.kubernetes.io/default-container": "main", "runai/preemptible": "true",
+                                         "workflows.argoproj.io/node-id": node["id"],
+                                         "workflows.argoproj.io/node-name": node["name"]},
+                         "ownerReferences": [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "name": wf,
+                                              "uid": w["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}]},
+            "spec": spec, "status": status}
+
+
+def events_json(pod, failed_mount):
+    """`kubectl get events -n NS --field-selector involvedObject.name=POD -o json` (kubectl prints a List)."""
+    meta, host, start = pod["metadata"], pod["spec"]["nodeName"], pod["status"]["startTime"]
+    rows = [("Normal", "Scheduled", "runai-scheduler", None,
+             "Successfully assigned %s/%s to %s" % (meta["namespace"], meta["name"], host), 1, start)]
+    if failed_mount:
+        rows.append(("Warning", "FailedMount", "kubelet", None,
+                     'MountVolume.SetUp failed for volume "nfs-data" : hostPath type check failed: %s/data is not a directory'
+                     % DATA, 64, start))
+    else:
+        rows += [("Normal", "Pulled", "kubelet", "spec.initContainers{init}",
+                  'Container image "quay.io/argoproj/argoexec:v3.5.5" already present on machine', 1, start),
+                 ("Normal", "Created", "kubelet", "spec.initContainers{init}", "Created container init", 1, start),
+                 ("Normal", "Started", "kubelet", "spec.initContainers{init}", "Started container init", 1, start)]
+    items = []
+    for i, (typ, reason, comp, field, msg, count, t) in enumerate(rows):
+        obj = {"kind": "Pod", "namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"],
+               "apiVersion": "v1", "resourceVersion": "88123400"}
+        if field:
+            obj["fieldPath"] = field
+        items.append({"apiVersion": "v1", "kind": "Event",
+                      "metadata": {"name": "%s.%016x" % (meta["name"], fnv32a(reason) * 65599 + i),
+                                   "namespace": meta["namespace"], "uid": "%08x-1111-4111-8111-%012x" % (fnv32a(msg), i),
+                                   "resourceVersion": str(88123500 + i), "creationTimestamp": t},
+                      "involvedObject": obj, "reason": reason, "message": msg,
+                      "source": {"component": comp} if comp != "kubelet" else {"component": "kubelet", "host": host},
+                      "firstTimestamp": t, "lastTimestamp": t, "count": count, "type": typ, "eventTime": None,
+                      "reportingComponent": comp, "reportingInstance": host if comp == "kubelet" else ""})
+    return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+
+
+def write_json(path, obj):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(obj, indent=4, ensure_ascii=False) + "\n")   # kubectl -o json: 4-space indent
+
+
+def write_pods(w):
+    nodes = w["status"]["nodes"].values()
+    stuck = next(n for n in nodes if n["type"] == "Pod" and n["phase"] == "Pending")
+    oomed = max((n for n in nodes if n["type"] == "Pod" and "OOMKilled" in (n.get("message") or "")),
+                key=lambda n: (n["displayName"].startswith("run-all-traits(3:5)"), n["displayName"]))
+    sp, op = pod_json(w, stuck, "stuck"), pod_json(w, oomed, "oom")
+    write_json("gwas-186-items.pod-stuck.json", sp)
+    write_json("gwas-186-items.events-stuck.json", events_json(sp, False))
+    write_json("gwas-186-items.pod-oom.json", op)
+    write_json("gwas-186-items.events-failedmount.json", events_json(sp, True))
+
+
 def ints(text):
     return [int(x) for x in text.split(",") if x]
 
@@ -364,6 +506,7 @@ def parser():
                    help="fanout: run-all-traits(i:trait); tasks: retry-trait-N (retry-argo-traits.sh)")
     p.add_argument("--oom", type=ints, default=[5, 28, 29], help="items whose 4 attempts are OOMKilled")
     p.add_argument("--stuck", type=ints, default=[30], help="items whose pod sits in PodInitializing")
+    p.add_argument("--live", type=ints, default=[], help="items whose pod is Running")
     p.add_argument("--flaky", type=ints, default=[12, 40, 77, 101, 133, 150, 160, 170],
                    help="items that fail once (exit 1) and succeed on the second attempt")
     p.add_argument("--aggregate", action="store_true", help="add the collect-results task")
@@ -388,9 +531,11 @@ def main():
     if not a.all:
         return write(a)
     write(p.parse_args(["--out", "gwas-186-items.json"]))
+    with open("gwas-186-items.json", encoding="utf-8") as f:
+        write_pods(json.load(f))
     retry = ["--name", "gapit3-gwas-retry-h5nzl-7qk2m", "--traits", "5,28,29,30", "--style", "tasks",
              "--oom", "", "--stuck", "", "--flaky", "", "--aggregate"]
-    write(p.parse_args(retry + ["--stuck", "30", "--out", "gwas-retry-4-items-running.json"]))
+    write(p.parse_args(retry + ["--live", "5,28,29,30", "--out", "gwas-retry-4-items-running.json"]))
     write(p.parse_args(retry + ["--phase", "succeeded", "--out", "gwas-retry-4-items-succeeded.json"]))
 
 
