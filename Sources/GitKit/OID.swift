@@ -8,7 +8,7 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
         var copy = oid
         var buf = [CChar](repeating: 0, count: 41)
         git_oid_tostr(&buf, 41, &copy)
-        hex = String(cString: buf)
+        hex = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
     var raw: git_oid {
         var oid = git_oid()
