@@ -6,7 +6,14 @@ import ExptTOML
 /// error with file and line even while another backend is in use.
 public protocol BackendCatalog {
     var backendNames: [String] { get }
+    /// The backend of a repository whose expt.toml names none.
+    var defaultBackend: String { get }
     func validateSettings(backend: String, table: TOMLTable) throws
+}
+
+extension BackendCatalog {
+    /// The first registered backend (the embedded local one in the standard registry).
+    public var defaultBackend: String { backendNames.first ?? "" }
 }
 
 /// What every backend may use to build itself: where runs live, this binary (the local

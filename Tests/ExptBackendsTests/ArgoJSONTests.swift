@@ -256,11 +256,11 @@ final class ArgoJSONTests: XCTestCase {
     func testItemsOfARetryWorkflowWithAggregation() throws {
         let running = try ArgoFixtures.workflow("gwas-retry-4-items-running.json")
         XCTAssertEqual(ArgoItems.items(of: running).map(\.index), [5, 28, 29, 30])
-        XCTAssertEqual(Set(ArgoItems.items(of: running).map(\.state)), [.running])
+        XCTAssertEqual(Set(ArgoItems.items(of: running).map { $0.state }), [.running])
         let done = try ArgoFixtures.workflow("gwas-retry-4-items-succeeded.json")
         let items = ArgoItems.items(of: done, itemInput: "trait-index")
         XCTAssertEqual(items.map(\.index), [5, 28, 29, 30])
-        XCTAssertEqual(items.map(\.pod?.displayName), ["retry-trait-5(0)", "retry-trait-28(0)", "retry-trait-29(0)", "retry-trait-30(0)"])
+        XCTAssertEqual(items.map { $0.pod?.displayName }, ["retry-trait-5(0)", "retry-trait-28(0)", "retry-trait-29(0)", "retry-trait-30(0)"])
         let collect = try XCTUnwrap(ArgoItems.step(of: done, named: "collect-results"))
         XCTAssertNil(collect.owner)                                  // no retryStrategy: the pod is the task
         XCTAssertEqual(collect.state, .succeeded)

@@ -263,3 +263,24 @@ final class BackendSettingsTests: XCTestCase {
         XCTAssertTrue(why.contains("ReqNodeNotAvail"))
     }
 }
+
+/// The boundary holds: the core knows no backend by name, so adding one never edits it.
+final class BoundaryTests: XCTestCase {
+    func testNoBackendIsNamedInTheCore() throws {
+        let core = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/ExptCore")
+        let files = try XCTUnwrap(FileManager.default.enumerator(atPath: core.path)).compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        XCTAssertGreaterThan(files.count, 20)
+        for file in files {
+            let text = try String(contentsOf: core.appendingPathComponent(file), encoding: .utf8)
+            for name in BackendRegistry.standard.backendNames {
+                XCTAssertFalse(text.contains("\"\(name)\""), "\(file) names the \(name) backend")
+                XCTAssertFalse(text.contains(name.prefix(1).uppercased() + name.dropFirst() + "Backend"), "\(file) uses the \(name) backend's type")
+                // "local" is also an ordinary word; every other name must not appear at all.
+                if name != "local" {
+                    XCTAssertNil(text.range(of: "\\b\(name)\\b", options: [.regularExpression, .caseInsensitive]), "\(file) mentions \(name)")
+                }
+            }
+        }
+    }
+}

@@ -46,7 +46,8 @@ public struct ExptConfig: Sendable, Equatable {
     public var resumeCommand: String?
     public var checkpointGlob: String?
     public var wandbDir: String?
-    public var backend = "local"
+    /// The backend's name; the catalog's default when expt.toml names none.
+    public var backend = ""
     public var base: String?
     /// An array job (sweep): the task indices, e.g. "0-99%10".
     public var array: ArraySpec?
@@ -98,7 +99,9 @@ public struct ExptConfig: Sendable, Equatable {
     /// exec prefix) would poll or diagnose the wrong way.
     public static func loadIfPresent(repoRoot: String, worktree: String?, backends: BackendCatalog) throws -> ExptConfig {
         let candidates = [repoRoot] + (worktree.map { [$0] } ?? [])
-        guard candidates.contains(where: { FileManager.default.fileExists(atPath: $0 + "/expt.toml") }) else { return ExptConfig() }
+        guard candidates.contains(where: { FileManager.default.fileExists(atPath: $0 + "/expt.toml") }) else {
+            return try ExptConfig(table: TOMLTable(), sources: [], backends: backends)
+        }
         return try load(repoRoot: repoRoot, worktree: worktree, backends: backends)
     }
 
@@ -138,6 +141,7 @@ public struct ExptConfig: Sendable, Equatable {
         wandbDir = doc.wandbDir
         base = doc.base
         array = doc.array?.spec
+        backend = backends.defaultBackend
         if let b = doc.backend {
             guard backends.backendNames.contains(b) else {
                 throw t.error("unknown backend '\(b)' (known: \(backends.backendNames.joined(separator: ", ")))", key: "backend")
@@ -180,8 +184,8 @@ public struct ExptConfig: Sendable, Equatable {
             health = try ExptConfig.bands(h, ht)
         }
 
-        // Every backend's table is checked, not only the one in use: a typo in [slurm] is
-        // an error today, not on the day the experiment moves to the cluster.
+        // Every backend's table is checked, not only the one in use: a typo in a cluster's
+        // table is an error today, not on the day the experiment moves to the cluster.
         for name in backends.backendNames {
             guard let bt = try t.table(name) else { continue }
             try backends.validateSettings(backend: name, table: bt)
@@ -359,7 +363,7 @@ struct Seconds: Decodable, Equatable {
     }
 }
 
-/// Slurm's `--array` syntax, e.g. "0-99%10".
+/// An array range, e.g. "0-99%10" (`ArraySpec.parse`).
 struct ArrayRange: Decodable {
     var spec: ArraySpec
 

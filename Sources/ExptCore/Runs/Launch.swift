@@ -68,7 +68,7 @@ extension RunService {
         if let a = config.run.gradAccumulation { env["EXPT_GRAD_ACCUMULATION"] = String(a) }
         if let ckpt = req.resumeFrom { env["EXPT_RESUME_FROM"] = ckpt }
         // A scheduler that requeues the job (preemption, node failure) reruns the same script;
-        // these let it resume from the newest checkpoint itself (see templates/slurm.sbatch).
+        // these let it resume from the newest checkpoint itself (the shipped batch templates do).
         if let resume = config.resumeCommand, let glob = config.checkpointGlob {
             env["EXPT_RESUME_COMMAND"] = resume
             env["EXPT_CHECKPOINT_GLOB"] = glob
