@@ -6,5 +6,6 @@ extension BackendRegistry {
     public static let standard = BackendRegistry([
         LocalBackend.entry,
         SlurmBackend.entry,
+        ArgoBackend.entry,
     ])
 }

@@ -91,6 +91,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
     /// Named values for a backend that submits a workflow template (`-p key=value` for Argo,
     /// `--set` for OSMO): always `run_id`, `branch` and `commit`. Shell backends ignore them.
     public var parameters: [String: String]
+    /// The resource profile the run asked for (`highmem`), for backends that map a profile to
+    /// something of their own (an Argo WorkflowTemplate).
+    public var profile: String?
 
     public init(runID: String, branch: String, jobName: String, workdir: String, command: String,
                 environment: [String: String] = [:], resources: Resources = Resources(),
@@ -113,6 +116,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         logDir = try c.decode(String.self, forKey: .logDir)
         array = try c.decodeIfPresent(ArraySpec.self, forKey: .array)
         parameters = try c.decodeIfPresent([String: String].self, forKey: .parameters) ?? [:]
+        profile = try c.decodeIfPresent(String.self, forKey: .profile)
     }
 
     /// The job name convention: `expt.<run-id>.<branch with / as ->`; the run id is recoverable.

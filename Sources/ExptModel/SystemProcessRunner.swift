@@ -154,18 +154,24 @@ public struct TracingRunner: ProcessRunner {
 /// containing `{cmd}` receives the quoted command in place instead of having it appended, for
 /// wrappers like `["wsl", "-e", "bash", "-c", "export KUBECONFIG=/k && {cmd}"]`.
 /// `environment` and `cwd` apply to the local prefix process only, never to the remote command.
+///
+/// `exports` are set for the command on the far side of the prefix, inside the one string
+/// (`export KUBECONFIG=/k && argo …`): the local process's environment does not cross `ssh` or
+/// `wsl -e bash -c`.
 public struct PrefixedRunner: ProcessRunner {
     public let prefix: [String]
     public let base: ProcessRunner
+    public let exports: [String: String]
 
-    public init(prefix: [String], base: ProcessRunner = SystemProcessRunner()) {
-        self.prefix = prefix; self.base = base
+    public init(prefix: [String], base: ProcessRunner = SystemProcessRunner(), exports: [String: String] = [:]) {
+        self.prefix = prefix; self.base = base; self.exports = exports
     }
 
     /// The argv actually run for `argv`.
     public func wrap(_ argv: [String]) -> [String] {
         guard !prefix.isEmpty else { return argv }
-        let command = ShellQuote.join(argv)
+        let command = (exports.sorted { $0.key < $1.key }.map { "export \($0.key)=\(ShellQuote.quote($0.value)) && " }
+                       .joined()) + ShellQuote.join(argv)
         if prefix.contains(where: { $0.contains("{cmd}") }) {
             return prefix.map { $0.replacingOccurrences(of: "{cmd}", with: command) }
         }

@@ -99,7 +99,7 @@ struct ArgoKey: CodingKey {
     var intValue: Int? { nil }
     init(_ s: String) { stringValue = s }
     init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
+    init?(intValue: Int) { return nil }
 }
 
 extension KeyedDecodingContainer where K == ArgoKey {

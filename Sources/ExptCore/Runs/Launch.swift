@@ -75,10 +75,12 @@ extension RunService {
         }
         let array = req.array ?? config.array
         func spec(_ runID: String) -> JobSpec {
-            JobSpec(runID: runID, branch: req.branch, jobName: JobSpec.jobName(runID: runID, branch: req.branch),
+            var s = JobSpec(runID: runID, branch: req.branch, jobName: JobSpec.jobName(runID: runID, branch: req.branch),
                     workdir: worktree, command: command, environment: env, resources: resources,
                     logDir: ws.runsDir + "/" + runID, array: array,
                     parameters: ["run_id": runID, "branch": req.branch, "commit": commit.hex])
+            s.profile = req.profile
+            return s
         }
         if req.dryRun {
             return LaunchResult(run: nil, jobId: nil, backend: backendName, commit: commit.hex, state: "dry-run",

@@ -59,7 +59,7 @@ extension RunService {
     /// The run's outputs (of `task`) read for diagnosis: head and tail windows, missing ones skipped.
     func diagnosisInputs(_ run: RunRecord, task: Int?) throws -> [LogInput] {
         var inputs: [LogInput] = []
-        // The scheduler's own words about the task (Argo's node message, a missing done marker).
+        // The scheduler's own words about the task (a workflow node's message, a missing done marker).
         if let task, let message = run.tasks.first(where: { $0.index == task })?.message, !message.isEmpty {
             inputs.append(LogInput(label: "scheduler", text: message + "\n"))
         }

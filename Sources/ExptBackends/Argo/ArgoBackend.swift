@@ -1,0 +1,217 @@
+import Foundation
+import ExptModel
+
+/// Argo Workflows (docs/backends/argo.md). A run is one workflow submitted from a
+/// WorkflowTemplate (or a workflow file of the repository) with the run's parameters; an array
+/// run fans out over its items, which the template receives as a JSON list in `item_parameter`.
+/// Every command goes through `exec_prefix` when one is set (a login host, or `wsl -e bash -c`
+/// from Windows, with `env` exported inside the one quoted string).
+///
+/// Polling is one `argo list` for every workflow of the repository plus one `argo get` for each
+/// workflow whose phase or progress changed since the last poll (the last `get` is kept in the
+/// run directory). Pod facts of a failed or stuck item are read with `kubectl` once, when first
+/// seen, and saved beside it: pods are garbage-collected.
+public struct ArgoBackend: Backend {
+    public let name = "argo"
+    public let settings: ArgoSettings
+    let runner: ProcessRunner
+    let runsDir: String
+    /// Tests move it; status compares pod ages against `stuck_after` with it.
+    let now: @Sendable () -> Date
+
+    public init(settings: ArgoSettings, runner: ProcessRunner, runsDir: String, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.settings = settings; self.runsDir = runsDir; self.now = now
+        // CLIs under expt never colour or page; a prefix needs the variables inside its string.
+        let env = (settings.env ?? [:]).merging(["NO_COLOR": "1", "TERM": "dumb"]) { a, _ in a }
+        self.runner = (settings.execPrefix ?? []).isEmpty
+            ? EnvironmentRunner(base: runner, environment: env)
+            : PrefixedRunner(prefix: settings.execPrefix ?? [], base: runner, exports: env)
+    }
+
+    public var needsCommand: Bool { false }
+    var namespace: String { settings.namespace ?? "default" }
+    var remote: Bool { !(settings.execPrefix ?? []).isEmpty }
+
+    // MARK: submit
+
+    public func submit(_ spec: JobSpec) throws -> JobRef {
+        let argv = try submitArgv(spec)
+        let name = try ArgoCLI.check(runner.run(argv), argv, hint: "the workflow template must exist in namespace \(namespace): `argo template list -n \(namespace)`")
+            .stdout.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        // `-o name` prints `workflow.argoproj.io/NAME` or `NAME` depending on the version.
+        let workflow = String(name.split(separator: "/").last ?? "")
+        guard !workflow.isEmpty else { throw ExptError(.external, "`\(ShellQuote.join(argv))` printed no workflow name") }
+        try ArgoRunFiles(runsDir: runsDir, runID: spec.runID).saveSubmission(.init(workflow: workflow, namespace: namespace,
+                                                                                 items: spec.array?.indices ?? []))
+        return JobRef(backend: name, jobID: workflow)
+    }
+
+    /// `argo submit` of the template (or the file) with the run's labels and parameters.
+    func submitArgv(_ spec: JobSpec) throws -> [String] {
+        var argv = ["argo", "submit", "-n", namespace]
+        if let file = settings.workflowFile {
+            guard !file.hasPrefix("/"), !file.split(separator: "/").contains("..") else {
+                throw ExptError(.invalidInput, "[argo] workflow_file '\(file)' must be a path inside the repository")
+            }
+            argv.append(spec.workdir + "/" + file)
+        } else {
+            let template = spec.profile.flatMap { settings.profileTemplates?[$0] } ?? settings.workflowTemplate
+            guard let template else {
+                throw ExptError(.invalidInput, "[argo] names no workflow to submit",
+                                hint: "set workflow_template = \"<WorkflowTemplate name>\" (or workflow_file) in expt.toml's [argo]")
+            }
+            argv += ["--from", "workflowtemplate/\(template)"]
+        }
+        argv += ["--generate-name", ArgoNames.workflowPrefix(runID: spec.runID, branch: spec.branch)]
+        var parameters = settings.parameters ?? [:]
+        if let items = spec.array?.indices {
+            parameters[settings.itemParameter ?? "items"] = "[" + items.map(String.init).joined(separator: ",") + "]"
+        }
+        if let p = settings.memoryParameter, let mb = spec.resources.memoryMB { parameters[p] = ArgoNames.quantity(megabytes: mb) }
+        for (k, v) in parameters.sorted(by: { $0.key < $1.key }) { argv += ["-p", "\(k)=\(v)"] }
+        var labels = settings.labels ?? [:]
+        labels["expt.run"] = spec.runID
+        labels["expt.branch"] = ArgoNames.labelValue(spec.branch)
+        for (k, v) in labels.sorted(by: { $0.key < $1.key }) { argv += ["-l", "\(k)=\(v)"] }
+        return argv + ["-o", "name"]
+    }
+
+    // MARK: poll
+
+    public func poll(_ refs: [JobRef]) throws -> [JobRef: JobStatus] {
+        guard !refs.isEmpty else { return [:] }
+        let list = ["argo", "list", "-n", namespace, "-l", "expt.run", "-o", "json"]
+        let listed = try ArgoJSON.workflows(ArgoCLI.check(runner.run(list), list).stdout, command: ShellQuote.join(list))
+        var byName: [String: ArgoWorkflow] = [:]
+        for wf in listed { byName[wf.name] = wf }
+        var out: [JobRef: JobStatus] = [:]
+        for ref in refs {
+            guard let summary = byName[ref.jobID], let runID = summary.labels["expt.run"] else { continue }
+            let files = ArgoRunFiles(runsDir: runsDir, runID: runID)
+            let workflow = try full(summary, files)
+            out[ref] = try status(ref, workflow, files)
+        }
+        return out
+    }
+
+    /// The workflow with its nodes: the saved `get` when the list shows nothing new.
+    func full(_ summary: ArgoWorkflow, _ files: ArgoRunFiles) throws -> ArgoWorkflow {
+        if let saved = files.lastGet(), saved.phase == summary.phase, saved.progress == summary.progress,
+           saved.finishedAt == summary.finishedAt, !saved.nodes.isEmpty, saved.phase != "Running" && saved.phase != "Pending" || saved.progress != nil {
+            return saved
+        }
+        let get = ["argo", "get", "-n", namespace, summary.name, "-o", "json"]
+        let result = try ArgoCLI.check(runner.run(get), get)
+        let workflow = try ArgoJSON.workflow(result.stdout, command: ShellQuote.join(get))
+        files.saveGet(result.stdout)
+        return workflow
+    }
+
+    func status(_ ref: JobRef, _ workflow: ArgoWorkflow, _ files: ArgoRunFiles) throws -> JobStatus {
+        let submitted = files.submission()?.items ?? []
+        var tasks: [TaskStatus] = []
+        let items = ArgoItems.items(of: workflow, itemInput: settings.itemInput, podNameVersion: ArgoNames.podNameVersion(of: workflow))
+        var seen = Set<Int>()
+        var factsRead = 0
+        for item in items where submitted.isEmpty || submitted.contains(item.index) {
+            seen.insert(item.index)
+            var task = item.taskStatus
+            // Facts of a failed or possibly stuck pod, read once (bounded per poll) and kept.
+            let maybeStuck = task.state == .pending && (item.startedAt.map { now().timeIntervalSince($0) > stuckAfter } ?? false)
+            if (task.state.isFailure || maybeStuck), let pod = item.podName, factsRead < 25 {
+                if let facts = try podFacts(pod, item: item.index, files: files, refresh: maybeStuck, read: &factsRead),
+                   let stuck = facts.stuckDescription(now: now(), threshold: stuckAfter) {
+                    task.state = .stalled
+                    task.message = stuck + (task.message.map { "; argo: \($0)" } ?? "")
+                }
+            }
+            tasks.append(task)
+        }
+        // Items Argo has not created nodes for yet (held back by parallelism) are pending.
+        for index in submitted where !seen.contains(index) {
+            tasks.append(TaskStatus(index: index, state: workflow.isCompleted ? .cancelled : .pending, rawState: "NotStarted"))
+        }
+        tasks.sort { $0.index < $1.index }
+        var state = ArgoPhase.jobState(phase: workflow.phase, message: workflow.message)
+        let live = tasks.filter { !$0.state.isTerminal }
+        if state == .running || state == .pending, !live.isEmpty, live.allSatisfy({ $0.state == .stalled }) { state = .stalled }
+        if state == .failed, !tasks.isEmpty, tasks.filter({ $0.state.isFailure }).allSatisfy({ $0.state == .oom }) { state = .oom }
+        var reason = workflow.message
+        if let step = settings.aggregateStep {
+            let agg = ArgoItems.step(of: workflow, named: step, itemInput: settings.itemInput)
+            reason = [reason, "\(step): \(agg?.phase ?? "not started")"].compactMap { $0 }.joined(separator: "; ")
+        }
+        let done = tasks.filter { $0.state == .succeeded }.count
+        return JobStatus(ref: ref, state: state, rawState: workflow.phase.isEmpty ? "Pending" : workflow.phase,
+                         reason: tasks.isEmpty ? reason : "\(done)/\(tasks.count) items done" + (reason.map { "; \($0)" } ?? ""),
+                         exitCode: tasks.isEmpty ? items.first?.exitCode : nil, startedAt: workflow.startedAt, endedAt: workflow.finishedAt,
+                         elapsedSeconds: workflow.startedAt.map { Int((workflow.finishedAt ?? now()).timeIntervalSince($0)) }, tasks: tasks)
+    }
+
+    var stuckAfter: TimeInterval { TimeInterval(settings.stuckAfter.flatMap(Units.seconds) ?? 600) }
+
+    /// The pod's facts and events, from the run directory, or from kubectl (then saved).
+    func podFacts(_ pod: String, item: Int, files: ArgoRunFiles, refresh: Bool, read: inout Int) throws -> PodFacts? {
+        if !refresh, files.hasPodFacts(item: item) { return nil }
+        read += 1
+        let get = ["kubectl", "get", "pod", pod, "-n", namespace, "-o", "json"]
+        let r = try runner.run(get)
+        // A pod already garbage-collected has no facts left; the node message stays the evidence.
+        guard r.status == 0 else { return nil }
+        var facts = try PodFacts.parse(pod: r.stdout, command: ShellQuote.join(get))
+        let ev = ["kubectl", "get", "events", "-n", namespace, "--field-selector", "involvedObject.name=\(pod)", "-o", "json"]
+        let e = try runner.run(ev)
+        if e.status == 0 { facts.events = try PodFacts.parse(events: e.stdout, command: ShellQuote.join(ev)) }
+        files.savePodFacts(item: item, facts.report(now: now(), threshold: stuckAfter))
+        return facts
+    }
+
+    // MARK: cancel, logs, lookup
+
+    public func cancel(_ ref: JobRef) throws {
+        let argv = ["argo", "stop", "-n", namespace, ref.jobID, "--message", "expt: stopped by expt (cancel or fix-and-relaunch)"]
+        _ = try ArgoCLI.check(runner.run(argv), argv)
+    }
+
+    /// Per item: the pod's log (`argo logs`), and the pod facts saved when it failed.
+    public func logs(_ ref: JobRef, spec: JobSpec) -> [LogSource] {
+        let files = ArgoRunFiles(runsDir: runsDir, runID: spec.runID)
+        let items: [Int?] = spec.array.map { $0.indices.map { Optional($0) } } ?? [nil]
+        return items.flatMap { i -> [LogSource] in
+            [LogSource(kind: .stdout, path: "argo://\(namespace)/\(ref.jobID)/\(i.map(String.init) ?? "")", remote: true, task: i),
+             LogSource(kind: .stderr, path: files.podFactsPath(item: i ?? 0), remote: false, task: i)]
+        }
+    }
+
+    public func read(_ source: LogSource, _ range: LogRange) throws -> LogChunk {
+        guard source.path.hasPrefix("argo://") else { return try LocalLogFile.read(source.path, range) }
+        let parts = source.path.dropFirst("argo://".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3 else { throw ExptError(.failure, "not an Argo log source: \(source.path)") }
+        let workflow = parts[1]
+        var argv = ["argo", "logs", "-n", parts[0], workflow]
+        if let item = Int(parts[2]) {
+            let get = ["argo", "get", "-n", parts[0], workflow, "-o", "json"]
+            let wf = try ArgoJSON.workflow(ArgoCLI.check(runner.run(get), get).stdout, command: ShellQuote.join(get))
+            guard let pod = ArgoItems.items(of: wf, itemInput: settings.itemInput, podNameVersion: ArgoNames.podNameVersion(of: wf))
+                .first(where: { $0.index == item })?.podName else {
+                throw ExptError(.notFound, "item \(item) of \(workflow) has no pod yet")
+            }
+            argv.append(pod)
+        }
+        argv += ["-c", "main", "--no-color"]
+        let text = try ArgoCLI.check(runner.run(argv), argv).stdout
+        return ArgoCLI.slice(Array(text.utf8), range)
+    }
+
+    /// The newest workflow labelled with the run id.
+    public func lookup(jobName: String, spec: JobSpec) throws -> JobRef? {
+        let argv = ["argo", "list", "-n", namespace, "-l", "expt.run=\(spec.runID)", "-o", "json"]
+        let found = try ArgoJSON.workflows(ArgoCLI.check(runner.run(argv), argv).stdout, command: ShellQuote.join(argv))
+        return found.max { ($0.createdAt ?? .distantPast) < ($1.createdAt ?? .distantPast) }.map { JobRef(backend: name, jobID: $0.name) }
+    }
+
+    public var files: ClusterFiles {
+        remote ? RemoteFiles(runner: runner, hostDescription: "the host reached by exec_prefix \(ShellQuote.join(settings.execPrefix ?? []))")
+               : LocalFiles()
+    }
+}
