@@ -94,6 +94,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
     /// The resource profile the run asked for (`highmem`), for backends that map a profile to
     /// something of their own (an Argo WorkflowTemplate).
     public var profile: String?
+    /// The run this one relaunches (fix-and-relaunch): a workflow backend carries its
+    /// parameters over.
+    public var parentRun: String?
 
     public init(runID: String, branch: String, jobName: String, workdir: String, command: String,
                 environment: [String: String] = [:], resources: Resources = Resources(),
@@ -117,6 +120,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         array = try c.decodeIfPresent(ArraySpec.self, forKey: .array)
         parameters = try c.decodeIfPresent([String: String].self, forKey: .parameters) ?? [:]
         profile = try c.decodeIfPresent(String.self, forKey: .profile)
+        parentRun = try c.decodeIfPresent(String.self, forKey: .parentRun)
     }
 
     /// The job name convention: `expt.<run-id>.<branch with / as ->`; the run id is recoverable.

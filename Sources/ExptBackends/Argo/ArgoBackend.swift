@@ -35,45 +35,66 @@ public struct ArgoBackend: Backend {
     // MARK: submit
 
     public func submit(_ spec: JobSpec) throws -> JobRef {
-        let argv = try submitArgv(spec)
-        let name = try ArgoCLI.check(runner.run(argv), argv, hint: "the workflow template must exist in namespace \(namespace): `argo template list -n \(namespace)`")
-            .stdout.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let (argv, stdin) = try submission(spec)
+        let result = try ArgoCLI.check(runner.run(argv, stdin: stdin.map { Data($0.utf8) }, environment: nil, cwd: nil), argv,
+                                       hint: "the workflow template must exist in namespace \(namespace): `argo template list -n \(namespace)`")
         // `-o name` prints `workflow.argoproj.io/NAME` or `NAME` depending on the version.
-        let workflow = String(name.split(separator: "/").last ?? "")
+        let line = result.stdout.split(separator: "\n").last { !$0.hasPrefix("wsl:") }.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let workflow = String(line.split(separator: "/").last ?? "")
         guard !workflow.isEmpty else { throw ExptError(.external, "`\(ShellQuote.join(argv))` printed no workflow name") }
         try ArgoRunFiles(runsDir: runsDir, runID: spec.runID).saveSubmission(.init(workflow: workflow, namespace: namespace,
                                                                                  items: spec.array?.indices ?? []))
         return JobRef(backend: name, jobID: workflow)
     }
 
-    /// `argo submit` of the template (or the file) with the run's labels and parameters.
-    func submitArgv(_ spec: JobSpec) throws -> [String] {
-        var argv = ["argo", "submit", "-n", namespace]
+    /// What `submit` runs. Three shapes: the whole workflow (no items named: the template
+    /// fans out by itself); the template with the items as a JSON list (`item_parameter`); or,
+    /// for a subset of items with `item_template`, a new workflow with one task per item and
+    /// the aggregation after them, on stdin.
+    func submission(_ spec: JobSpec) throws -> (argv: [String], stdin: String?) {
+        var parameters = try carriedParameters(spec).merging(settings.parameters ?? [:]) { _, b in b }
+        if let p = settings.memoryParameter, let mb = spec.resources.memoryMB { parameters[p] = ArgoNames.quantity(megabytes: mb) }
+        var labels = settings.labels ?? [:]
+        labels["expt.run"] = spec.runID
+        labels["expt.branch"] = ArgoNames.labelValue(spec.branch)
+        let prefix = ArgoNames.workflowPrefix(runID: spec.runID, branch: spec.branch)
+        // argo takes ONE -l (a later one replaces it): all labels in one comma-separated value.
+        let tail = parameters.sorted { $0.key < $1.key }.flatMap { ["-p", "\($0.key)=\($0.value)"] }
+            + ["-l", labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","), "-o", "name"]
+        if let items = spec.array?.indices, settings.itemParameter == nil {
+            guard let itemTemplate = settings.itemTemplate else {
+                throw ExptError(.invalidInput, "running some items of an Argo workflow needs [argo] item_template (or item_parameter)",
+                                hint: "set item_template = \"<WorkflowTemplate>/<template>\" of one item, as the fan-out uses it")
+            }
+            let manifest = try ArgoManifest.items(items, itemTemplate: itemTemplate, settings: settings, profile: spec.profile,
+                                                  generateName: prefix, namespace: namespace, labels: labels,
+                                                  maxConcurrent: spec.array?.maxConcurrent)
+            return (["argo", "submit", "-", "-n", namespace] + tail, manifest)
+        }
+        if let items = spec.array?.indices, let p = settings.itemParameter {
+            parameters[p] = "[" + items.map(String.init).joined(separator: ",") + "]"
+        }
+        let args = parameters.sorted { $0.key < $1.key }.flatMap { ["-p", "\($0.key)=\($0.value)"] }
+            + ["-l", labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","), "-o", "name"]
         if let file = settings.workflowFile {
             guard !file.hasPrefix("/"), !file.split(separator: "/").contains("..") else {
                 throw ExptError(.invalidInput, "[argo] workflow_file '\(file)' must be a path inside the repository")
             }
-            argv.append(spec.workdir + "/" + file)
-        } else {
-            let template = spec.profile.flatMap { settings.profileTemplates?[$0] } ?? settings.workflowTemplate
-            guard let template else {
-                throw ExptError(.invalidInput, "[argo] names no workflow to submit",
-                                hint: "set workflow_template = \"<WorkflowTemplate name>\" (or workflow_file) in expt.toml's [argo]")
-            }
-            argv += ["--from", "workflowtemplate/\(template)"]
+            return (["argo", "submit", spec.workdir + "/" + file, "-n", namespace, "--generate-name", prefix] + args, nil)
         }
-        argv += ["--generate-name", ArgoNames.workflowPrefix(runID: spec.runID, branch: spec.branch)]
-        var parameters = settings.parameters ?? [:]
-        if let items = spec.array?.indices {
-            parameters[settings.itemParameter ?? "items"] = "[" + items.map(String.init).joined(separator: ",") + "]"
+        let template = spec.profile.flatMap { settings.profileTemplates?[$0] } ?? settings.workflowTemplate
+        guard let template else {
+            throw ExptError(.invalidInput, "[argo] names no workflow to submit",
+                            hint: "set workflow_template = \"<WorkflowTemplate name>\" (or workflow_file) in expt.toml's [argo]")
         }
-        if let p = settings.memoryParameter, let mb = spec.resources.memoryMB { parameters[p] = ArgoNames.quantity(megabytes: mb) }
-        for (k, v) in parameters.sorted(by: { $0.key < $1.key }) { argv += ["-p", "\(k)=\(v)"] }
-        var labels = settings.labels ?? [:]
-        labels["expt.run"] = spec.runID
-        labels["expt.branch"] = ArgoNames.labelValue(spec.branch)
-        for (k, v) in labels.sorted(by: { $0.key < $1.key }) { argv += ["-l", "\(k)=\(v)"] }
-        return argv + ["-o", "name"]
+        return (["argo", "submit", "-n", namespace, "--from", "workflowtemplate/\(template)", "--generate-name", prefix] + args, nil)
+    }
+
+    /// The parameters of the workflow a relaunch replaces (saved by its last poll), so the new
+    /// one runs with the same data paths and models.
+    func carriedParameters(_ spec: JobSpec) throws -> [String: String] {
+        guard let parent = spec.parentRun else { return [:] }
+        return ArgoRunFiles(runsDir: runsDir, runID: parent).parameters()
     }
 
     // MARK: poll
@@ -94,10 +115,14 @@ public struct ArgoBackend: Backend {
         return out
     }
 
-    /// The workflow with its nodes: the saved `get` when the list shows nothing new.
+    /// The workflow with its nodes. `argo list -o json` carries them, so no `get` is needed;
+    /// only for a workflow whose nodes are kept elsewhere (offloaded) and whose phase or
+    /// progress changed since the last `get` (kept in the run directory) is one made.
     func full(_ summary: ArgoWorkflow, _ files: ArgoRunFiles) throws -> ArgoWorkflow {
+        defer { files.saveParameters(summary.parameters) }
+        if !summary.nodesElsewhere && !summary.nodes.isEmpty { return summary }
         if let saved = files.lastGet(), saved.phase == summary.phase, saved.progress == summary.progress,
-           saved.finishedAt == summary.finishedAt, !saved.nodes.isEmpty, saved.phase != "Running" && saved.phase != "Pending" || saved.progress != nil {
+           saved.finishedAt == summary.finishedAt, !saved.nodes.isEmpty {
             return saved
         }
         let get = ["argo", "get", "-n", namespace, summary.name, "-o", "json"]
@@ -132,6 +157,7 @@ public struct ArgoBackend: Backend {
             tasks.append(TaskStatus(index: index, state: workflow.isCompleted ? .cancelled : .pending, rawState: "NotStarted"))
         }
         tasks.sort { $0.index < $1.index }
+        files.saveItems(tasks.map(\.index), pods: Dictionary(items.compactMap { i in i.podName.map { (i.index, $0) } }) { a, _ in a })
         var state = ArgoPhase.jobState(phase: workflow.phase, message: workflow.message)
         let live = tasks.filter { !$0.state.isTerminal }
         if state == .running || state == .pending, !live.isEmpty, live.allSatisfy({ $0.state == .stalled }) { state = .stalled }
@@ -176,7 +202,9 @@ public struct ArgoBackend: Backend {
     /// Per item: the pod's log (`argo logs`), and the pod facts saved when it failed.
     public func logs(_ ref: JobRef, spec: JobSpec) -> [LogSource] {
         let files = ArgoRunFiles(runsDir: runsDir, runID: spec.runID)
-        let items: [Int?] = spec.array.map { $0.indices.map { Optional($0) } } ?? [nil]
+        // The items submitted, else those the workflow fanned out to (seen by the last poll).
+        let known = spec.array?.indices ?? files.items()
+        let items: [Int?] = known.isEmpty ? [nil] : known.map { Optional($0) }
         return items.flatMap { i -> [LogSource] in
             [LogSource(kind: .stdout, path: "argo://\(namespace)/\(ref.jobID)/\(i.map(String.init) ?? "")", remote: true, task: i),
              LogSource(kind: .stderr, path: files.podFactsPath(item: i ?? 0), remote: false, task: i)]
@@ -190,10 +218,8 @@ public struct ArgoBackend: Backend {
         let workflow = parts[1]
         var argv = ["argo", "logs", "-n", parts[0], workflow]
         if let item = Int(parts[2]) {
-            let get = ["argo", "get", "-n", parts[0], workflow, "-o", "json"]
-            let wf = try ArgoJSON.workflow(ArgoCLI.check(runner.run(get), get).stdout, command: ShellQuote.join(get))
-            guard let pod = ArgoItems.items(of: wf, itemInput: settings.itemInput, podNameVersion: ArgoNames.podNameVersion(of: wf))
-                .first(where: { $0.index == item })?.podName else {
+            // The item's latest pod, as the last poll saw it (no extra `argo get`).
+            guard let runID = runID(ofWorkflow: workflow), let pod = ArgoRunFiles(runsDir: runsDir, runID: runID).pods()[item] else {
                 throw ExptError(.notFound, "item \(item) of \(workflow) has no pod yet")
             }
             argv.append(pod)
@@ -201,6 +227,12 @@ public struct ArgoBackend: Backend {
         argv += ["-c", "main", "--no-color"]
         let text = try ArgoCLI.check(runner.run(argv), argv).stdout
         return ArgoCLI.slice(Array(text.utf8), range)
+    }
+
+    /// The run whose submission made `workflow` (from the run directories).
+    func runID(ofWorkflow workflow: String) -> String? {
+        let runs = (try? FileManager.default.contentsOfDirectory(atPath: runsDir)) ?? []
+        return runs.first { ArgoRunFiles(runsDir: runsDir, runID: $0).submission()?.workflow == workflow }
     }
 
     /// The newest workflow labelled with the run id.

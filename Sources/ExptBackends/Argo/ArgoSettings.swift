@@ -23,8 +23,17 @@ public struct ArgoSettings: Decodable, Sendable, Equatable {
     /// The workflow parameter that receives the memory request (`96Gi`), for templates that
     /// read it through `podSpecPatch`.
     public var memoryParameter: String?
-    /// The aggregation task that runs after the items (its state is shown beside them).
+    /// The aggregation task that runs after the items (its state is shown beside them), and in
+    /// a relaunch over some items, the task added after them.
     public var aggregateStep: String?
+    /// The template of one item, `NAME/TEMPLATE` of a WorkflowTemplate (the one the pipeline's
+    /// fan-out uses): a relaunch over some items submits a new workflow with one task per item
+    /// (what the GWAS pipeline's retry script generates), since `argo retry` cannot narrow.
+    public var itemTemplate: String?
+    /// The arguments of one item's task, `{item}` replaced; default `{ <item_input> = "{item}" }`.
+    public var itemArguments: [String: String]?
+    /// The aggregation task of a relaunch, `NAME/TEMPLATE`, depending on every item.
+    public var aggregateTemplate: String?
     /// How long a pod may wait in Pending / PodInitializing / ContainerCreating before its item
     /// counts as stuck; default "10m".
     public var stuckAfter: String?
@@ -85,6 +94,34 @@ struct ArgoRunFiles {
         try? json.write(toFile: dir + "/argo-get.json", atomically: true, encoding: .utf8)
     }
 
+    func saveParameters(_ parameters: [ArgoParameter]) {
+        var values: [String: String] = [:]
+        for p in parameters { if let v = p.value { values[p.name] = v } }
+        guard !values.isEmpty, let data = try? JSONEncoder().encode(values) else { return }
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try? data.write(to: URL(fileURLWithPath: dir + "/argo-parameters.json"), options: .atomic)
+    }
+
+    func parameters() -> [String: String] {
+        (try? Data(contentsOf: URL(fileURLWithPath: dir + "/argo-parameters.json")))
+            .flatMap { try? JSONDecoder().decode([String: String].self, from: $0) } ?? [:]
+    }
+
+    struct Items: Codable { var items: [Int]; var pods: [Int: String] }
+
+    /// The items the workflow has and each one's latest pod, as the last poll saw them.
+    func saveItems(_ items: [Int], pods: [Int: String]) {
+        guard let data = try? JSONEncoder().encode(Items(items: items, pods: pods)) else { return }
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try? data.write(to: URL(fileURLWithPath: dir + "/argo-items.json"), options: .atomic)
+    }
+
+    private func savedItems() -> Items? {
+        (try? Data(contentsOf: URL(fileURLWithPath: dir + "/argo-items.json"))).flatMap { try? JSONDecoder().decode(Items.self, from: $0) }
+    }
+    func items() -> [Int] { savedItems()?.items ?? [] }
+    func pods() -> [Int: String] { savedItems()?.pods ?? [:] }
+
     func podFactsPath(item: Int) -> String { dir + "/items/\(item)/pod.txt" }
     func hasPodFacts(item: Int) -> Bool { FileManager.default.fileExists(atPath: podFactsPath(item: item)) }
 
@@ -106,7 +143,9 @@ enum ArgoCLI {
         let tool = argv.first ?? "argo"
         if r.status == 127 { throw ExptError(.external, "\(tool) is not installed or not on PATH where \(command) ran",
                                              hint: "install the \(tool) CLI there, or set [argo] exec_prefix to reach a host that has it") }
-        if stderr.contains("no configuration has been provided") || stderr.contains("invalid configuration: no configuration") {
+        // kubectl without a kubeconfig falls back to localhost:8080; argo says it outright.
+        if stderr.contains("no configuration has been provided") || stderr.contains("invalid configuration: no configuration")
+            || stderr.contains("localhost:8080 was refused") {
             throw ExptError(.external, "\(tool) has no cluster configuration: \(stderr)",
                             hint: "set KUBECONFIG: [argo] env = { KUBECONFIG = \"/path/to/kubeconfig\" }")
         }
@@ -156,4 +195,42 @@ extension ArgoNames {
 
     /// MiB as a Kubernetes quantity: `96Gi`, `1536Mi`.
     static func quantity(megabytes mb: Int) -> String { mb % 1024 == 0 ? "\(mb / 1024)Gi" : "\(mb)Mi" }
+}
+
+/// The workflow a relaunch over some items submits (the shape of the GWAS pipeline's
+/// `retry-argo-traits.sh`): a DAG with one task per item on the item's WorkflowTemplate (the
+/// profile's, e.g. highmem), and the aggregation depending on all of them.
+enum ArgoManifest {
+    static func items(_ items: [Int], itemTemplate: String, settings: ArgoSettings, profile: String?,
+                      generateName: String, namespace: String, labels: [String: String], maxConcurrent: Int?) throws -> String {
+        func ref(_ text: String, _ key: String) throws -> [String: String] {
+            let parts = text.split(separator: "/").map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ExptError(.invalidInput, "[argo] \(key) '\(text)' must be WORKFLOWTEMPLATE/TEMPLATE, e.g. gapit3-gwas-single-trait/run-gwas")
+            }
+            return ["name": parts[0], "template": parts[1]]
+        }
+        var itemRef = try ref(itemTemplate, "item_template")
+        if let profile, let t = settings.profileTemplates?[profile] { itemRef["name"] = t }
+        let arguments = settings.itemArguments ?? [settings.itemInput ?? "item": "{item}"]
+        var tasks: [[String: Any]] = items.map { i in
+            ["name": "item-\(i)", "templateRef": itemRef,
+             "arguments": ["parameters": arguments.sorted { $0.key < $1.key }.map {
+                 ["name": $0.key, "value": $0.value.replacingOccurrences(of: "{item}", with: String(i))] }]]
+        }
+        if let aggregate = settings.aggregateTemplate {
+            tasks.append(["name": settings.aggregateStep ?? "aggregate", "templateRef": try ref(aggregate, "aggregate_template"),
+                          "dependencies": items.map { "item-\($0)" }])
+        }
+        var spec: [String: Any] = ["entrypoint": "expt-items",
+                                   "templates": [["name": "expt-items", "dag": ["tasks": tasks]]]]
+        if let maxConcurrent { spec["parallelism"] = maxConcurrent }
+        let workflow: [String: Any] = [
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+            "metadata": ["generateName": generateName, "namespace": namespace, "labels": labels],
+            "spec": spec,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: workflow, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
 }

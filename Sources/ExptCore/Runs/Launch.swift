@@ -80,6 +80,7 @@ extension RunService {
                     logDir: ws.runsDir + "/" + runID, array: array,
                     parameters: ["run_id": runID, "branch": req.branch, "commit": commit.hex])
             s.profile = req.profile
+            s.parentRun = req.parentRun
             return s
         }
         if req.dryRun {
