@@ -251,8 +251,10 @@ final class BackendSettingsTests: XCTestCase {
         }
     }
 
-    func testTheStandardRegistryKnowsLocalAndSlurm() {
-        XCTAssertEqual(BackendRegistry.standard.backendNames, ["local", "slurm"])
+    func testTheStandardRegistryListsEveryBackendLocalFirst() {
+        XCTAssertEqual(BackendRegistry.standard.backendNames.first, "local", "the default backend")
+        XCTAssertTrue(Set(BackendRegistry.standard.backendNames).isSuperset(of: ["local", "slurm", "argo"]))
+        XCTAssertEqual(Set(BackendRegistry.standard.backendNames).count, BackendRegistry.standard.backendNames.count, "names are unique")
     }
 
     func testSlurmPendingReasonsThatBlockAStart() {

@@ -60,7 +60,7 @@ extension RunService {
     /// failed tasks the batch health.
     public func views(_ records: [RunRecord]) -> [RunView] {
         records.map { r in
-            var v = RunView(r, now: now(), progress: progress(r))
+            var v = RunView(r, now: now(), progress: r.tasks.isEmpty ? progress(r) : nil)
             if r.tasks.contains(where: { $0.state.isFailure }) { v.batch = try? diagnoseRun(r).batch }
             return v
         }

@@ -35,13 +35,23 @@ public struct RunView: Codable, Sendable {
         exitCode = r.exitCode; signal = r.signal; commit = r.commit; profile = r.profile
         submittedAt = r.submittedAt; startedAt = r.startedAt; endedAt = r.endedAt
         if let s = r.startedAt ?? r.submittedAt { elapsedSeconds = max(0, Int((r.endedAt ?? now).timeIntervalSince(s))) }
-        maxRssMb = r.maxRSSMB; self.progress = progress; diagnosis = r.diagnosis; logDir = r.logDir; tasks = r.tasks
+        maxRssMb = r.maxRSSMB; diagnosis = r.diagnosis; logDir = r.logDir; tasks = r.tasks
+        // An array's or workflow's progress is its items; a single job's, what its output says.
+        self.progress = r.tasks.isEmpty ? progress : RunView.itemProgress(r.tasks)
     }
 
     /// "pending (Priority)", "failed (exit 1)", "oom", ...
+    /// "183/186 items done, 3 failed, 1 stuck".
+    static func itemProgress(_ tasks: [TaskStatus]) -> String {
+        let done = tasks.filter { $0.state == .succeeded }.count
+        let failed = tasks.filter { $0.state.isFailure && $0.state != .stalled }.count
+        let stuck = tasks.filter { $0.state == .stalled }.count
+        return "\(done)/\(tasks.count) items done" + (failed > 0 ? ", \(failed) failed" : "") + (stuck > 0 ? ", \(stuck) stuck" : "")
+    }
+
     public var stateText: String {
         var s = state
-        if let reason, !reason.isEmpty, state == "pending" || state == "lost" || state == "submitting" { s += " (\(reason))" }
+        if let reason, !reason.isEmpty, ["pending", "lost", "submitting", "stalled"].contains(state) { s += " (\(reason))" }
         else if state == "failed", let exitCode { s += " (exit \(exitCode)\(signal.map { ", signal \($0)" } ?? ""))" }
         if let diagnosis, JobState(rawValue: state)?.isFailure == true { s += " [\(diagnosis)]" }
         return s
