@@ -38,6 +38,31 @@ public struct PodFacts: Sendable, Equatable {
     public var initContainers: [Container]
     public var containers: [Container]
     public var events: [Event] = []
+    /// `metadata.labels` / `metadata.annotations` (a Job's pod carries its completion index in both).
+    public var labels: [String: String] = [:]
+    public var annotations: [String: String] = [:]
+    /// The Job that owns the pod (`metadata.ownerReferences[kind=Job].name`), if any.
+    public var ownerJob: String?
+    /// `metadata.deletionTimestamp` is set: the pod is being deleted (terminating).
+    public var deleting = false
+
+    /// Keys the Job controller sets on an Indexed Job's pods (k8s.io/api batch/v1 types.go).
+    public static let completionIndexKey = "batch.kubernetes.io/job-completion-index"
+    public static let indexFailureCountKey = "batch.kubernetes.io/job-index-failure-count"
+    public static let indexIgnoredFailureCountKey = "batch.kubernetes.io/job-index-ignored-failure-count"
+    public static let jobNameKeys = ["batch.kubernetes.io/job-name", "job-name"]
+
+    /// The pod's completion index in an Indexed Job (`JOB_COMPLETION_INDEX` inside the pod):
+    /// the annotation, else the label (a label too since Kubernetes 1.28).
+    public var completionIndex: Int? {
+        (annotations[Self.completionIndexKey] ?? labels[Self.completionIndexKey]).flatMap { Int($0) }
+    }
+    /// Failures of this pod's index so far that count against `backoffLimitPerIndex`, and those a
+    /// pod failure policy `Ignore` rule did not count (disruptions). Absent means 0.
+    public var indexFailureCount: Int { annotations[Self.indexFailureCountKey].flatMap { Int($0) } ?? 0 }
+    public var indexIgnoredFailureCount: Int { annotations[Self.indexIgnoredFailureCountKey].flatMap { Int($0) } ?? 0 }
+    /// The Job the pod belongs to: its owner reference, else the job-name labels.
+    public var jobName: String? { ownerJob ?? Self.jobNameKeys.lazy.compactMap { labels[$0] }.first }
 
     /// The first container (init containers first) that waits, with its reason.
     public var waiting: Container? {
@@ -94,6 +119,11 @@ extension PodFacts {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
             throw ExptError(.external, "\(command) printed something that is not a JSON object: \(json.prefix(120))")
         }
+        return try parse(object: object, command: command)
+    }
+
+    /// One Pod object (an item of `kubectl get pods -o json`, or a whole `get pod`).
+    static func parse(object: [String: Any], command: String) throws -> PodFacts {
         guard let meta = object["metadata"] as? [String: Any], let name = meta["name"] as? String else {
             throw ExptError(.external, "\(command) returned a pod without metadata.name")
         }
@@ -108,10 +138,13 @@ extension PodFacts {
         let disruption = condition("DisruptionTarget", "True").map { c in
             [c["reason"] as? String, c["message"] as? String].compactMap { $0 }.joined(separator: ": ")
         }
+        let owner = (meta["ownerReferences"] as? [[String: Any]] ?? []).first { $0["kind"] as? String == "Job" }?["name"] as? String
         return PodFacts(name: name, phase: status["phase"] as? String, createdAt: (meta["creationTimestamp"] as? String).flatMap(parseTime),
                         reason: status["reason"] as? String, message: status["message"] as? String,
                         unscheduledMessage: unscheduled, disruption: disruption,
-                        initContainers: containers(status["initContainerStatuses"]), containers: containers(status["containerStatuses"]))
+                        initContainers: containers(status["initContainerStatuses"]), containers: containers(status["containerStatuses"]),
+                        labels: meta["labels"] as? [String: String] ?? [:], annotations: meta["annotations"] as? [String: String] ?? [:],
+                        ownerJob: owner, deleting: meta["deletionTimestamp"] is String)
     }
 
     /// Parses `kubectl get events -o json` (a List of Events), oldest first.
