@@ -88,8 +88,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
     /// The items (tasks) of an array job or a workflow: only these run (a retry of the failed
     /// items names just those).
     public var array: ArraySpec?
-    /// Named values for a backend that submits a workflow template (`-p key=value` for Argo,
-    /// `--set` for OSMO): always `run_id`, `branch` and `commit`. Shell backends ignore them.
+    /// Named values about the run (`run_id`, `branch`, `commit`) that a backend may hand to
+    /// what it submits; Argo labels its workflows with the run id and branch instead.
     public var parameters: [String: String]
     /// The resource profile the run asked for (`highmem`), for backends that map a profile to
     /// something of their own (an Argo WorkflowTemplate).

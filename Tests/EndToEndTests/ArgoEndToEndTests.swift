@@ -18,7 +18,7 @@ final class ArgoEndToEndTests: XCTestCase {
     aggregate_step = "collect-results"
     aggregate_template = "gapit3-results-collector/collect-results"
     stuck_after = "10m"
-    [argo.profile_templates]
+    [argo.profile_item_templates]
     highmem = "gapit3-gwas-single-trait-highmem"
     [resources]
     mem = "64G"

@@ -66,9 +66,10 @@ public struct ArgoBackend: Backend {
                 throw ExptError(.invalidInput, "running some items of an Argo workflow needs [argo] item_template (or item_parameter)",
                                 hint: "set item_template = \"<WorkflowTemplate>/<template>\" of one item, as the fan-out uses it")
             }
+            let inherited = spec.parentRun.map { ArgoRunFiles(runsDir: runsDir, runID: $0).spec() } ?? [:]
             let manifest = try ArgoManifest.items(items, itemTemplate: itemTemplate, settings: settings, profile: spec.profile,
                                                   generateName: prefix, namespace: namespace, labels: labels,
-                                                  maxConcurrent: spec.array?.maxConcurrent)
+                                                  maxConcurrent: spec.array?.maxConcurrent, inherited: inherited)
             return (["argo", "submit", "-", "-n", namespace] + tail, manifest)
         }
         if let items = spec.array?.indices, let p = settings.itemParameter {
@@ -80,7 +81,12 @@ public struct ArgoBackend: Backend {
             guard !file.hasPrefix("/"), !file.split(separator: "/").contains("..") else {
                 throw ExptError(.invalidInput, "[argo] workflow_file '\(file)' must be a path inside the repository")
             }
-            return (["argo", "submit", spec.workdir + "/" + file, "-n", namespace, "--generate-name", prefix] + args, nil)
+            // On stdin: a path of this machine may not exist behind an exec prefix (wsl, ssh).
+            let path = spec.workdir + "/" + file
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ExptError(.notFound, "[argo] workflow_file \(file) cannot be read in the worktree (\(path))")
+            }
+            return (["argo", "submit", "-", "-n", namespace, "--generate-name", prefix] + args, text)
         }
         let template = spec.profile.flatMap { settings.profileTemplates?[$0] } ?? settings.workflowTemplate
         guard let template else {
@@ -102,15 +108,22 @@ public struct ArgoBackend: Backend {
     public func poll(_ refs: [JobRef]) throws -> [JobRef: JobStatus] {
         guard !refs.isEmpty else { return [:] }
         let list = ["argo", "list", "-n", namespace, "-l", "expt.run", "-o", "json"]
-        let listed = try ArgoJSON.workflows(ArgoCLI.check(runner.run(list), list).stdout, command: ShellQuote.join(list))
+        let text = try ArgoCLI.check(runner.run(list), list).stdout
+        let listed = try ArgoJSON.workflows(text, command: ShellQuote.join(list))
         var byName: [String: ArgoWorkflow] = [:]
         for wf in listed { byName[wf.name] = wf }
+        var raw: [String: [String: Any]] = [:]
         var out: [JobRef: JobStatus] = [:]
+        var factsBudget = 25     // kubectl reads per poll, over all workflows
         for ref in refs {
             guard let summary = byName[ref.jobID], let runID = summary.labels["expt.run"] else { continue }
             let files = ArgoRunFiles(runsDir: runsDir, runID: runID)
+            if raw.isEmpty, let part = try? ArgoJSON.payload(text, command: ""), let array = try? JSONSerialization.jsonObject(with: Data(part.utf8)) as? [[String: Any]] {
+                for w in array { if let n = (w["metadata"] as? [String: Any])?["name"] as? String { raw[n] = w } }
+            }
+            if let w = raw[ref.jobID] { files.saveSpec(w) }
             let workflow = try full(summary, files)
-            out[ref] = try status(ref, workflow, files)
+            out[ref] = try status(ref, workflow, files, factsBudget: &factsBudget)
         }
         return out
     }
@@ -132,19 +145,18 @@ public struct ArgoBackend: Backend {
         return workflow
     }
 
-    func status(_ ref: JobRef, _ workflow: ArgoWorkflow, _ files: ArgoRunFiles) throws -> JobStatus {
+    func status(_ ref: JobRef, _ workflow: ArgoWorkflow, _ files: ArgoRunFiles, factsBudget: inout Int) throws -> JobStatus {
         let submitted = files.submission()?.items ?? []
         var tasks: [TaskStatus] = []
         let items = ArgoItems.items(of: workflow, itemInput: settings.itemInput, podNameVersion: ArgoNames.podNameVersion(of: workflow))
         var seen = Set<Int>()
-        var factsRead = 0
         for item in items where submitted.isEmpty || submitted.contains(item.index) {
             seen.insert(item.index)
             var task = item.taskStatus
             // Facts of a failed or possibly stuck pod, read once (bounded per poll) and kept.
             let maybeStuck = task.state == .pending && (item.startedAt.map { now().timeIntervalSince($0) > stuckAfter } ?? false)
-            if (task.state.isFailure || maybeStuck), let pod = item.podName, factsRead < 25 {
-                if let facts = try podFacts(pod, item: item.index, files: files, refresh: maybeStuck, read: &factsRead),
+            if (task.state.isFailure || maybeStuck), let pod = item.podName, factsBudget > 0 {
+                if let facts = podFacts(pod, item: item.index, files: files, refresh: maybeStuck, budget: &factsBudget),
                    let stuck = facts.stuckDescription(now: now(), threshold: stuckAfter) {
                     task.state = .stalled
                     task.message = stuck + (task.message.map { "; argo: \($0)" } ?? "")
@@ -176,18 +188,22 @@ public struct ArgoBackend: Backend {
 
     var stuckAfter: TimeInterval { TimeInterval(settings.stuckAfter.flatMap(Units.seconds) ?? 600) }
 
-    /// The pod's facts and events, from the run directory, or from kubectl (then saved).
-    func podFacts(_ pod: String, item: Int, files: ArgoRunFiles, refresh: Bool, read: inout Int) throws -> PodFacts? {
+    /// The pod's facts and events, from kubectl, saved in the run directory; nil when they were
+    /// saved before (and the pod is not being watched for a stall) or cannot be had. Best effort:
+    /// kubectl missing or refused must not fail a status, and the node's message stays the evidence.
+    func podFacts(_ pod: String, item: Int, files: ArgoRunFiles, refresh: Bool, budget: inout Int) -> PodFacts? {
         if !refresh, files.hasPodFacts(item: item) { return nil }
-        read += 1
+        budget -= 1
         let get = ["kubectl", "get", "pod", pod, "-n", namespace, "-o", "json"]
-        let r = try runner.run(get)
-        // A pod already garbage-collected has no facts left; the node message stays the evidence.
-        guard r.status == 0 else { return nil }
-        var facts = try PodFacts.parse(pod: r.stdout, command: ShellQuote.join(get))
+        guard let r = try? runner.run(get), r.status == 0, var facts = try? PodFacts.parse(pod: r.stdout, command: ShellQuote.join(get)) else {
+            // Gone (garbage-collected) or unreadable: said once, not asked again every poll.
+            files.savePodFacts(item: item, "pod \(pod): its facts could not be read (garbage-collected, or kubectl unavailable)\n")
+            return nil
+        }
         let ev = ["kubectl", "get", "events", "-n", namespace, "--field-selector", "involvedObject.name=\(pod)", "-o", "json"]
-        let e = try runner.run(ev)
-        if e.status == 0 { facts.events = try PodFacts.parse(events: e.stdout, command: ShellQuote.join(ev)) }
+        if let e = try? runner.run(ev), e.status == 0, let events = try? PodFacts.parse(events: e.stdout, command: ShellQuote.join(ev)) {
+            facts.events = events
+        }
         files.savePodFacts(item: item, facts.report(now: now(), threshold: stuckAfter))
         return facts
     }
@@ -226,7 +242,12 @@ public struct ArgoBackend: Backend {
         }
         argv += ["-c", "main", "--no-color"]
         let text = try ArgoCLI.check(runner.run(argv), argv).stdout
-        return ArgoCLI.slice(Array(text.utf8), range)
+        // argo prefixes every line with `<pod>: `; the program's own lines are what rules read.
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+            guard let colon = line.range(of: ": "), !line[..<colon.lowerBound].contains(" ") else { return line }
+            return line[colon.upperBound...]
+        }
+        return ArgoCLI.slice(Array(lines.joined(separator: "\n").utf8), range)
     }
 
     /// The run whose submission made `workflow` (from the run directories).

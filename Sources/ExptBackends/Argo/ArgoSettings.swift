@@ -9,13 +9,17 @@ public struct ArgoSettings: Decodable, Sendable, Equatable {
     public var workflowTemplate: String?
     /// Or a workflow file of the repository, submitted as it is (relative to the worktree).
     public var workflowFile: String?
-    /// A WorkflowTemplate per resource profile (`highmem = "gapit3-gwas-highmem"`).
+    /// A WorkflowTemplate per resource profile for a whole launch (`highmem = "gapit3-gwas-highmem"`).
     public var profileTemplates: [String: String]?
+    /// The item's WorkflowTemplate per resource profile in a relaunch over some items
+    /// (`highmem = "gapit3-gwas-single-trait-highmem"`: the template part of `item_template` stays).
+    public var profileItemTemplates: [String: String]?
     /// Workflow parameters passed with `-p` on every submission.
     public var parameters: [String: String]?
     /// Extra labels (`-l`); `expt.run` and `expt.branch` are always set.
     public var labels: [String: String]?
-    /// The workflow parameter that receives the items as a JSON list (`[2,5,9]`); default "items".
+    /// The workflow parameter that receives the items as a JSON list (`[2,5,9]`), for templates
+    /// that fan out with `withParam`; unset, a relaunch over some items uses `item_template`.
     public var itemParameter: String?
     /// The node input parameter that carries one item's index (else it is read from the
     /// task's display name, `run-all-traits(3:5)` → 5).
@@ -34,6 +38,8 @@ public struct ArgoSettings: Decodable, Sendable, Equatable {
     public var itemArguments: [String: String]?
     /// The aggregation task of a relaunch, `NAME/TEMPLATE`, depending on every item.
     public var aggregateTemplate: String?
+    /// Its arguments, passed as written (Argo expands `{{workflow.name}}`, `{{workflow.parameters.x}}`).
+    public var aggregateArguments: [String: String]?
     /// How long a pod may wait in Pending / PodInitializing / ContainerCreating before its item
     /// counts as stuck; default "10m".
     public var stuckAfter: String?
@@ -122,6 +128,22 @@ struct ArgoRunFiles {
     func items() -> [Int] { savedItems()?.items ?? [] }
     func pods() -> [Int: String] { savedItems()?.pods ?? [:] }
 
+    /// The replaced workflow's spec fields (`ArgoManifest.inheritedKeys`), from `spec` and,
+    /// for a workflow submitted from a template, `status.storedWorkflowTemplateSpec`.
+    func saveSpec(_ workflow: [String: Any]) {
+        let spec = workflow["spec"] as? [String: Any] ?? [:]
+        let stored = (workflow["status"] as? [String: Any])?["storedWorkflowTemplateSpec"] as? [String: Any] ?? [:]
+        let kept = stored.merging(spec) { _, own in own }.filter { ArgoManifest.inheritedKeys.contains($0.key) }
+        guard !kept.isEmpty, let data = try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]) else { return }
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try? data.write(to: URL(fileURLWithPath: dir + "/argo-spec.json"), options: .atomic)
+    }
+
+    func spec() -> [String: Any] {
+        (try? Data(contentsOf: URL(fileURLWithPath: dir + "/argo-spec.json")))
+            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+    }
+
     func podFactsPath(item: Int) -> String { dir + "/items/\(item)/pod.txt" }
     func hasPodFacts(item: Int) -> Bool { FileManager.default.fileExists(atPath: podFactsPath(item: item)) }
 
@@ -149,7 +171,8 @@ enum ArgoCLI {
             throw ExptError(.external, "\(tool) has no cluster configuration: \(stderr)",
                             hint: "set KUBECONFIG: [argo] env = { KUBECONFIG = \"/path/to/kubeconfig\" }")
         }
-        if stderr.contains("Unable to connect to the server") || stderr.contains("connection refused") || stderr.contains("i/o timeout") {
+        if stderr.contains("Unable to connect to the server") || stderr.contains("connection refused") || stderr.contains("i/o timeout")
+            || stderr.contains("no such host") {
             throw ExptError(.external, "the cluster cannot be reached (\(command)): \(stderr)", hint: "check the VPN or network, and the kubeconfig's server")
         }
         if stderr.contains("PermissionDenied") || stderr.contains("forbidden") {
@@ -201,8 +224,14 @@ extension ArgoNames {
 /// `retry-argo-traits.sh`): a DAG with one task per item on the item's WorkflowTemplate (the
 /// profile's, e.g. highmem), and the aggregation depending on all of them.
 enum ArgoManifest {
+    /// The spec fields a relaunch takes over from the workflow it replaces.
+    static let inheritedKeys: Set<String> = ["volumes", "serviceAccountName", "podGC", "nodeSelector", "tolerations",
+                                             "affinity", "imagePullSecrets", "securityContext", "podMetadata",
+                                             "activeDeadlineSeconds", "ttlStrategy", "priorityClassName", "podPriorityClassName"]
+
     static func items(_ items: [Int], itemTemplate: String, settings: ArgoSettings, profile: String?,
-                      generateName: String, namespace: String, labels: [String: String], maxConcurrent: Int?) throws -> String {
+                      generateName: String, namespace: String, labels: [String: String], maxConcurrent: Int?,
+                      inherited: [String: Any] = [:]) throws -> String {
         func ref(_ text: String, _ key: String) throws -> [String: String] {
             let parts = text.split(separator: "/").map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -211,7 +240,7 @@ enum ArgoManifest {
             return ["name": parts[0], "template": parts[1]]
         }
         var itemRef = try ref(itemTemplate, "item_template")
-        if let profile, let t = settings.profileTemplates?[profile] { itemRef["name"] = t }
+        if let profile, let t = settings.profileItemTemplates?[profile] { itemRef["name"] = t }
         let arguments = settings.itemArguments ?? [settings.itemInput ?? "item": "{item}"]
         var tasks: [[String: Any]] = items.map { i in
             ["name": "item-\(i)", "templateRef": itemRef,
@@ -219,11 +248,18 @@ enum ArgoManifest {
                  ["name": $0.key, "value": $0.value.replacingOccurrences(of: "{item}", with: String(i))] }]]
         }
         if let aggregate = settings.aggregateTemplate {
-            tasks.append(["name": settings.aggregateStep ?? "aggregate", "templateRef": try ref(aggregate, "aggregate_template"),
-                          "dependencies": items.map { "item-\($0)" }])
+            var task: [String: Any] = ["name": settings.aggregateStep ?? "aggregate", "templateRef": try ref(aggregate, "aggregate_template"),
+                                       "dependencies": items.map { "item-\($0)" }]
+            if let args = settings.aggregateArguments {
+                task["arguments"] = ["parameters": args.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] }]
+            }
+            tasks.append(task)
         }
-        var spec: [String: Any] = ["entrypoint": "expt-items",
-                                   "templates": [["name": "expt-items", "dag": ["tasks": tasks]]]]
+        // What the templates expect of the workflow that calls them (volumes, service account,
+        // …) comes from the workflow being replaced.
+        var spec: [String: Any] = inherited.filter { ArgoManifest.inheritedKeys.contains($0.key) }
+        spec["entrypoint"] = "expt-items"
+        spec["templates"] = [["name": "expt-items", "dag": ["tasks": tasks]]]
         if let maxConcurrent { spec["parallelism"] = maxConcurrent }
         let workflow: [String: Any] = [
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",

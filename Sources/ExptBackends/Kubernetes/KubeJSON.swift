@@ -135,13 +135,13 @@ public enum KubeJSON {
         var jobs: [KubeJob] = [], pods: [PodFacts] = []
         for (i, element) in list.enumerated() {
             guard let item = element as? [String: Any] else { throw problem(command, "items[\(i)] is not an object") }
-            switch item["kind"] as? String ?? defaultKind {
+            switch (item["kind"] as? String) ?? defaultKind ?? "" {
             case "Job": jobs.append(try job(item, at: "items[\(i)].", command: command))
             case "Pod":
                 do { pods.append(try PodFacts.parse(object: item, command: command)) } catch {
                     throw problem(command, "items[\(i)] (Pod): missing field 'metadata.name'")
                 }
-            case nil: throw problem(command, "items[\(i)] has no 'kind'")
+            case "": throw problem(command, "items[\(i)] has no 'kind'")
             default: continue
             }
         }
@@ -183,7 +183,7 @@ public enum KubeJSON {
             }
             return current is NSNull ? nil : current
         }
-        func wrong(_ key: String, _ type: String) -> ExptError { problem(command, "field '\(path)\(key)' is not \(type)") }
+        func wrong(_ key: String, _ type: String) -> ExptError { KubeJSON.problem(command, "field '\(path)\(key)' is not \(type)") }
 
         func string(_ key: String) throws -> String? {
             guard let v = value(key) else { return nil }
@@ -219,10 +219,10 @@ public enum KubeJSON {
         func conditions(_ key: String) throws -> [KubeJob.Condition] {
             guard let v = value(key) else { return [] }
             guard let list = v as? [[String: Any]] else { throw wrong(key, "an array of objects") }
-            return try list.enumerated().map { i, c in
+            return try list.enumerated().map { i, c -> KubeJob.Condition in
                 let f = Fields(object: c, path: "\(path)\(key)[\(i)].", command: command)
                 guard let type = try f.string("type"), let status = try f.string("status") else {
-                    throw problem(command, "\(path)\(key)[\(i)] has no 'type' or 'status'")
+                    throw KubeJSON.problem(command, "\(path)\(key)[\(i)] has no 'type' or 'status'")
                 }
                 return KubeJob.Condition(type: type, status: status, reason: try f.string("reason"), message: try f.string("message"),
                                          lastTransitionTime: try f.date("lastTransitionTime"))

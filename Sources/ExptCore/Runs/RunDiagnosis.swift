@@ -49,9 +49,13 @@ extension RunService {
         let counts = Dictionary(grouping: failed, by: { perTask[$0]!.category })
         let dominant = counts.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key.rawValue > b.key.rawValue }
         let config = try rootConfig()
-        let batch = BatchHealth.verdict(for: categories, bands: HealthBands(watch: config.health.watch,
+        var batch = BatchHealth.verdict(for: categories, bands: HealthBands(watch: config.health.watch,
                                                                              degraded: config.health.degraded,
                                                                              systemic: config.health.systemic))
+        // The verdict counts positions in `categories`; a user knows the tasks by their index.
+        batch.byCategory = batch.byCategory.map { f in
+            var g = f; g.tasks = f.tasks.compactMap { $0 < record.tasks.count ? record.tasks[$0].index : nil }; return g
+        }
         let main = try dominant.flatMap { perTask[$0.value[0]] } ?? diagnose(record)
         return RunDiagnosis(run: record, diagnosis: main, batch: batch, failedTasks: failed)
     }
