@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "ExptModel", dependencies: ["ExptTOML", "ExptTemplates"]),
         .target(name: "ExptDiagnosis", dependencies: ["ExptModel", "ExptTOML", "ExptTemplates"]),
         .target(name: "ExptCore", dependencies: ["ExptModel", "GitKit", "ExptTOML", "ExptTemplates", "ExptDiagnosis", "CSQLite"]),
-        .target(name: "ExptBackends", dependencies: ["ExptModel", "ExptTemplates"], exclude: ["OSMO"]),
+        .target(name: "ExptBackends", dependencies: ["ExptModel", "ExptTemplates"]),
         .target(name: "ExptGitHub", dependencies: ["ExptModel"]),
         .target(name: "ExptCLI", dependencies: [
             "GitKit", "ExptModel", "ExptCore", "ExptDiagnosis", "ExptBackends", "ExptGitHub", "ExptTemplates",

@@ -7,5 +7,6 @@ extension BackendRegistry {
         LocalBackend.entry,
         SlurmBackend.entry,
         ArgoBackend.entry,
+        KubernetesBackend.entry,
     ])
 }

@@ -62,7 +62,7 @@ public enum KubeIndexes {
     /// The Job as the backend boundary sees it, with its tasks.
     public static func jobStatus(ref: JobRef, job: KubeJob, pods: [Int: [PodFacts]], now: Date, stuckAfter: TimeInterval,
                                  container: String = "main") -> JobStatus {
-        let tasks = tasks(job: job, pods: pods, now: now, stuckAfter: stuckAfter, container: container)
+        let tasks = Self.tasks(job: job, pods: pods, now: now, stuckAfter: stuckAfter, container: container)
         let failed = job.condition("Failed")
         let state: JobState, raw: String
         var note: String?
@@ -73,7 +73,8 @@ public enum KubeIndexes {
             note = [failed.reason, failed.message].compactMap { $0 }.joined(separator: ": ")
             let failures = tasks.filter { $0.state.isFailure }
             if failed.reason == "DeadlineExceeded" { state = .timeout }
-            else if !failures.isEmpty, failures.allSatisfy({ $0.state == .oom }) { state = .oom }
+            // every failed item ran out of memory (or of time): the run did, so the remedy fits all
+            else if let one = failures.first?.state, [.oom, .timeout].contains(one), failures.allSatisfy({ $0.state == one }) { state = one }
             else { state = .failed }
         } else if let c = job.condition("FailureTarget") ?? job.condition("SuccessCriteriaMet") {
             // decided, but pods are still terminating: Failed / Complete follows; do not act yet
@@ -137,11 +138,12 @@ public enum KubeIndexes {
             o.message = "attempt failed: \(o.message ?? o.raw); the Job retries this index (failures so far: \(pod.indexFailureCount + 1)\(limit))"
             return TaskStatus(index: i, state: .running, rawState: "Retrying", exitCode: o.exit, message: o.message)
         }
+        if let u = pod.unscheduledMessage, RunAIMessages.classify(u)?.isWaitingForQuota == true {
+            // normal waiting however long it takes: other work must end first
+            return make(.pending, "Unschedulable", "waiting for quota: PodScheduled=False: \(u)")
+        }
         if let stuck = pod.stuckDescription(now: now, threshold: stuckAfter) {
             let scheduler = pod.unscheduledMessage.map { "; PodScheduled=False: \($0)" } ?? ""
-            if let u = pod.unscheduledMessage, RunAIMessages.classify(u)?.isWaitingForQuota == true {
-                return make(.pending, "Unschedulable", stuck + scheduler)
-            }
             return make(.stalled, pod.waiting?.waitingReason ?? "Pending", stuck + scheduler)
         }
         switch pod.phase {

@@ -118,7 +118,7 @@ extension OSMOPool: Decodable {
         let c = try decoder.container(keyedBy: OSMOKey.self)
         var platforms: [String: String] = [:]
         if let p = try c.nested("platforms") {
-            for key in p.keys { platforms[key] = (try? p.nested(key)?.text("description")).flatMap { $0 } ?? "" }
+            for key in p.keys { platforms[key] = (try? p.nested(key)?.text("description")) ?? "" }
         }
         let usage = try c.nested("resource_usage")
         self.init(name: try c.required("name"), description: try c.text("description") ?? "", status: try c.string("status"),
@@ -132,8 +132,8 @@ extension OSMOPool: Decodable {
 extension OSMONode: Decodable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: OSMOKey.self)
-        var poolPlatforms: [String: [String]] = (try? c.decodeIfPresent([String: [String]].self,
-                                                                         forKey: OSMOKey("pool_platform_labels"))).flatMap { $0 } ?? [:]
+        var poolPlatforms: [String: [String]] =
+            (try? c.decodeIfPresent([String: [String]].self, forKey: OSMOKey("pool_platform_labels"))) ?? [:]
         if poolPlatforms.isEmpty, let exposed = try c.nested("exposed_fields") {
             for pair in (try? exposed.strings("pool/platform")) ?? [] {
                 let parts = pair.split(separator: "/", maxSplits: 1).map(String.init)

@@ -42,6 +42,8 @@ public enum OSMOStatus {
         switch s {
         // queued: not yet on a node (SCHEDULING is in the Kubernetes queue)
         case "SUBMITTING", "WAITING", "PROCESSING", "SCHEDULING": return .pending
+        // not a TaskGroupStatus, but OSMO's own eval fixtures print it for queued tasks
+        case "PENDING": return .pending
         // pulling the image, downloading inputs: not yet the user's program
         case "INITIALIZING": return .pending
         case "RUNNING": return .running
@@ -73,6 +75,8 @@ public enum OSMOStatus {
         default:
             // FAILED (refined by the exit code), FAILED_QUEUE_TIMEOUT (stuck scheduling, see
             // `category`), FAILED_IMAGE_PULL, FAILED_START_*, FAILED_SUBMISSION
+            // a message naming OOMKilled (what OSMO's own eval fixtures show for a plain FAILED)
+            if message?.contains("OOMKilled") == true { return .oom }
             switch exitCode {
             case 3004?: return OSMOExitCode.isDiskEviction(message) ? .failed : .oom
             case 3006?: return .preempted

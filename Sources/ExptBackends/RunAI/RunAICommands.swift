@@ -100,7 +100,11 @@ enum RunAICLI {
                             hint: "log in where runai runs: `runai login` (or `runai login remote-browser`), check with `runai whoami`; "
                                 + "the kubeconfig alone is not enough")
         }
-        if lower.contains("project"), ["not found", "does not exist", "doesn't exist", "no such project", "unknown project"].contains(where: { lower.contains($0) }) {
+        let missing = ["not found", "does not exist", "doesn't exist"].contains { lower.contains($0) }
+        if lower.contains("workload"), missing {
+            throw ExptError(.notFound, "Run:ai has no such workload (\(command)): \(text)", hint: "`runai training list -p \(project ?? "?")` lists the project's workloads")
+        }
+        if lower.contains("project"), missing || lower.contains("no such project") || lower.contains("unknown project") {
             throw ExptError(.notFound, "Run:ai knows no project '\(project ?? "?")' (\(command)): \(text)",
                             hint: "`runai project list` shows yours; set [runai] project to one of them")
         }

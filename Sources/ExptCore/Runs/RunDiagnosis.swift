@@ -65,15 +65,38 @@ extension RunService {
     public func views(_ records: [RunRecord]) -> [RunView] {
         records.map { r in
             var v = RunView(r, now: now(), progress: r.tasks.isEmpty ? progress(r) : nil)
-            if r.tasks.contains(where: { $0.state.isFailure }) { v.batch = try? diagnoseRun(r).batch }
+            if r.tasks.contains(where: { $0.state.isFailure }) { v.batch = batchHealth(r) }
             return v
         }
+    }
+
+    /// The batch health of an array run, kept in its run directory while its tasks do not
+    /// change: every `status` would otherwise read each failed task's output again (one remote
+    /// read per failed item on a cluster).
+    func batchHealth(_ r: RunRecord) -> BatchHealthReport? {
+        if let file = r.logDir.map({ $0 + "/batch-health.json" }), let data = FileManager.default.contents(atPath: file),
+           let cached = try? JSONDecoder().decode(CachedBatch.self, from: data), cached.tasks == r.tasks {
+            return cached.batch
+        }
+        guard let batch = try? diagnoseRun(r).batch else { return nil }
+        saveBatch(r, batch)
+        return batch
+    }
+
+    private struct CachedBatch: Codable { var tasks: [TaskStatus]; var batch: BatchHealthReport }
+
+    private func saveBatch(_ r: RunRecord, _ batch: BatchHealthReport) {
+        guard let dir = r.logDir, let data = try? JSONEncoder().encode(CachedBatch(tasks: r.tasks, batch: batch)) else { return }
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try? data.write(to: URL(fileURLWithPath: dir + "/batch-health.json"), options: .atomic)
     }
 
     /// Diagnoses failed runs that have no category yet, so status and watch can show one.
     public func diagnoseNewFailures(_ records: [RunRecord]) -> [RunRecord] {
         records.map { r in
-            guard r.state.isFailure, r.diagnosis == nil, let d = try? diagnoseRun(r).diagnosis else { return r }
+            guard r.state.isFailure, r.diagnosis == nil, let result = try? diagnoseRun(r) else { return r }
+            let d = result.diagnosis
+            if let batch = result.batch { saveBatch(r, batch) }
             try? ledger().setDiagnosis(runID: r.id, category: d.category.rawValue, at: now())
             var u = r; u.diagnosis = d.category.rawValue
             return u
