@@ -8,5 +8,6 @@ extension BackendRegistry {
         SlurmBackend.entry,
         ArgoBackend.entry,
         KubernetesBackend.entry,
+        RunAIBackend.entry,
     ])
 }

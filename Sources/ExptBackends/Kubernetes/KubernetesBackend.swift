@@ -35,18 +35,16 @@ public struct KubernetesBackend: Backend {
         }
         let manifest = try KubeJobManifest.render(spec: spec, options: options)
         let argv = ["kubectl", "create", "-f", "-", "-n", namespace, "-o", "name"]
-        let r = try ArgoCLI.check(runner.run(argv, stdin: Data(manifest.utf8), environment: nil, cwd: nil), argv,
+        let r = try KubeCLI.check(runner.run(argv, stdin: Data(manifest.utf8), environment: nil, cwd: nil), argv, namespace: namespace,
                                   hint: "check the namespace (`kubectl get namespace \(namespace)`) and the image")
-        let line = r.stdout.split(separator: "\n").last { !$0.hasPrefix("wsl:") }.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        let job = String(line.split(separator: "/").last ?? "")
-        guard !job.isEmpty else { throw ExptError(.external, "`\(ShellQuote.join(argv))` printed no Job name: \(r.stdout.prefix(200))") }
+        guard let job = KubeCLI.createdName(r.stdout), !job.isEmpty else { throw ExptError(.external, "`\(ShellQuote.join(argv))` printed no Job name: \(r.stdout.prefix(200))") }
         return JobRef(backend: name, jobID: job)
     }
 
     public func poll(_ refs: [JobRef]) throws -> [JobRef: JobStatus] {
         guard !refs.isEmpty else { return [:] }
         let argv = ["kubectl", "get", "jobs,pods", "-n", namespace, "-l", KubeJobManifest.runLabel, "-o", "json"]
-        let list = try KubeJSON.list(ArgoCLI.check(runner.run(argv), argv).stdout, command: ShellQuote.join(argv))
+        let list = try KubeJSON.list(KubeCLI.check(runner.run(argv), argv, namespace: namespace).stdout, command: ShellQuote.join(argv))
         var out: [JobRef: JobStatus] = [:]
         var eventsBudget = 25
         for ref in refs {
@@ -77,7 +75,7 @@ public struct KubernetesBackend: Backend {
 
     public func cancel(_ ref: JobRef) throws {
         let argv = ["kubectl", "delete", "job", ref.jobID, "-n", namespace, "--cascade=foreground"]
-        _ = try ArgoCLI.check(runner.run(argv), argv)
+        _ = try KubeCLI.check(runner.run(argv), argv, namespace: namespace)
     }
 
     /// Per item: the pod's log (`kubectl logs`), and the pod facts saved when it failed.
@@ -99,13 +97,13 @@ public struct KubernetesBackend: Backend {
             throw ExptError(.notFound, "item \(item) of run \(parts[1]) has no pod yet")
         }
         let argv = ["kubectl", "logs", pod, "-n", parts[0], "-c", KubeJobManifest.container]
-        return ArgoCLI.slice(Array(try ArgoCLI.check(runner.run(argv), argv).stdout.utf8), range)
+        return ArgoCLI.slice(Array(try KubeCLI.check(runner.run(argv), argv, namespace: namespace).stdout.utf8), range)
     }
 
     /// The Job whose annotation carries the launch's job name.
     public func lookup(jobName: String, spec: JobSpec) throws -> JobRef? {
         let argv = ["kubectl", "get", "jobs,pods", "-n", namespace, "-l", "\(KubeJobManifest.runLabel)=\(spec.runID)", "-o", "json"]
-        let list = try KubeJSON.list(ArgoCLI.check(runner.run(argv), argv).stdout, command: ShellQuote.join(argv))
+        let list = try KubeJSON.list(KubeCLI.check(runner.run(argv), argv, namespace: namespace).stdout, command: ShellQuote.join(argv))
         return list.jobs.first { $0.annotations[KubeJobManifest.jobNameAnnotation] == jobName || $0.runID == spec.runID }
             .map { JobRef(backend: name, jobID: $0.name) }
     }
