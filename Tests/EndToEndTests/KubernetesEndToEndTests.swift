@@ -138,4 +138,28 @@ final class KubernetesEndToEndTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains(words) && r.stderr.contains("hint:"), "\(mode): \(r.stderr)")
         }
     }
+
+    /// What the cluster needs of every Job comes from the repository's template; expt's own
+    /// fields (indexes, labels, resources, command) win, and the main container keeps its mounts.
+    func testTheRepositorysJobTemplateAddsVolumesAndMounts() throws {
+        try t.write(".expt/templates/k8s-job.json", """
+        {"spec": {"template": {"spec": {"nodeSelector": {"pool": "highmem"},
+          "volumes": [{"name": "data", "nfs": {"server": "nfs1", "path": "/gwas"}}],
+          "containers": [{"name": "main", "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}}}}
+        """)
+        var s = FakeKube.Scenario()
+        s.submissions = [FakeKube.Job(states: [try FakeKube.fixture("job-20-items-running.json")])]
+        try kube.setScenario(s)
+        let r = try expt.run(["launch", "sweep", "--array", "0-19"], in: t.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let manifest = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try XCTUnwrap(kube.calls().first { $0.argv.first == "create" }).stdin.utf8)) as? [String: Any])
+        let spec = try XCTUnwrap(manifest["spec"] as? [String: Any])
+        XCTAssertEqual(spec["completions"] as? Int, 20, "expt's fields stay")
+        let pod = try XCTUnwrap((spec["template"] as? [String: Any])?["spec"] as? [String: Any])
+        XCTAssertEqual((pod["nodeSelector"] as? [String: String])?["pool"], "highmem")
+        XCTAssertEqual((pod["volumes"] as? [[String: Any]])?.first?["name"] as? String, "data")
+        let main = try XCTUnwrap((pod["containers"] as? [[String: Any]])?.first { $0["name"] as? String == "main" })
+        XCTAssertNotNil(main["image"], "expt's container fields")
+        XCTAssertEqual((main["volumeMounts"] as? [[String: Any]])?.first?["mountPath"] as? String, "/data", "the template's mount")
+    }
 }

@@ -10,9 +10,13 @@ public struct KubernetesBackend: Backend {
     let runner: ProcessRunner
     let runsDir: String
     let now: @Sendable () -> Date
+    /// `.expt/templates/k8s-job.json` of the repository: what the cluster needs of every Job
+    /// (volumes, node selectors, tolerations, mounts), merged under what expt generates.
+    let jobTemplatePath: String?
 
-    public init(settings: KubernetesSettings, runner: ProcessRunner, runsDir: String, now: @escaping @Sendable () -> Date = { Date() }) {
-        self.settings = settings; self.runsDir = runsDir; self.now = now
+    public init(settings: KubernetesSettings, runner: ProcessRunner, runsDir: String, jobTemplatePath: String? = nil,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.settings = settings; self.runsDir = runsDir; self.now = now; self.jobTemplatePath = jobTemplatePath
         let env = (settings.env ?? [:]).merging(["NO_COLOR": "1", "TERM": "dumb"]) { a, _ in a }
         self.runner = (settings.execPrefix ?? []).isEmpty
             ? EnvironmentRunner(base: runner, environment: env)
@@ -33,7 +37,7 @@ public struct KubernetesBackend: Backend {
         guard settings.image != nil else {
             throw ExptError(.invalidInput, "[kubernetes] names no image to run", hint: "set image = \"<registry>/<image>:<tag>\" in expt.toml")
         }
-        let manifest = try KubeJobManifest.render(spec: spec, options: options)
+        let manifest = try KubeJobTemplate.merged(try KubeJobManifest.render(spec: spec, options: options), templateAt: jobTemplatePath)
         let argv = ["kubectl", "create", "-f", "-", "-n", namespace, "-o", "name"]
         let r = try KubeCLI.check(runner.run(argv, stdin: Data(manifest.utf8), environment: nil, cwd: nil), argv, namespace: namespace,
                                   hint: "check the namespace (`kubectl get namespace \(namespace)`) and the image")
@@ -144,6 +148,43 @@ extension KubernetesBackend {
         if let t = s.stuckAfter, Units.seconds(t) == nil {
             throw ExptError(.invalidInput, "[kubernetes] stuck_after '\(t)' is not a duration like 10m or 00:10:00")
         }
-        return KubernetesBackend(settings: s, runner: context.runner, runsDir: context.runsDir)
+        return KubernetesBackend(settings: s, runner: context.runner, runsDir: context.runsDir,
+                                 jobTemplatePath: context.templates.overrideDir.map { $0 + "/k8s-job.json" })
+    }
+}
+
+/// The repository's Job template: any fields of a Job (volumes, `nodeSelector`, `tolerations`,
+/// the main container's `volumeMounts`, …) that expt's own manifest lacks. expt's fields win
+/// (indexes, labels, resources, command); lists of named things (containers, volumes, env) are
+/// merged by name, so a template's `main` container keeps its mounts.
+enum KubeJobTemplate {
+    static func merged(_ generated: String, templateAt path: String?) throws -> String {
+        guard let path, FileManager.default.fileExists(atPath: path) else { return generated }
+        guard let data = FileManager.default.contents(atPath: path),
+              let base = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ExptError(.invalidInput, "the Job template \(path) is not a JSON object", hint: "write a Job (or the fields to add to one) as JSON")
+        }
+        guard let own = try JSONSerialization.jsonObject(with: Data(generated.utf8)) as? [String: Any] else { return generated }
+        let out = merge(base, own)
+        let text = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        return String(decoding: text, as: UTF8.self) + "\n"
+    }
+
+    static func merge(_ base: Any, _ over: Any) -> Any {
+        if let b = base as? [String: Any], let o = over as? [String: Any] {
+            var out = b
+            for (k, v) in o { out[k] = b[k].map { merge($0, v) } ?? v }
+            return out
+        }
+        if let b = base as? [[String: Any]], let o = over as? [[String: Any]],
+           b.allSatisfy({ $0["name"] is String }), o.allSatisfy({ $0["name"] is String }) {
+            var out = b.map { item -> [String: Any] in
+                guard let match = o.first(where: { $0["name"] as? String == item["name"] as? String }) else { return item }
+                return merge(item, match) as? [String: Any] ?? match
+            }
+            out += o.filter { item in !b.contains { $0["name"] as? String == item["name"] as? String } }
+            return out
+        }
+        return over
     }
 }
