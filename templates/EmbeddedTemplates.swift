@@ -28,6 +28,7 @@ public enum EmbeddedTemplates {
         "pr-comment.md": PackageResources.pr_comment_md,
         "rules.toml": PackageResources.rules_toml,
         "slurm.sbatch": PackageResources.slurm_sbatch,
+        "k8s-job.json": PackageResources.k8s_job_json,
         "hooks/commit-msg": PackageResources.commit_msg,
         "hooks/pre-commit": PackageResources.pre_commit,
     ]

@@ -128,7 +128,7 @@ final class KubernetesEndToEndTests: XCTestCase {
     }
 
     func testBadInputIsAClearError() throws {
-        for (mode, words) in [(FakeKube.Mode.noKubeconfig, "KUBECONFIG"), (.unreachable, "cannot be reached"),
+        for (mode, words) in [(FakeKube.Mode.noKubeconfig, "KUBECONFIG"), (.noContext, "context"), (.unreachable, "cannot be reached"),
                               (.forbidden, "refused"), (.noNamespace, "not found")] {
             var s = FakeKube.Scenario(mode: mode)
             s.submissions = [FakeKube.Job(states: [try FakeKube.fixture("job-20-items-running.json")])]
@@ -137,6 +137,14 @@ final class KubernetesEndToEndTests: XCTestCase {
             XCTAssertNotEqual(r.status, 0, "\(mode)")
             XCTAssertTrue(r.stderr.contains(words) && r.stderr.contains("hint:"), "\(mode): \(r.stderr)")
         }
+        // A Job the cluster no longer knows is lost, never succeeded.
+        try kube.setMode(.ok)
+        var ok = FakeKube.Scenario()
+        ok.submissions = [FakeKube.Job(states: [try FakeKube.fixture("job-20-items-running.json")])]
+        try kube.setScenario(ok)
+        let launched = try XCTUnwrap(try json(["launch", "sweep", "--array", "0-19"]) as? [String: Any])
+        try kube.forgetJob(try XCTUnwrap(launched["job_id"] as? String))
+        XCTAssertEqual((try json(["status", "sweep"]) as? [[String: Any]])?.last?["state"] as? String, "lost")
     }
 
     /// What the cluster needs of every Job comes from the repository's template; expt's own

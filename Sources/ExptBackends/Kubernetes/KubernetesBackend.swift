@@ -10,13 +10,14 @@ public struct KubernetesBackend: Backend {
     let runner: ProcessRunner
     let runsDir: String
     let now: @Sendable () -> Date
-    /// `.expt/templates/k8s-job.json` of the repository: what the cluster needs of every Job
-    /// (volumes, node selectors, tolerations, mounts), merged under what expt generates.
-    let jobTemplatePath: String?
+    /// The Job template (`templates/k8s-job.json`, or the repository's `.expt/templates/` copy):
+    /// what the cluster needs of every Job (volumes, node selectors, tolerations, mounts),
+    /// merged under what expt generates.
+    let jobTemplate: String?
 
-    public init(settings: KubernetesSettings, runner: ProcessRunner, runsDir: String, jobTemplatePath: String? = nil,
+    public init(settings: KubernetesSettings, runner: ProcessRunner, runsDir: String, jobTemplate: String? = nil,
                 now: @escaping @Sendable () -> Date = { Date() }) {
-        self.settings = settings; self.runsDir = runsDir; self.now = now; self.jobTemplatePath = jobTemplatePath
+        self.settings = settings; self.runsDir = runsDir; self.now = now; self.jobTemplate = jobTemplate
         let env = (settings.env ?? [:]).merging(["NO_COLOR": "1", "TERM": "dumb"]) { a, _ in a }
         self.runner = (settings.execPrefix ?? []).isEmpty
             ? EnvironmentRunner(base: runner, environment: env)
@@ -37,7 +38,7 @@ public struct KubernetesBackend: Backend {
         guard settings.image != nil else {
             throw ExptError(.invalidInput, "[kubernetes] names no image to run", hint: "set image = \"<registry>/<image>:<tag>\" in expt.toml")
         }
-        let manifest = try KubeJobTemplate.merged(try KubeJobManifest.render(spec: spec, options: options), templateAt: jobTemplatePath)
+        let manifest = try KubeJobTemplate.merged(try KubeJobManifest.render(spec: spec, options: options), template: jobTemplate)
         let argv = ["kubectl", "create", "-f", "-", "-n", namespace, "-o", "name"]
         let r = try KubeCLI.check(runner.run(argv, stdin: Data(manifest.utf8), environment: nil, cwd: nil), argv, namespace: namespace,
                                   hint: "check the namespace (`kubectl get namespace \(namespace)`) and the image")
@@ -149,20 +150,20 @@ extension KubernetesBackend {
             throw ExptError(.invalidInput, "[kubernetes] stuck_after '\(t)' is not a duration like 10m or 00:10:00")
         }
         return KubernetesBackend(settings: s, runner: context.runner, runsDir: context.runsDir,
-                                 jobTemplatePath: context.templates.overrideDir.map { $0 + "/k8s-job.json" })
+                                 jobTemplate: try context.templates.text("k8s-job.json"))
     }
 }
 
-/// The repository's Job template: any fields of a Job (volumes, `nodeSelector`, `tolerations`,
+/// The Job template: any fields of a Job (volumes, `nodeSelector`, `tolerations`,
 /// the main container's `volumeMounts`, …) that expt's own manifest lacks. expt's fields win
 /// (indexes, labels, resources, command); lists of named things (containers, volumes, env) are
 /// merged by name, so a template's `main` container keeps its mounts.
 enum KubeJobTemplate {
-    static func merged(_ generated: String, templateAt path: String?) throws -> String {
-        guard let path, FileManager.default.fileExists(atPath: path) else { return generated }
-        guard let data = FileManager.default.contents(atPath: path),
-              let base = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ExptError(.invalidInput, "the Job template \(path) is not a JSON object", hint: "write a Job (or the fields to add to one) as JSON")
+    static func merged(_ generated: String, template: String?) throws -> String {
+        guard let template else { return generated }
+        guard let base = try? JSONSerialization.jsonObject(with: Data(template.utf8)) as? [String: Any] else {
+            throw ExptError(.invalidInput, "the Job template k8s-job.json (.expt/templates/ or shipped) is not a JSON object",
+                            hint: "write a Job (or the fields to add to one) as JSON")
         }
         guard let own = try JSONSerialization.jsonObject(with: Data(generated.utf8)) as? [String: Any] else { return generated }
         let out = merge(base, own)
