@@ -9,5 +9,6 @@ extension BackendRegistry {
         ArgoBackend.entry,
         KubernetesBackend.entry,
         RunAIBackend.entry,
+        OSMOBackend.entry,
     ])
 }

@@ -1,0 +1,148 @@
+import Foundation
+import ExptModel
+
+/// NVIDIA OSMO (docs/backends/osmo.md): the workflow file of the repository submitted exactly
+/// as written, to the pool given in `[osmo]` or the one whose free GPUs match the request.
+/// Polling is one `osmo workflow list`, plus `query --verbose` only for workflows whose status
+/// changed since the last poll (kept in the run directory). A workflow's tasks are its items.
+public struct OSMOBackend: Backend {
+    public let name = "osmo"
+    public let settings: OSMOSettings
+    let runner: ProcessRunner
+    let runsDir: String
+
+    public init(settings: OSMOSettings, runner: ProcessRunner, runsDir: String) {
+        self.settings = settings; self.runsDir = runsDir
+        let env = (settings.env ?? [:]).merging(["NO_COLOR": "1", "TERM": "dumb"]) { a, _ in a }
+        self.runner = (settings.execPrefix ?? []).isEmpty
+            ? EnvironmentRunner(base: runner, environment: env)
+            : PrefixedRunner(prefix: settings.execPrefix ?? [], base: runner, exports: env)
+    }
+
+    public var needsCommand: Bool { false }
+
+    func files(_ runID: String) -> ArgoRunFiles { ArgoRunFiles(runsDir: runsDir, runID: runID) }
+
+    public func submit(_ spec: JobSpec) throws -> JobRef {
+        guard let file = settings.workflowFile, !file.hasPrefix("/"), !file.split(separator: "/").contains("..") else {
+            throw ExptError(.invalidInput, "[osmo] needs workflow_file, a path inside the repository",
+                            hint: "set workflow_file = \"workflows/train.yaml\" in expt.toml's [osmo]")
+        }
+        let path = spec.workdir + "/" + file
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ExptError(.notFound, "[osmo] workflow_file \(file) is not in the worktree (\(path))")
+        }
+        let pool = try choosePool(spec)
+        var set = settings.set ?? [:]
+        if let key = settings.memoryKey, let mb = spec.resources.memoryMB { set[key] = ArgoNames.quantity(megabytes: mb) }
+        let argv = try OSMOCommands.submit(file: path, pool: pool.pool, set: set)
+        let r = try OSMOCLI.check(runner.run(argv), argv)
+        let result = try OSMOJSON.submitResult(r.stdout, command: ShellQuote.join(argv))
+        try files(spec.runID).saveSubmission(.init(workflow: result.workflowID, namespace: pool.pool, items: []))
+        // What a user wants to see of the submission: the pool and why, the OSMO Web link.
+        try? ([pool.why] + [result.overview].compactMap { $0 }).joined(separator: "\n")
+            .write(toFile: files(spec.runID).dir + "/osmo-submission.txt", atomically: true, encoding: .utf8)
+        return JobRef(backend: name, jobID: result.workflowID)
+    }
+
+    /// The pool from `[osmo] pool`, or the one whose free GPUs fit the run's request best.
+    func choosePool(_ spec: JobSpec) throws -> OSMOPoolChoice {
+        let list = OSMOCommands.poolList()
+        let pools = try OSMOJSON.pools(OSMOCLI.check(runner.run(list), list).stdout, command: ShellQuote.join(list))
+        var nodes: [OSMONode] = []
+        if settings.pool == nil, (spec.resources.gpus ?? 0) > 0 {
+            let res = OSMOCommands.resourceList(pools: pools.map(\.name))
+            nodes = try OSMOJSON.nodes(OSMOCLI.check(runner.run(res), res).stdout, command: ShellQuote.join(res))
+        }
+        return try OSMOPools.choose(gpus: spec.resources.gpus, gpuType: settings.gpuType, explicit: settings.pool,
+                                    pools: pools, nodes: nodes, priority: "NORMAL")
+    }
+
+    public func poll(_ refs: [JobRef]) throws -> [JobRef: JobStatus] {
+        guard !refs.isEmpty else { return [:] }
+        let list = OSMOCommands.list(count: 200)
+        let listed = try OSMOJSON.workflows(OSMOCLI.check(runner.run(list), list).stdout, command: ShellQuote.join(list))
+        var out: [JobRef: JobStatus] = [:]
+        for ref in refs {
+            guard let summary = listed.first(where: { $0.workflowID == ref.jobID }) else { continue }
+            guard let runID = runID(ofWorkflow: ref.jobID) else { continue }
+            let saved = files(runID).dir + "/osmo-query.\(summary.status).json"
+            let text: String
+            if let cached = try? String(contentsOfFile: saved, encoding: .utf8), !OSMOStatus.isAlive(workflowStatus: summary.status) {
+                text = cached
+            } else {
+                let q = OSMOCommands.query(ref.jobID)
+                text = try OSMOCLI.check(runner.run(q), q).stdout
+                try? text.write(toFile: saved, atomically: true, encoding: .utf8)
+            }
+            let wf = try OSMOJSON.workflow(text, command: ShellQuote.join(OSMOCommands.query(ref.jobID)))
+            let tasks = OSMOTasks.taskStatuses(of: wf)
+            let root = OSMOTasks.rootCause(of: wf)
+            out[ref] = JobStatus(ref: ref, state: OSMOStatus.jobState(of: wf), rawState: wf.status,
+                                 reason: root?.failureMessage ?? wf.overview,
+                                 exitCode: root?.exitCode.map { Int32(clamping: $0) }, startedAt: wf.startTime, endedAt: wf.endTime,
+                                 tasks: tasks.count > 1 ? tasks : [])
+            files(runID).saveItems(tasks.map(\.index), pods: Dictionary(uniqueKeysWithValues: OSMOTasks.views(of: wf).map { ($0.index, $0.task.name) }))
+        }
+        return out
+    }
+
+    func runID(ofWorkflow id: String) -> String? {
+        ((try? FileManager.default.contentsOfDirectory(atPath: runsDir)) ?? []).first { files($0).submission()?.workflow == id }
+    }
+
+    public func cancel(_ ref: JobRef) throws {
+        let argv = OSMOCommands.cancel(ref.jobID, message: "expt: stopped by expt (cancel or fix-and-relaunch)")
+        let r = try runner.run(argv)
+        // `osmo workflow cancel` exits 0 even when it fails: its words decide.
+        if case .failed(let why) = OSMOCLI.cancelOutcome(r, workflowID: ref.jobID) {
+            throw ExptError(.external, "OSMO did not cancel \(ref.jobID): \(why)")
+        }
+    }
+
+    /// Per task: `osmo workflow logs ID --task T` (the latest retry).
+    public func logs(_ ref: JobRef, spec: JobSpec) -> [LogSource] {
+        let tasks = files(spec.runID).pods()
+        guard tasks.count > 1 else {
+            let only = tasks.values.first ?? ""
+            return [LogSource(kind: .combined, path: "osmo://\(ref.jobID)/\(only)", remote: true)]
+        }
+        return tasks.sorted { $0.key < $1.key }.map { LogSource(kind: .combined, path: "osmo://\(ref.jobID)/\($0.value)", remote: true, task: $0.key) }
+    }
+
+    public func read(_ source: LogSource, _ range: LogRange) throws -> LogChunk {
+        let parts = source.path.dropFirst("osmo://".count).split(separator: "/", maxSplits: 1).map(String.init)
+        guard source.path.hasPrefix("osmo://"), parts.count == 2, !parts[1].isEmpty else {
+            throw ExptError(.notFound, "no OSMO task to read the logs of (\(source.path))")
+        }
+        let argv = OSMOCommands.logs(parts[0], task: parts[1])
+        let text = OSMOCLI.logText(try OSMOCLI.check(runner.run(argv), argv).stdout).text
+        return ArgoCLI.slice(Array(text.utf8), range)
+    }
+
+    /// OSMO names the workflow after the YAML (`<name>-<N>`), so an interrupted submission
+    /// cannot be found by expt's job name: nil, and the intent is discarded after its grace.
+    public func lookup(jobName: String, spec: JobSpec) throws -> JobRef? { nil }
+}
+
+/// The `[osmo]` table of expt.toml.
+public struct OSMOSettings: Decodable, Sendable, Equatable {
+    /// The workflow YAML of the repository, submitted exactly as written.
+    public var workflowFile: String?
+    /// The pool to submit to; without it, the pool whose free GPUs fit the request.
+    public var pool: String?
+    /// The GPU type to match when choosing a pool (`H100`, `L40S`).
+    public var gpuType: String?
+    /// `--set k=v` values for the workflow's template variables.
+    public var set: [String: String]?
+    /// The `--set` key that receives the run's memory (`32Gi`), so a memory fix is a resubmission.
+    public var memoryKey: String?
+    public var execPrefix: [String]?
+    public var env: [String: String]?
+}
+
+extension OSMOBackend {
+    public static let entry = BackendEntry(name: "osmo", settings: OSMOSettings.self) { s, context in
+        OSMOBackend(settings: s, runner: context.runner, runsDir: context.runsDir)
+    }
+}

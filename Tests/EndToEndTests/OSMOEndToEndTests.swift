@@ -1,0 +1,90 @@
+import XCTest
+import ExptTestSupport
+
+/// NVIDIA OSMO through `expt`, against the strict fake `osmo` on PATH (the OSMO service cannot
+/// run here; the fake serves shapes from OSMO's own source and eval fixtures): the workflow file
+/// submitted as written to the configured pool, an OOM (exit 3004) resubmitted with more memory,
+/// a mount failure named as such, and bad input.
+final class OSMOEndToEndTests: XCTestCase {
+    static let toml = """
+    backend = "osmo"
+    [osmo]
+    workflow_file = "workflows/train.yaml"
+    pool = "h100-east"
+    memory_key = "memory"
+    [resources]
+    mem = "32G"
+    gpus = 1
+    [profiles.highmem]
+    mem = "64G"
+    """
+
+    var expt: ExptBinary!
+    var osmo: FakeOSMO!
+    var t: TempRepo!
+
+    override func setUpWithError() throws {
+        expt = try ExptBinary()
+        osmo = try FakeOSMO()
+        expt.environment = osmo.environment
+        let yaml = try FakeOSMO.fixture("cookbook-6.3.1-single-node-train.yaml")
+        t = try TempRepo(files: ["README.md": "# train\n", "workflows/train.yaml": yaml])
+        XCTAssertEqual(try expt.run(["init"], in: t.path).status, 0)
+        try Self.toml.write(toFile: t.path + "/expt.toml", atomically: true, encoding: .utf8)
+        try t.git("add", "-A"); try t.git("commit", "-qm", "osmo config", "--no-verify")
+        XCTAssertEqual(try expt.run(["new", "train"], in: t.path).status, 0)
+        addTeardownBlock { [osmo] in
+            XCTAssertEqual(osmo?.calls().filter(\.unexpected).map(\.argv) ?? [], [], "every call was one the fake expects")
+        }
+    }
+
+    func state() throws -> [String: Any] {
+        let r = try expt.run(["status", "train", "--json"], in: t.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return try XCTUnwrap((try r.json() as? [[String: Any]])?.last)
+    }
+
+    func scenario(_ queries: [[String]]) throws {
+        var s = FakeOSMO.Scenario(pools: try FakeOSMO.fixture("evalfixture-pool_list.json"))
+        s.submissions = try queries.map { FakeOSMO.Workflow(FakeOSMO.Script(states: try $0.map(FakeOSMO.fixture))) }
+        try osmo.setScenario(s)
+    }
+
+    func testOOMIsResubmittedToTheSamePoolWithMoreMemory() throws {
+        try scenario([["query-oom-evicted.json"], ["query-completed.json"]])
+        let launch = try expt.run(["launch", "train"], in: t.path)
+        XCTAssertEqual(launch.status, 0, launch.stderr)
+        let submit = try XCTUnwrap(osmo.calls().first { $0.argv.prefix(2) == ["workflow", "submit"] }?.argv)
+        XCTAssertTrue(submit[2].hasSuffix("/workflows/train.yaml"), "the file as written: \(submit)")
+        XCTAssertEqual(Array(submit[3...]), ["--pool", "h100-east", "--set", "memory=32Gi", "--format-type", "json"])
+        let row = try state()
+        XCTAssertEqual(row["state"] as? String, "oom", "\(row)")
+        let d = try expt.run(["diagnose", "train", "--json"], in: t.path)
+        XCTAssertEqual((try d.json() as? [String: Any])?["category"] as? String, "oom_host", d.stdout)
+        let fix = try expt.run(["fix-and-relaunch", "train", "--yes", "--no-push", "--no-comment"], in: t.path)
+        XCTAssertEqual(fix.status, 0, fix.stdout + fix.stderr)
+        let again = try XCTUnwrap(osmo.calls().last { $0.argv.prefix(2) == ["workflow", "submit"] }?.argv)
+        XCTAssertEqual(Array(again[3...]), ["--pool", "h100-east", "--set", "memory=64Gi", "--format-type", "json"], "same pool, more memory")
+        XCTAssertEqual(try state()["state"] as? String, "succeeded")
+    }
+
+    func testMountFailureIsNamedAsSuch() throws {
+        try scenario([["query-mount-2011.json"]])
+        XCTAssertEqual(try expt.run(["launch", "train"], in: t.path).status, 0)
+        XCTAssertEqual(try state()["state"] as? String, "failed")
+        let d = try XCTUnwrap(try expt.run(["diagnose", "train", "--json"], in: t.path).json() as? [String: Any])
+        XCTAssertEqual(d["category"] as? String, "mount_failure", "\(d)")
+    }
+
+    func testUnknownPoolAndMissingCLIAreClearErrors() throws {
+        var s = FakeOSMO.Scenario(pools: try FakeOSMO.fixture("evalfixture-pool_list.json"))
+        s.submissions = [.rejected(FakeOSMO.Reject(kind: "usage", message: "Pool h100-east not found."))]
+        try osmo.setScenario(s)
+        let r = try expt.run(["launch", "train"], in: t.path)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("h100-east"), r.stderr)
+        let missing = try expt.run(["launch", "train"], in: t.path, env: try osmo.environmentWithoutOSMO())
+        XCTAssertEqual(missing.status, 5)
+        XCTAssertTrue(missing.stderr.contains("osmo is not installed"), missing.stderr)
+    }
+}
