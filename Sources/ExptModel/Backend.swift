@@ -224,6 +224,8 @@ public protocol Backend: Sendable {
     /// The files the job writes, where they are (this machine, or a host behind an exec prefix):
     /// for per-item done markers and moving partial outputs aside.
     var files: ClusterFiles { get }
+    /// Lines a user wants to see about a submission (the pool chosen and why, a web link).
+    func notes(_ ref: JobRef, spec: JobSpec) -> [String]
 }
 
 extension Backend {
@@ -233,4 +235,5 @@ extension Backend {
     public func pendingVerdict(reason: String?) -> PendingVerdict { .waiting }
     public var needsCommand: Bool { true }
     public var files: ClusterFiles { LocalFiles() }
+    public func notes(_ ref: JobRef, spec: JobSpec) -> [String] { [] }
 }

@@ -6,6 +6,8 @@ public enum ErrorKind: String, Codable, Sendable, CaseIterable {
     case conflict                       // exit 3: refused because of state (dirty, locked, merge conflicts)
     case notFound = "not_found"         // exit 4: no such branch, run, file, repository
     case external                       // exit 5: an external tool (scheduler, gh) failed, is missing or hung
+    /// exit 8: fix-and-relaunch spent the retry budget: a person must look before anything runs again
+    case needsPerson = "needs_person"
     case usage                          // exit 64: the command line itself is wrong
 }
 

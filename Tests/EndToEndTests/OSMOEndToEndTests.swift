@@ -52,8 +52,13 @@ final class OSMOEndToEndTests: XCTestCase {
 
     func testOOMIsResubmittedToTheSamePoolWithMoreMemory() throws {
         try scenario([["query-oom-evicted.json"], ["query-completed.json"]])
-        let launch = try expt.run(["launch", "train"], in: t.path)
+        let launch = try expt.run(["launch", "train", "--json"], in: t.path)
         XCTAssertEqual(launch.status, 0, launch.stderr)
+        let result = try XCTUnwrap(try launch.json() as? [String: Any])
+        XCTAssertFalse((result["job_id"] as? String ?? "").isEmpty, "the workflow ID")
+        let notes = try XCTUnwrap(result["notes"] as? [String])
+        XCTAssertTrue(notes.contains { $0.contains("h100-east") }, "the pool and why: \(notes)")
+        XCTAssertTrue(notes.contains { $0.hasPrefix("http") }, "the OSMO Web link: \(notes)")
         let submit = try XCTUnwrap(osmo.calls().first { $0.argv.prefix(2) == ["workflow", "submit"] }?.argv)
         XCTAssertTrue(submit[2].hasSuffix("/workflows/train.yaml"), "the file as written: \(submit)")
         XCTAssertEqual(Array(submit[3...]), ["--pool", "h100-east", "--set", "memory=32Gi", "--format-type", "json"])

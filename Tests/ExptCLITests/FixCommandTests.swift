@@ -95,3 +95,32 @@ final class FixCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("r2") && r.stderr.contains("the fake scheduler will never start it"), r.stderr)
     }
 }
+
+/// After the retry budget is spent, fix-and-relaunch stops and asks for a person: a distinct
+/// exit code (8, kind needs_person), never another relaunch.
+final class RetryBudgetTests: XCTestCase {
+    func testThirdFailureStopsAndAsksForAPerson() throws {
+        let h = try CLIHarness(files: ["train.py": "print('hi')\n"])
+        try h.initialize(FixCommandTests.toml + "\n[retry]\nmax_failures = 3\n")
+        try h.experiment("exp/oom")
+        let oom = FakeBackend.Script(states: [.oom], exitCode: 137, maxRSSMB: 1020, stderr: FixCommandTests.oomStderr)
+        h.backend.willSubmit(oom)
+        XCTAssertEqual(h.run(["launch", "exp/oom"]).status, 0)
+        // Two fixes whose relaunches start, then run out of memory again.
+        var relaunch = oom
+        relaunch.states = [.running, .oom]
+        for mem in ["8G", "16G"] {
+            h.backend.willSubmit(relaunch)
+            let r = h.run(["fix-and-relaunch", "exp/oom", "--yes", "--no-push", "--no-comment", "--mem", mem])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let before = h.backend.submitted.count
+        let third = h.run(["fix-and-relaunch", "exp/oom", "--yes", "--no-push", "--no-comment", "--json"])
+        XCTAssertEqual(third.status, 8, third.stderr)
+        let error = try XCTUnwrap(try third.object()["error"] as? [String: Any])
+        XCTAssertEqual(error["kind"] as? String, "needs_person")
+        XCTAssertTrue((error["message"] as? String ?? "").contains("failure budget is spent: 3 failed runs"), "\(error)")
+        XCTAssertTrue((error["hint"] as? String ?? "").contains("a person should look"), "\(error)")
+        XCTAssertEqual(h.backend.submitted.count, before, "nothing relaunched")
+    }
+}

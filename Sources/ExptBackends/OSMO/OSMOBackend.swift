@@ -120,6 +120,12 @@ public struct OSMOBackend: Backend {
         return ArgoCLI.slice(Array(text.utf8), range)
     }
 
+    /// The pool chosen and why, and the OSMO Web link, as saved at submission.
+    public func notes(_ ref: JobRef, spec: JobSpec) -> [String] {
+        ((try? String(contentsOfFile: files(spec.runID).dir + "/osmo-submission.txt", encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init)
+    }
+
     /// OSMO names the workflow after the YAML (`<name>-<N>`), so an interrupted submission
     /// cannot be found by expt's job name: nil, and the intent is discarded after its grace.
     public func lookup(jobName: String, spec: JobSpec) throws -> JobRef? { nil }

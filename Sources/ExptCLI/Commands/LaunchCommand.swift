@@ -71,6 +71,6 @@ struct LaunchCommand: ExptCommand {
           command: \(r.spec.command)
           limits:  \(limits.joined(separator: ", "))
           logs:    \(r.logDir ?? "?")
-        """
+        """ + r.notes.map { "\n  \($0)" }.joined()
     }
 }

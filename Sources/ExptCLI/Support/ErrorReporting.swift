@@ -14,6 +14,7 @@ public enum ExitStatus: Int32 {
     case external = 5       // an external tool (scheduler, gh) failed, is missing or did not answer in time
     case runsFailed = 6     // `watch`: some watched run failed
     case timedOut = 7       // `watch --max-duration`: time ran out first
+    case needsPerson = 8    // fix-and-relaunch: the retry budget is spent; a person must look
     case usage = 64         // the command line itself is wrong (from the argument parser)
 
     init(_ kind: ErrorKind) {
@@ -23,6 +24,7 @@ public enum ExitStatus: Int32 {
         case .conflict: self = .conflict
         case .notFound: self = .notFound
         case .external: self = .external
+        case .needsPerson: self = .needsPerson
         case .usage: self = .usage
         }
     }

@@ -153,7 +153,7 @@ public final class FixAndRelaunch {
         do {
             return try FixPlanner.plan(context)
         } catch let refusal as FixRefusal {
-            throw ExptError(.conflict, "fix-and-relaunch stopped: \(refusal.reason)", hint: refusal.hint)
+            throw ExptError(refusal.budgetSpent ? .needsPerson : .conflict, "fix-and-relaunch stopped: \(refusal.reason)", hint: refusal.hint)
         }
     }
 

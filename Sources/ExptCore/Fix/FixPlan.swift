@@ -56,6 +56,8 @@ public struct FixPlan: Codable, Sendable, Equatable {
 public struct FixRefusal: Error, CustomStringConvertible {
     public var reason: String
     public var hint: String?
+    /// The retry budget is spent: not a refusal to fix this failure, a call for a person.
+    public var budgetSpent = false
     public var description: String { reason }
 }
 
@@ -132,11 +134,13 @@ public enum FixPlanner {
         if interruptions.contains(c.category) {
             if preemptions > retry.maxPreemptions {
                 throw FixRefusal(reason: "the preemption budget is spent: \(preemptions) preemptions or node failures (max_preemptions = \(retry.maxPreemptions))",
-                                 hint: "raise [retry] max_preemptions in expt.toml, or move the job to a less contended partition")
+                                 hint: "raise [retry] max_preemptions in expt.toml, or move the job to a less contended partition",
+                                 budgetSpent: true)
             }
         } else if failures >= retry.maxFailures {
             throw FixRefusal(reason: "the failure budget is spent: \(failures) failed runs of \(c.branch) (max_failures = \(retry.maxFailures))",
-                             hint: "look at `expt history \(c.branch)`; raise [retry] max_failures in expt.toml to keep going")
+                             hint: "a person should look: `expt history \(c.branch)` shows what was tried; raise [retry] max_failures in expt.toml to keep going",
+                             budgetSpent: true)
         }
     }
 

@@ -35,6 +35,8 @@ public struct LaunchResult: Codable, Sendable {
     public var spec: JobSpec
     /// The config files that applied, in order.
     public var config: [String]
+    /// What the backend says about the submission (a pool chosen and why, a web link).
+    public var notes: [String] = []
 }
 
 extension RunService {
@@ -110,9 +112,10 @@ extension RunService {
         }
         FaultInjection.point("after-submit")
         let recorded = try ledger.recordSubmitted(runID: run.id, ref: ref, at: now())
+        let submitted = recorded.spec ?? spec(run.id)
         return LaunchResult(run: recorded.id, jobId: ref.jobID, backend: backendName, commit: commit.hex,
                             state: recorded.state.rawValue, logDir: recorded.logDir, dryRun: false,
-                            spec: recorded.spec ?? spec(run.id), config: config.sources)
+                            spec: submitted, config: config.sources, notes: backend.notes(ref, spec: submitted))
     }
 
     /// The shell command of the job; with a checkpoint, `resume_command` with `{checkpoint}`
