@@ -81,6 +81,13 @@ final class OSMOEndToEndTests: XCTestCase {
         XCTAssertEqual(d["category"] as? String, "mount_failure", "\(d)")
     }
 
+    func testAQueueTimeoutIsStuckScheduling() throws {
+        try scenario([["query-queue-timeout.json"]])
+        XCTAssertEqual(try expt.run(["launch", "train"], in: t.path).status, 0)
+        let d = try XCTUnwrap(try expt.run(["diagnose", "train", "--json"], in: t.path).json() as? [String: Any])
+        XCTAssertEqual(d["category"] as? String, "stuck_scheduling", "\(d)")
+    }
+
     func testUnknownPoolAndMissingCLIAreClearErrors() throws {
         var s = FakeOSMO.Scenario(pools: try FakeOSMO.fixture("evalfixture-pool_list.json"))
         s.submissions = [.rejected(FakeOSMO.Reject(kind: "usage", message: "Pool h100-east not found."))]
