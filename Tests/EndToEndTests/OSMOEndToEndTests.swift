@@ -99,4 +99,24 @@ final class OSMOEndToEndTests: XCTestCase {
         XCTAssertEqual(missing.status, 5)
         XCTAssertTrue(missing.stderr.contains("osmo is not installed"), missing.stderr)
     }
+
+    func testServiceFailuresAndARejectedWorkflowAreClearErrorsAndRecordNothing() throws {
+        for (mode, words) in [(FakeOSMO.Mode.notLoggedIn, "not logged in"), (.rateLimited, "rate limiting"),
+                              (.unreachable, "cannot be reached")] {
+            var s = FakeOSMO.Scenario(mode: mode, pools: try FakeOSMO.fixture("evalfixture-pool_list.json"))
+            s.submissions = [FakeOSMO.Workflow(FakeOSMO.Script(states: [try FakeOSMO.fixture("query-completed.json")]))]
+            try osmo.setScenario(s)
+            let r = try expt.run(["launch", "train"], in: t.path)
+            XCTAssertEqual(r.status, 5, "\(mode): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(words) && r.stderr.contains("hint:"), "\(mode): \(r.stderr)")
+        }
+        var s = FakeOSMO.Scenario(pools: try FakeOSMO.fixture("evalfixture-pool_list.json"))
+        s.submissions = [.rejected(FakeOSMO.Reject(kind: "validation", message: "Workflow train submit failed:\nresources: gpu must be an integer"))]
+        try osmo.setScenario(s)
+        let r = try expt.run(["launch", "train"], in: t.path)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("rejected the workflow") && r.stderr.contains("gpu must be an integer"), "OSMO's message: \(r.stderr)")
+        let runs = try XCTUnwrap(try expt.run(["runs", "train", "--json"], in: t.path).json() as? [[String: Any]])
+        XCTAssertTrue(runs.allSatisfy { $0["job_id"] is NSNull }, "no job recorded: \(runs)")
+    }
 }
