@@ -81,6 +81,26 @@ final class OSMOEndToEndTests: XCTestCase {
         XCTAssertEqual(d["category"] as? String, "mount_failure", "\(d)")
     }
 
+    /// A node failure changes nothing in the workflow: `osmo workflow restart` reruns only the
+    /// failed groups on the same pool, instead of a new submission.
+    func testATransientFailureIsRestartedNotResubmitted() throws {
+        let failed = try FakeOSMO.fixture("query-mount-2011.json")
+            .replacingOccurrences(of: "\"exit_code\": 2011", with: "\"exit_code\": 3001")
+        XCTAssertTrue(failed.contains("3001"), "the fixture's exit code was replaced")
+        var s = FakeOSMO.Scenario(pools: try FakeOSMO.fixture("evalfixture-pool_list.json"))
+        s.submissions = [FakeOSMO.Workflow(FakeOSMO.Script(states: [failed]),
+                                           restart: FakeOSMO.Script(states: [try FakeOSMO.fixture("query-restart-running.json")]))]
+        try osmo.setScenario(s)
+        XCTAssertEqual(try expt.run(["launch", "train"], in: t.path).status, 0)
+        let d = try XCTUnwrap(try expt.run(["diagnose", "train", "--json"], in: t.path).json() as? [String: Any])
+        XCTAssertEqual(d["category"] as? String, "node_failure", "\(d)")
+        let fix = try expt.run(["fix-and-relaunch", "train", "--yes", "--no-push", "--no-comment"], in: t.path)
+        XCTAssertEqual(fix.status, 0, fix.stdout + fix.stderr)
+        let restart = try XCTUnwrap(osmo.calls().first { $0.argv.prefix(2) == ["workflow", "restart"] }?.argv, "\(osmo.calls().map(\.argv))")
+        XCTAssertEqual(Array(restart[3...]), ["--pool", "h100-east", "--format-type", "json"])
+        XCTAssertEqual(osmo.calls().filter { $0.argv.prefix(2) == ["workflow", "submit"] }.count, 1, "no second submission")
+    }
+
     func testAQueueTimeoutIsStuckScheduling() throws {
         try scenario([["query-queue-timeout.json"]])
         XCTAssertEqual(try expt.run(["launch", "train"], in: t.path).status, 0)

@@ -32,17 +32,45 @@ public struct OSMOBackend: Backend {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ExptError(.notFound, "[osmo] workflow_file \(file) is not in the worktree (\(path))")
         }
-        let pool = try choosePool(spec)
         var set = settings.set ?? [:]
         if let key = settings.memoryKey, let mb = spec.resources.memoryMB { set[key] = ArgoNames.quantity(megabytes: mb) }
-        let argv = try OSMOCommands.submit(file: path, pool: pool.pool, set: set)
-        let r = try OSMOCLI.check(runner.run(argv), argv)
-        let result = try OSMOJSON.submitResult(r.stdout, command: ShellQuote.join(argv))
+        let result: OSMOSubmitResult, pool: OSMOPoolChoice
+        if let (parentID, parentPool) = transientRestart(spec, set: set) {
+            // A transient failure (node, network, preemption) with nothing changed: rerun only
+            // the failed groups, on the same pool.
+            pool = OSMOPoolChoice(pool: parentPool, why: "restarted \(parentID) on its pool \(parentPool): only its failed groups run again",
+                                  fits: true, freeGPUs: nil, explicit: true)
+            let argv = OSMOCommands.restart(parentID, pool: parentPool)
+            result = try OSMOJSON.submitResult(OSMOCLI.check(runner.run(argv), argv).stdout, command: ShellQuote.join(argv))
+        } else {
+            pool = try choosePool(spec)
+            let argv = try OSMOCommands.submit(file: path, pool: pool.pool, set: set)
+            result = try OSMOJSON.submitResult(OSMOCLI.check(runner.run(argv), argv).stdout, command: ShellQuote.join(argv))
+        }
         try files(spec.runID).saveSubmission(.init(workflow: result.workflowID, namespace: pool.pool, items: []))
+        if let data = try? JSONEncoder().encode(set) { try? data.write(to: URL(fileURLWithPath: files(spec.runID).dir + "/osmo-set.json")) }
         // What a user wants to see of the submission: the pool and why, the OSMO Web link.
         try? ([pool.why] + [result.overview].compactMap { $0 }).joined(separator: "\n")
             .write(toFile: files(spec.runID).dir + "/osmo-submission.txt", atomically: true, encoding: .utf8)
         return JobRef(backend: name, jobID: result.workflowID)
+    }
+
+    /// The parent workflow and its pool when a relaunch can be an `osmo workflow restart`: the
+    /// parent failed for a transient reason (its root cause's exit code says node, network or
+    /// preemption) and the relaunch changes no `--set` value (a restart cannot take new ones).
+    func transientRestart(_ spec: JobSpec, set: [String: String]) -> (String, String)? {
+        guard let parent = spec.parentRun, let sub = files(parent).submission() else { return nil }
+        let dir = files(parent).dir
+        guard let saved = try? Data(contentsOf: URL(fileURLWithPath: dir + "/osmo-set.json")),
+              (try? JSONDecoder().decode([String: String].self, from: saved)) == set else { return nil }
+        let queries = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("osmo-query.FAILED") }
+        guard let q = queries.first, let text = try? String(contentsOfFile: dir + "/" + q, encoding: .utf8),
+              let wf = try? OSMOJSON.workflow(text, command: "the saved osmo query"),
+              let code = OSMOTasks.rootCause(of: wf)?.exitCode,
+              let category = OSMOExitCode.category(code), ["node_failure", "network_transient", "preempted"].contains(category) else {
+            return nil
+        }
+        return (sub.workflow, sub.namespace)
     }
 
     /// The pool from `[osmo] pool`, or the one whose free GPUs fit the run's request best.
