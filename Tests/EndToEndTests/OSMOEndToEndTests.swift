@@ -101,6 +101,28 @@ final class OSMOEndToEndTests: XCTestCase {
         XCTAssertEqual(osmo.calls().filter { $0.argv.prefix(2) == ["workflow", "submit"] }.count, 1, "no second submission")
     }
 
+    /// Without `[osmo] pool`, the pool whose free GPUs fit the request is chosen, and the choice
+    /// and why are shown.
+    func testThePoolIsChosenByFreeGPUsWhenNoneIsConfigured() throws {
+        // Both files name no pool (the worktree's overrides the repository's key by key).
+        for dir in [t.path, t.path + "/.worktrees/train"] {
+            let toml = try String(contentsOfFile: dir + "/expt.toml", encoding: .utf8).replacingOccurrences(of: "pool = \"h100-east\"\n", with: "")
+            try toml.write(toFile: dir + "/expt.toml", atomically: true, encoding: .utf8)
+        }
+        XCTAssertEqual(try expt.run(["checkpoint", "train", "-m", "no pool"], in: t.path).status, 0)
+        var s = FakeOSMO.Scenario(pools: try FakeOSMO.fixture("evalfixture-pool_list.json"),
+                                  resources: try FakeOSMO.fixture("evalfixture-resource_list.json"))
+        s.submissions = [FakeOSMO.Workflow(FakeOSMO.Script(states: [try FakeOSMO.fixture("query-completed.json")]))]
+        try osmo.setScenario(s)
+        let r = try expt.run(["launch", "train", "--json"], in: t.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(osmo.calls().contains { $0.argv.prefix(2) == ["resource", "list"] }, "free GPUs were looked up")
+        let submit = try XCTUnwrap(osmo.calls().first { $0.argv.prefix(2) == ["workflow", "submit"] }?.argv)
+        let pool = submit[try XCTUnwrap(submit.firstIndex(of: "--pool")) + 1]
+        let notes = try XCTUnwrap((try r.json() as? [String: Any])?["notes"] as? [String])
+        XCTAssertTrue(notes.first?.contains(pool) == true, "the choice and why: \(notes)")
+    }
+
     func testAQueueTimeoutIsStuckScheduling() throws {
         try scenario([["query-queue-timeout.json"]])
         XCTAssertEqual(try expt.run(["launch", "train"], in: t.path).status, 0)
