@@ -59,6 +59,7 @@ final class OSMOEndToEndTests: XCTestCase {
         let notes = try XCTUnwrap(result["notes"] as? [String])
         XCTAssertTrue(notes.contains { $0.contains("h100-east") }, "the pool and why: \(notes)")
         XCTAssertTrue(notes.contains { $0.hasPrefix("http") }, "the OSMO Web link: \(notes)")
+        XCTAssertTrue(notes.contains { $0.hasPrefix("output dataset:") }, "the declared output dataset: \(notes)")
         let submit = try XCTUnwrap(osmo.calls().first { $0.argv.prefix(2) == ["workflow", "submit"] }?.argv)
         XCTAssertTrue(submit[2].hasSuffix("/workflows/train.yaml"), "the file as written: \(submit)")
         XCTAssertEqual(Array(submit[3...]), ["--pool", "h100-east", "--set", "memory=32Gi", "--format-type", "json"])

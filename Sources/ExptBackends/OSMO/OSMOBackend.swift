@@ -49,8 +49,13 @@ public struct OSMOBackend: Backend {
         }
         try files(spec.runID).saveSubmission(.init(workflow: result.workflowID, namespace: pool.pool, items: []))
         if let data = try? JSONEncoder().encode(set) { try? data.write(to: URL(fileURLWithPath: files(spec.runID).dir + "/osmo-set.json")) }
-        // What a user wants to see of the submission: the pool and why, the OSMO Web link.
-        try? ([pool.why] + [result.overview].compactMap { $0 }).joined(separator: "\n")
+        // What a user wants to see of the submission: the pool and why, the OSMO Web link, and
+        // the outputs the workflow declares (datasets, URLs).
+        let yaml = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let outputs = OSMOOutputs.declared(in: yaml, values: set).map { o in
+            "output \(o.kind.rawValue): \(o.value)" + (o.task.map { " (task \($0))" } ?? "")
+        }
+        try? ([pool.why] + [result.overview].compactMap { $0 } + outputs).joined(separator: "\n")
             .write(toFile: files(spec.runID).dir + "/osmo-submission.txt", atomically: true, encoding: .utf8)
         return JobRef(backend: name, jobID: result.workflowID)
     }
