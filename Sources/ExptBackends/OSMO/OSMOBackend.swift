@@ -99,11 +99,16 @@ public struct OSMOBackend: Backend {
         for ref in refs {
             guard let summary = listed.first(where: { $0.workflowID == ref.jobID }) else { continue }
             guard let runID = runID(ofWorkflow: ref.jobID) else { continue }
+            // `query --verbose` only when the list shows a change (status, start, end) since the
+            // last one, whose answer is kept under the change's key.
             let saved = files(runID).dir + "/osmo-query.\(summary.status).json"
+            let keyFile = files(runID).dir + "/osmo-query.key"
             let text: String
-            if let cached = try? String(contentsOfFile: saved, encoding: .utf8), !OSMOStatus.isAlive(workflowStatus: summary.status) {
+            if let cached = try? String(contentsOfFile: saved, encoding: .utf8),
+               (try? String(contentsOfFile: keyFile, encoding: .utf8)) == summary.changeKey {
                 text = cached
             } else {
+                defer { try? summary.changeKey.write(toFile: keyFile, atomically: true, encoding: .utf8) }
                 let q = OSMOCommands.query(ref.jobID)
                 text = try OSMOCLI.check(runner.run(q), q).stdout
                 try? text.write(toFile: saved, atomically: true, encoding: .utf8)
