@@ -257,6 +257,11 @@ public final class RunService {
                 if s.state.isTerminal { break }
             } else if target.state == .lost {
                 break
+            } else {
+                // Cancelling deleted it (some schedulers forget a job they delete): cancelled, not lost.
+                target = try ledger().update(runID: target.id, status: JobStatus(
+                    ref: ref, state: .cancelled, rawState: "DELETED", reason: "cancelled; the scheduler no longer lists it"), at: now())
+                break
             }
             sleep(delay)
         }
