@@ -72,7 +72,14 @@ final class CLIHarness {
 
     /// Text with the repository path, commits and dates replaced, for golden files.
     func normalise(_ text: String) -> String {
-        Golden.normalise(text, paths: [repo.root.path: "<tmp>"])
+        // The repository's own commits first: a short id can be all digits, which no pattern
+        // can tell from a number.
+        var out = text
+        let commits = ((try? repo.git("log", "--all", "--format=%H")) ?? "").split(separator: "\n").map(String.init)
+        for c in commits where c.count == 40 {
+            out = out.replacingOccurrences(of: c, with: "<sha>").replacingOccurrences(of: String(c.prefix(8)), with: "<short-sha>")
+        }
+        return Golden.normalise(out, paths: [repo.root.path: "<tmp>"])
     }
 }
 
