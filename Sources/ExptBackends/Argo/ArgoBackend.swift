@@ -22,10 +22,7 @@ public struct ArgoBackend: Backend {
     public init(settings: ArgoSettings, runner: ProcessRunner, runsDir: String, now: @escaping @Sendable () -> Date = { Date() }) {
         self.settings = settings; self.runsDir = runsDir; self.now = now
         // CLIs under expt never colour or page; a prefix needs the variables inside its string.
-        let env = (settings.env ?? [:]).merging(["NO_COLOR": "1", "TERM": "dumb"]) { a, _ in a }
-        self.runner = (settings.execPrefix ?? []).isEmpty
-            ? EnvironmentRunner(base: runner, environment: env)
-            : PrefixedRunner(prefix: settings.execPrefix ?? [], base: runner, exports: env)
+        self.runner = ClusterRunner.make(runner, execPrefix: settings.execPrefix, env: settings.env)
     }
 
     public var needsCommand: Bool { false }
@@ -42,7 +39,7 @@ public struct ArgoBackend: Backend {
         let line = result.stdout.split(separator: "\n").last { !$0.hasPrefix("wsl:") }.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         let workflow = String(line.split(separator: "/").last ?? "")
         guard !workflow.isEmpty else { throw ExptError(.external, "`\(ShellQuote.join(argv))` printed no workflow name") }
-        try ArgoRunFiles(runsDir: runsDir, runID: spec.runID).saveSubmission(.init(workflow: workflow, namespace: namespace,
+        try RunFiles(runsDir: runsDir, runID: spec.runID).saveSubmission(.init(workflow: workflow, namespace: namespace,
                                                                                  items: spec.array?.indices ?? []))
         return JobRef(backend: name, jobID: workflow)
     }
@@ -53,10 +50,10 @@ public struct ArgoBackend: Backend {
     /// the aggregation after them, on stdin.
     func submission(_ spec: JobSpec) throws -> (argv: [String], stdin: String?) {
         var parameters = try carriedParameters(spec).merging(settings.parameters ?? [:]) { _, b in b }
-        if let p = settings.memoryParameter, let mb = spec.resources.memoryMB { parameters[p] = ArgoNames.quantity(megabytes: mb) }
+        if let p = settings.memoryParameter, let mb = spec.resources.memoryMB { parameters[p] = ClusterNames.quantity(megabytes: mb) }
         var labels = settings.labels ?? [:]
         labels["expt.run"] = spec.runID
-        labels["expt.branch"] = ArgoNames.labelValue(spec.branch)
+        labels["expt.branch"] = ClusterNames.labelValue(spec.branch)
         let prefix = ArgoNames.workflowPrefix(runID: spec.runID, branch: spec.branch)
         // argo takes ONE -l (a later one replaces it): all labels in one comma-separated value.
         let tail = parameters.sorted { $0.key < $1.key }.flatMap { ["-p", "\($0.key)=\($0.value)"] }
@@ -66,7 +63,7 @@ public struct ArgoBackend: Backend {
                 throw ExptError(.invalidInput, "running some items of an Argo workflow needs [argo] item_template (or item_parameter)",
                                 hint: "set item_template = \"<WorkflowTemplate>/<template>\" of one item, as the fan-out uses it")
             }
-            let inherited = spec.parentRun.map { ArgoRunFiles(runsDir: runsDir, runID: $0).spec() } ?? [:]
+            let inherited = spec.parentRun.map { RunFiles(runsDir: runsDir, runID: $0).spec() } ?? [:]
             let manifest = try ArgoManifest.items(items, itemTemplate: itemTemplate, settings: settings, profile: spec.profile,
                                                   generateName: prefix, namespace: namespace, labels: labels,
                                                   maxConcurrent: spec.array?.maxConcurrent, inherited: inherited)
@@ -100,7 +97,7 @@ public struct ArgoBackend: Backend {
     /// one runs with the same data paths and models.
     func carriedParameters(_ spec: JobSpec) throws -> [String: String] {
         guard let parent = spec.parentRun else { return [:] }
-        return ArgoRunFiles(runsDir: runsDir, runID: parent).parameters()
+        return RunFiles(runsDir: runsDir, runID: parent).parameters()
     }
 
     // MARK: poll
@@ -117,7 +114,7 @@ public struct ArgoBackend: Backend {
         var factsBudget = 25     // kubectl reads per poll, over all workflows
         for ref in refs {
             guard let summary = byName[ref.jobID], let runID = summary.labels["expt.run"] else { continue }
-            let files = ArgoRunFiles(runsDir: runsDir, runID: runID)
+            let files = RunFiles(runsDir: runsDir, runID: runID)
             if raw.isEmpty, let part = try? ArgoJSON.payload(text, command: ""), let array = try? JSONSerialization.jsonObject(with: Data(part.utf8)) as? [[String: Any]] {
                 for w in array { if let n = (w["metadata"] as? [String: Any])?["name"] as? String { raw[n] = w } }
             }
@@ -131,7 +128,7 @@ public struct ArgoBackend: Backend {
     /// The workflow with its nodes. `argo list -o json` carries them, so no `get` is needed;
     /// only for a workflow whose nodes are kept elsewhere (offloaded) and whose phase or
     /// progress changed since the last `get` (kept in the run directory) is one made.
-    func full(_ summary: ArgoWorkflow, _ files: ArgoRunFiles) throws -> ArgoWorkflow {
+    func full(_ summary: ArgoWorkflow, _ files: RunFiles) throws -> ArgoWorkflow {
         defer { files.saveParameters(summary.parameters) }
         if !summary.nodesElsewhere && !summary.nodes.isEmpty { return summary }
         if let saved = files.lastGet(), saved.phase == summary.phase, saved.progress == summary.progress,
@@ -145,7 +142,7 @@ public struct ArgoBackend: Backend {
         return workflow
     }
 
-    func status(_ ref: JobRef, _ workflow: ArgoWorkflow, _ files: ArgoRunFiles, factsBudget: inout Int) throws -> JobStatus {
+    func status(_ ref: JobRef, _ workflow: ArgoWorkflow, _ files: RunFiles, factsBudget: inout Int) throws -> JobStatus {
         let submitted = files.submission()?.items ?? []
         var tasks: [TaskStatus] = []
         let items = ArgoItems.items(of: workflow, itemInput: settings.itemInput, podNameVersion: ArgoNames.podNameVersion(of: workflow))
@@ -191,7 +188,7 @@ public struct ArgoBackend: Backend {
     /// The pod's facts and events, from kubectl, saved in the run directory; nil when they were
     /// saved before (and the pod is not being watched for a stall) or cannot be had. Best effort:
     /// kubectl missing or refused must not fail a status, and the node's message stays the evidence.
-    func podFacts(_ pod: String, item: Int, files: ArgoRunFiles, refresh: Bool, budget: inout Int) -> PodFacts? {
+    func podFacts(_ pod: String, item: Int, files: RunFiles, refresh: Bool, budget: inout Int) -> PodFacts? {
         if !refresh, files.hasPodFacts(item: item) { return nil }
         budget -= 1
         let get = ["kubectl", "get", "pod", pod, "-n", namespace, "-o", "json"]
@@ -217,7 +214,7 @@ public struct ArgoBackend: Backend {
 
     /// Per item: the pod's log (`argo logs`), and the pod facts saved when it failed.
     public func logs(_ ref: JobRef, spec: JobSpec) -> [LogSource] {
-        let files = ArgoRunFiles(runsDir: runsDir, runID: spec.runID)
+        let files = RunFiles(runsDir: runsDir, runID: spec.runID)
         // The items submitted, else those the workflow fanned out to (seen by the last poll).
         let known = spec.array?.indices ?? files.items()
         let items: [Int?] = known.isEmpty ? [nil] : known.map { Optional($0) }
@@ -235,7 +232,7 @@ public struct ArgoBackend: Backend {
         var argv = ["argo", "logs", "-n", parts[0], workflow]
         if let item = Int(parts[2]) {
             // The item's latest pod, as the last poll saw it (no extra `argo get`).
-            guard let runID = runID(ofWorkflow: workflow), let pod = ArgoRunFiles(runsDir: runsDir, runID: runID).pods()[item] else {
+            guard let runID = runID(ofWorkflow: workflow), let pod = RunFiles(runsDir: runsDir, runID: runID).pods()[item] else {
                 throw ExptError(.notFound, "item \(item) of \(workflow) has no pod yet")
             }
             argv.append(pod)
@@ -247,13 +244,13 @@ public struct ArgoBackend: Backend {
             guard let colon = line.range(of: ": "), !line[..<colon.lowerBound].contains(" ") else { return line }
             return line[colon.upperBound...]
         }
-        return ArgoCLI.slice(Array(lines.joined(separator: "\n").utf8), range)
+        return LogChunk.slice(Array(lines.joined(separator: "\n").utf8), range)
     }
 
     /// The run whose submission made `workflow` (from the run directories).
     func runID(ofWorkflow workflow: String) -> String? {
         let runs = (try? FileManager.default.contentsOfDirectory(atPath: runsDir)) ?? []
-        return runs.first { ArgoRunFiles(runsDir: runsDir, runID: $0).submission()?.workflow == workflow }
+        return runs.first { RunFiles(runsDir: runsDir, runID: $0).submission()?.workflow == workflow }
     }
 
     /// The newest workflow labelled with the run id.

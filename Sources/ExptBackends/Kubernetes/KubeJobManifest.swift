@@ -89,7 +89,7 @@ public enum KubeJobManifest {
 
         var labels = o.labels
         labels[runLabel] = spec.runID
-        labels[branchLabel] = ArgoNames.labelValue(spec.branch)
+        labels[branchLabel] = ClusterNames.labelValue(spec.branch)
         var annotations = [jobNameAnnotation: spec.jobName]
         var env = spec.environment
         env["EXPT_RUN_ID"] = spec.runID
@@ -138,7 +138,7 @@ public enum KubeJobManifest {
     /// size asked for; GPUs: an extended resource needs its limit).
     static func resourceObject(_ r: Resources, gpuResource: String) -> [String: Any] {
         var requests: [String: String] = [:], limits: [String: String] = [:]
-        if let mb = r.memoryMB, mb > 0 { requests["memory"] = ArgoNames.quantity(megabytes: mb); limits["memory"] = requests["memory"] }
+        if let mb = r.memoryMB, mb > 0 { requests["memory"] = ClusterNames.quantity(megabytes: mb); limits["memory"] = requests["memory"] }
         if let c = r.cpus, c > 0 { requests["cpu"] = String(c) }
         if let g = r.gpus, g > 0 { requests[gpuResource] = String(g); limits[gpuResource] = String(g) }
         var out: [String: Any] = [:]
@@ -150,8 +150,8 @@ public enum KubeJobManifest {
     /// `generateName` of a run's Job: lowercase DNS-1123, at most 40 characters, so the pods'
     /// hostnames (`<job>-<index>`, 63 at most) stay valid with Kubernetes' 5-character suffix.
     public static func jobPrefix(runID: String, branch: String) -> String {
-        let safe = ArgoNames.labelValue(branch).lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "-" }
-        let base = "expt-\(ArgoNames.labelValue(runID).lowercased())-" + String(safe)
+        let safe = ClusterNames.labelValue(branch).lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "-" }
+        let base = "expt-\(ClusterNames.labelValue(runID).lowercased())-" + String(safe)
         return String(base.prefix(39)).trimmingCharacters(in: CharacterSet(charactersIn: "-.")) + "-"
     }
 

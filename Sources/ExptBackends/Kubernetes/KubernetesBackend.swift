@@ -18,10 +18,7 @@ public struct KubernetesBackend: Backend {
     public init(settings: KubernetesSettings, runner: ProcessRunner, runsDir: String, jobTemplate: String? = nil,
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.settings = settings; self.runsDir = runsDir; self.now = now; self.jobTemplate = jobTemplate
-        let env = (settings.env ?? [:]).merging(["NO_COLOR": "1", "TERM": "dumb"]) { a, _ in a }
-        self.runner = (settings.execPrefix ?? []).isEmpty
-            ? EnvironmentRunner(base: runner, environment: env)
-            : PrefixedRunner(prefix: settings.execPrefix ?? [], base: runner, exports: env)
+        self.runner = ClusterRunner.make(runner, execPrefix: settings.execPrefix, env: settings.env)
     }
 
     var namespace: String { settings.namespace ?? "default" }
@@ -57,7 +54,7 @@ public struct KubernetesBackend: Backend {
             let pods = list.pods(of: job)
             let status = KubeIndexes.jobStatus(ref: ref, job: job, pods: pods, now: now(), stuckAfter: stuckAfter)
             if let runID = job.runID {
-                let files = ArgoRunFiles(runsDir: runsDir, runID: runID)
+                let files = RunFiles(runsDir: runsDir, runID: runID)
                 var latest: [Int: String] = [:]
                 for (index, attempts) in pods { if let p = attempts.last { latest[job.item(ofIndex: index)] = p.name } }
                 files.saveItems(status.tasks.map(\.index), pods: latest)
@@ -85,7 +82,7 @@ public struct KubernetesBackend: Backend {
 
     /// Per item: the pod's log (`kubectl logs`), and the pod facts saved when it failed.
     public func logs(_ ref: JobRef, spec: JobSpec) -> [LogSource] {
-        let files = ArgoRunFiles(runsDir: runsDir, runID: spec.runID)
+        let files = RunFiles(runsDir: runsDir, runID: spec.runID)
         let known = spec.array?.indices ?? files.items()
         let items: [Int?] = spec.array == nil && known.count <= 1 ? [nil] : known.map { Optional($0) }
         return items.flatMap { i -> [LogSource] in
@@ -98,11 +95,11 @@ public struct KubernetesBackend: Backend {
         guard source.path.hasPrefix("kube://") else { return try LocalLogFile.read(source.path, range) }
         let parts = source.path.dropFirst("kube://".count).split(separator: "/").map(String.init)
         guard parts.count == 3, let item = Int(parts[2]) else { throw ExptError(.failure, "not a Kubernetes log source: \(source.path)") }
-        guard let pod = ArgoRunFiles(runsDir: runsDir, runID: parts[1]).pods()[item] else {
+        guard let pod = RunFiles(runsDir: runsDir, runID: parts[1]).pods()[item] else {
             throw ExptError(.notFound, "item \(item) of run \(parts[1]) has no pod yet")
         }
         let argv = ["kubectl", "logs", pod, "-n", parts[0], "-c", KubeJobManifest.container]
-        return ArgoCLI.slice(Array(try KubeCLI.check(runner.run(argv), argv, namespace: namespace).stdout.utf8), range)
+        return LogChunk.slice(Array(try KubeCLI.check(runner.run(argv), argv, namespace: namespace).stdout.utf8), range)
     }
 
     /// The Job whose annotation carries the launch's job name.

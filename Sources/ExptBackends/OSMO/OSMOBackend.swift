@@ -13,15 +13,12 @@ public struct OSMOBackend: Backend {
 
     public init(settings: OSMOSettings, runner: ProcessRunner, runsDir: String) {
         self.settings = settings; self.runsDir = runsDir
-        let env = (settings.env ?? [:]).merging(["NO_COLOR": "1", "TERM": "dumb"]) { a, _ in a }
-        self.runner = (settings.execPrefix ?? []).isEmpty
-            ? EnvironmentRunner(base: runner, environment: env)
-            : PrefixedRunner(prefix: settings.execPrefix ?? [], base: runner, exports: env)
+        self.runner = ClusterRunner.make(runner, execPrefix: settings.execPrefix, env: settings.env)
     }
 
     public var needsCommand: Bool { false }
 
-    func files(_ runID: String) -> ArgoRunFiles { ArgoRunFiles(runsDir: runsDir, runID: runID) }
+    func files(_ runID: String) -> RunFiles { RunFiles(runsDir: runsDir, runID: runID) }
 
     public func submit(_ spec: JobSpec) throws -> JobRef {
         guard let file = settings.workflowFile, !file.hasPrefix("/"), !file.split(separator: "/").contains("..") else {
@@ -33,7 +30,7 @@ public struct OSMOBackend: Backend {
             throw ExptError(.notFound, "[osmo] workflow_file \(file) is not in the worktree (\(path))")
         }
         var set = settings.set ?? [:]
-        if let key = settings.memoryKey, let mb = spec.resources.memoryMB { set[key] = ArgoNames.quantity(megabytes: mb) }
+        if let key = settings.memoryKey, let mb = spec.resources.memoryMB { set[key] = ClusterNames.quantity(megabytes: mb) }
         let result: OSMOSubmitResult, pool: OSMOPoolChoice
         if let (parentID, parentPool) = transientRestart(spec, set: set) {
             // A transient failure (node, network, preemption) with nothing changed: rerun only
@@ -155,7 +152,7 @@ public struct OSMOBackend: Backend {
         }
         let argv = OSMOCommands.logs(parts[0], task: parts[1])
         let text = OSMOCLI.logText(try OSMOCLI.check(runner.run(argv), argv).stdout).text
-        return ArgoCLI.slice(Array(text.utf8), range)
+        return LogChunk.slice(Array(text.utf8), range)
     }
 
     /// The pool chosen and why, and the OSMO Web link, as saved at submission.

@@ -14,10 +14,7 @@ public struct RunAIBackend: Backend {
 
     public init(settings: RunAISettings, runner: ProcessRunner, runsDir: String) {
         self.settings = settings; self.runsDir = runsDir
-        let env = (settings.env ?? [:]).merging(["NO_COLOR": "1", "TERM": "dumb"]) { a, _ in a }
-        self.runner = (settings.execPrefix ?? []).isEmpty
-            ? EnvironmentRunner(base: runner, environment: env)
-            : PrefixedRunner(prefix: settings.execPrefix ?? [], base: runner, exports: env)
+        self.runner = ClusterRunner.make(runner, execPrefix: settings.execPrefix, env: settings.env)
     }
 
     var project: String { settings.project ?? "" }
@@ -39,7 +36,7 @@ public struct RunAIBackend: Backend {
             _ = try RunAICLI.check(runner.run(argv), argv, project: project)
             names.append(name)
         }
-        try ArgoRunFiles(runsDir: runsDir, runID: spec.runID)
+        try RunFiles(runsDir: runsDir, runID: spec.runID)
             .saveSubmission(.init(workflow: base, namespace: project, items: spec.array?.indices ?? []))
         return JobRef(backend: name, jobID: base)
     }
@@ -88,7 +85,7 @@ public struct RunAIBackend: Backend {
     }
 
     public func cancel(_ ref: JobRef) throws {
-        let items = ArgoRunFiles(runsDir: runsDir, runID: runID(of: ref) ?? "").submission()?.items ?? []
+        let items = RunFiles(runsDir: runsDir, runID: runID(of: ref) ?? "").submission()?.items ?? []
         for name in items.isEmpty ? [ref.jobID] : items.map({ "\(ref.jobID)-\($0)" }) {
             let argv = RunAICommands.delete(name: name, project: project)
             _ = try RunAICLI.check(runner.run(argv), argv, project: project)
@@ -97,7 +94,7 @@ public struct RunAIBackend: Backend {
 
     func runID(of ref: JobRef) -> String? {
         ((try? FileManager.default.contentsOfDirectory(atPath: runsDir)) ?? [])
-            .first { ArgoRunFiles(runsDir: runsDir, runID: $0).submission()?.workflow == ref.jobID }
+            .first { RunFiles(runsDir: runsDir, runID: $0).submission()?.workflow == ref.jobID }
     }
 
     public func logs(_ ref: JobRef, spec: JobSpec) -> [LogSource] {
@@ -112,7 +109,7 @@ public struct RunAIBackend: Backend {
         let parts = source.path.dropFirst("runai://".count).split(separator: "/").map(String.init)
         guard parts.count == 2 else { throw ExptError(.failure, "not a Run:ai log source: \(source.path)") }
         let argv = RunAICommands.logs(name: parts[1], project: parts[0])
-        return ArgoCLI.slice(Array(try RunAICLI.check(runner.run(argv), argv, project: parts[0]).stdout.utf8), range)
+        return LogChunk.slice(Array(try RunAICLI.check(runner.run(argv), argv, project: parts[0]).stdout.utf8), range)
     }
 
     public func lookup(jobName: String, spec: JobSpec) throws -> JobRef? {

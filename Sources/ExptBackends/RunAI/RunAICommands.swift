@@ -67,7 +67,7 @@ public enum RunAICommands {
         for (k, v) in env.sorted(by: { $0.key < $1.key }) { argv += ["-e", "\(k)=\(v)"] }
         var labels = s.labels
         labels[KubeJobManifest.runLabel] = spec.runID
-        labels[KubeJobManifest.branchLabel] = ArgoNames.labelValue(spec.branch)
+        labels[KubeJobManifest.branchLabel] = ClusterNames.labelValue(spec.branch)
         for (k, v) in labels.sorted(by: { $0.key < $1.key }) { argv += ["--label", "\(k)=\(v)"] }
         return argv + ["--command", "--", "bash", "-c", spec.command]
     }
