@@ -74,6 +74,36 @@ final class OSMOEndToEndTests: XCTestCase {
         XCTAssertEqual(try state()["state"] as? String, "succeeded")
     }
 
+    /// The retry budget (`[retry] max_failures`, 3 by default): after the third failed run of the
+    /// experiment, fix-and-relaunch submits nothing and stops with exit 8 and a message for a
+    /// person.
+    func testTheThirdFailureStopsAndAsksAPerson() throws {
+        // Room to escalate twice (32G → the highmem profile's 64G → 96G), so the budget decides.
+        let toml = t.path + "/.worktrees/train/expt.toml"
+        try (try String(contentsOfFile: toml, encoding: .utf8) + "\n[retry]\nmemory_cap = \"512G\"\n")
+            .write(toFile: toml, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try expt.run(["checkpoint", "train", "-m", "room to escalate"], in: t.path).status, 0)
+        try scenario([["query-oom-evicted.json"], ["query-oom-evicted.json"], ["query-oom-evicted.json"]])
+        let launch = try expt.run(["launch", "train"], in: t.path)
+        XCTAssertEqual(launch.status, 0, launch.stderr)
+        for attempt in 1...2 {
+            XCTAssertEqual(try state()["state"] as? String, "oom", "failure \(attempt)")
+            // The fake's relaunch fails at once: verify says so (exit 1), and the fix is over.
+            let fix = try expt.run(["fix-and-relaunch", "train", "--yes", "--no-push", "--no-comment"], in: t.path)
+            XCTAssertEqual(fix.status, 1, "fix \(attempt): " + fix.stdout + fix.stderr)
+            XCTAssertTrue(fix.stderr.contains("the relaunched run r\(attempt + 1) failed at once: oom [oom_host]"), fix.stderr)
+        }
+        XCTAssertEqual(try state()["state"] as? String, "oom", "failure 3")
+        let third = try expt.run(["fix-and-relaunch", "train", "--yes", "--no-push", "--no-comment", "--json"], in: t.path)
+        XCTAssertEqual(third.status, 8, third.stdout + third.stderr)
+        XCTAssertTrue(third.stderr.contains("failure budget is spent: 3 failed runs of train")
+                      && third.stderr.contains("a person should look"), third.stderr)
+        let submits = osmo.calls().filter { $0.argv.prefix(2) == ["workflow", "submit"] }.map { Array($0.argv[3...]) }
+        XCTAssertEqual(submits.map { $0[3] }, ["memory=32Gi", "memory=64Gi", "memory=96Gi"], "the same pool, more memory each time; no fourth submission")
+        let runs = try XCTUnwrap(try expt.run(["runs", "train", "--json"], in: t.path).json() as? [[String: Any]])
+        XCTAssertEqual(runs.count, 3, "nothing was launched: \(runs)")
+    }
+
     func testMountFailureIsNamedAsSuch() throws {
         try scenario([["query-mount-2011.json"]])
         XCTAssertEqual(try expt.run(["launch", "train"], in: t.path).status, 0)

@@ -77,7 +77,7 @@ struct FixAndRelaunchCommand: ExptCommand {
         case .skipped: return "-"
         case .queued: return "…"
         case .would: return "·"
-        case .timedOut: return "✗"
+        case .timedOut, .failed: return "✗"
         }
     }
 }

@@ -208,10 +208,13 @@ final class FixSteps {
         }
     }
 
-    func failedAtOnce(_ r: RunRecord) -> ExptError {
+    /// The fix is over (its run was launched and ended): journaled, so that fix-and-relaunch
+    /// run again fixes this new failure rather than re-verifying the old fix.
+    func failedAtOnce(_ r: RunRecord) -> StepFailed {
         let category = service.diagnoseNewFailures([r]).first?.diagnosis ?? "unknown"
-        return ExptError(.failure, "the relaunched run \(r.id) failed at once: \(r.state.rawValue) [\(category)]",
-                         hint: "`expt diagnose \(r.branch)` explains it; fix the worktree and run fix-and-relaunch again")
+        return StepFailed(status: .failed, detail: "\(r.id) failed at once: \(r.state.rawValue) [\(category)]", error: ExptError(
+            .failure, "the relaunched run \(r.id) failed at once: \(r.state.rawValue) [\(category)]",
+            hint: "`expt diagnose \(r.branch)` explains it; fix the worktree and run fix-and-relaunch again"), journal: r.state.rawValue)
     }
 
     func timedOut(_ r: RunRecord) -> StepFailed {

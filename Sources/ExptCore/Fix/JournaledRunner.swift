@@ -15,6 +15,8 @@ public enum StepStatus: String, Codable, Sendable {
     case would
     /// Gave up waiting (the relaunched run did not start within `--wait`).
     case timedOut = "timed_out"
+    /// Checked and found failing (the relaunched run failed at once).
+    case failed
 }
 
 /// How a step that ran came out.
@@ -32,6 +34,9 @@ struct StepFailed: Error {
     var status: StepStatus
     var detail: String
     var error: Error
+    /// Set when the step did conclude (a relaunch that failed at once): journaled with this
+    /// data, so the next run of the command starts a new flow instead of resuming this one.
+    var journal: String? = nil
 }
 
 /// One step of a recorded flow.
@@ -107,6 +112,7 @@ final class JournaledRunner {
         do {
             outcome = try step.perform()
         } catch let failed as StepFailed {
+            if let data = failed.journal { try record(step.name, data) }
             note(step.name, failed.status, failed.detail)
             throw failed.error
         }
