@@ -29,6 +29,7 @@ public enum EmbeddedTemplates {
         "rules.toml": PackageResources.rules_toml,
         "slurm.sbatch": PackageResources.slurm_sbatch,
         "k8s-job.json": PackageResources.k8s_job_json,
+        "osmo-workflow.yaml": PackageResources.osmo_workflow_yaml,
         "hooks/commit-msg": PackageResources.commit_msg,
         "hooks/pre-commit": PackageResources.pre_commit,
     ]

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import ExptTestSupport
 
@@ -44,6 +45,36 @@ final class OSMOEndToEndTests: XCTestCase {
         return try XCTUnwrap((try r.json() as? [[String: Any]])?.last)
     }
 
+    /// Changes the experiment's expt.toml (text appended, or a replacement) and commits it.
+    /// Replacements go to the repository's file too (the worktree's overrides it key by key).
+    func configure(append: String = "", replacing: [(String, String)] = []) throws {
+        for dir in [t.path, t.path + "/.worktrees/train"] {
+            let path = dir + "/expt.toml"
+            var toml = try String(contentsOfFile: path, encoding: .utf8)
+            for (old, new) in replacing {
+                XCTAssertTrue(toml.contains(old), "\(path) has \(old)")
+                toml = toml.replacingOccurrences(of: old, with: new)
+            }
+            try (toml + (dir == t.path ? "" : append)).write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        XCTAssertEqual(try expt.run(["checkpoint", "train", "-m", "configure"], in: t.path).status, 0)
+    }
+
+    /// PyYAML reads the file (python3-yaml, installed by scripts/install-deps.sh).
+    static func yamlToJSON(_ yaml: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"]
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input; p.standardOutput = output
+        try p.run()
+        input.fileHandleForWriting.write(Data(yaml.utf8)); try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw XCTSkip("python3 with PyYAML is needed to read the workflow file") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     func scenario(_ queries: [[String]]) throws {
         var s = FakeOSMO.Scenario(pools: try FakeOSMO.fixture("evalfixture-pool_list.json"))
         s.submissions = try queries.map { FakeOSMO.Workflow(FakeOSMO.Script(states: try $0.map(FakeOSMO.fixture))) }
@@ -79,10 +110,7 @@ final class OSMOEndToEndTests: XCTestCase {
     /// person.
     func testTheThirdFailureStopsAndAsksAPerson() throws {
         // Room to escalate twice (32G → the highmem profile's 64G → 96G), so the budget decides.
-        let toml = t.path + "/.worktrees/train/expt.toml"
-        try (try String(contentsOfFile: toml, encoding: .utf8) + "\n[retry]\nmemory_cap = \"512G\"\n")
-            .write(toFile: toml, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try expt.run(["checkpoint", "train", "-m", "room to escalate"], in: t.path).status, 0)
+        try configure(append: "\n[retry]\nmemory_cap = \"512G\"\n")
         try scenario([["query-oom-evicted.json"], ["query-oom-evicted.json"], ["query-oom-evicted.json"]])
         let launch = try expt.run(["launch", "train"], in: t.path)
         XCTAssertEqual(launch.status, 0, launch.stderr)
@@ -102,6 +130,55 @@ final class OSMOEndToEndTests: XCTestCase {
         XCTAssertEqual(submits.map { $0[3] }, ["memory=32Gi", "memory=64Gi", "memory=96Gi"], "the same pool, more memory each time; no fourth submission")
         let runs = try XCTUnwrap(try expt.run(["runs", "train", "--json"], in: t.path).json() as? [[String: Any]])
         XCTAssertEqual(runs.count, 3, "nothing was launched: \(runs)")
+    }
+
+    /// Without `workflow_file`, expt writes the workflow from templates/osmo-workflow.yaml: the
+    /// run's command in `image`, its resources and time limit; an OOM fix resubmits a new file
+    /// with more memory. The file parses as YAML to exactly the values given.
+    func testWithoutAWorkflowFileTheTemplateRunsTheCommand() throws {
+        try configure(append: "\n[env]\nSEED = \"7\"\n",
+                      replacing: [("backend = \"osmo\"\n", "backend = \"osmo\"\ncommand = \"python train.py --lr 0.1 'a b'\"\n"),
+                                  ("workflow_file = \"workflows/train.yaml\"\n", "image = \"nvcr.io/nvidia/pytorch:24.03-py3\"\n")])
+        let toml = try String(contentsOfFile: t.path + "/.worktrees/train/expt.toml", encoding: .utf8)
+        XCTAssertFalse(toml.contains("workflow_file"), toml)
+        try scenario([["query-oom-evicted.json"], ["query-completed.json"]])
+        let launch = try expt.run(["launch", "train", "--time", "2h"], in: t.path)
+        XCTAssertEqual(launch.status, 0, launch.stderr)
+        func submitted(_ n: Int) throws -> [String: Any] {
+            let call = try XCTUnwrap(osmo.calls().filter { $0.argv.prefix(2) == ["workflow", "submit"] }.dropFirst(n).first)
+            XCTAssertEqual(Array(call.argv[3...]), ["--pool", "h100-east", "--format-type", "json"], "no --set: the values are in the file")
+            let text = try XCTUnwrap(call.files[call.argv[2]], "the fake read the file")
+            let json = try Self.yamlToJSON(text)
+            return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], text)
+        }
+        let first = try XCTUnwrap(try submitted(0)["workflow"] as? [String: Any])
+        XCTAssertEqual(first["name"] as? String, "expt-r1-train")
+        XCTAssertEqual((first["resources"] as? [String: [String: Any]])?["default"]?["memory"] as? String, "32Gi")
+        XCTAssertEqual((first["resources"] as? [String: [String: Any]])?["default"]?["gpu"] as? Int, 1)
+        XCTAssertEqual((first["timeout"] as? [String: Any])?["exec_timeout"] as? String, "7200s")
+        let task = try XCTUnwrap((first["tasks"] as? [[String: Any]])?.first)
+        XCTAssertEqual(task["image"] as? String, "nvcr.io/nvidia/pytorch:24.03-py3")
+        XCTAssertEqual(task["command"] as? [String], ["bash", "-c"])
+        XCTAssertEqual(task["args"] as? [String], ["python train.py --lr 0.1 'a b'"], "the command exactly")
+        let env = try XCTUnwrap(task["environment"] as? [String: String])
+        XCTAssertEqual(env["SEED"], "7"); XCTAssertEqual(env["EXPT_RUN_ID"], "r1"); XCTAssertEqual(env["EXPT_BRANCH"], "train")
+        let fix = try expt.run(["fix-and-relaunch", "train", "--yes", "--no-push", "--no-comment"], in: t.path)
+        XCTAssertEqual(fix.status, 0, fix.stdout + fix.stderr)
+        let second = try XCTUnwrap(try submitted(1)["workflow"] as? [String: Any])
+        XCTAssertEqual(second["name"] as? String, "expt-r2-train")
+        XCTAssertEqual((second["resources"] as? [String: [String: Any]])?["default"]?["memory"] as? String, "64Gi", "more memory")
+        XCTAssertEqual(try state()["state"] as? String, "succeeded")
+    }
+
+    /// OSMO renders the file with Jinja: a command with `{{` is refused before anything runs.
+    func testACommandWithJinjaBracesIsRefusedInTheTemplate() throws {
+        try configure(replacing: [("backend = \"osmo\"\n", "backend = \"osmo\"\ncommand = \"echo {{ oops }}\"\n"),
+                                  ("workflow_file = \"workflows/train.yaml\"\n", "image = \"ubuntu:24.04\"\n")])
+        try scenario([])
+        let r = try expt.run(["launch", "train"], in: t.path)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("OSMO's Jinja templating") && r.stderr.contains("hint:"), r.stderr)
+        XCTAssertEqual(osmo.calls().filter { $0.argv.prefix(2) == ["workflow", "submit"] }.count, 0)
     }
 
     func testMountFailureIsNamedAsSuch() throws {
@@ -173,7 +250,24 @@ final class OSMOEndToEndTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("osmo is not installed"), missing.stderr)
     }
 
+    /// A rate limit (exit 75, HTTP 429) is waited out: the call is retried after each wait of
+    /// `[osmo] rate_limit_backoff`, and only when every retry was refused is it an error.
+    func testARateLimitIsRetriedWithBackOff() throws {
+        try configure(replacing: [("memory_key = \"memory\"\n", "memory_key = \"memory\"\nrate_limit_backoff = [0.2, 0.4]\n")])
+        var s = FakeOSMO.Scenario(pools: try FakeOSMO.fixture("evalfixture-pool_list.json"))
+        s.failNext = [.rateLimited, .rateLimited]
+        s.submissions = [FakeOSMO.Workflow(FakeOSMO.Script(states: [try FakeOSMO.fixture("query-completed.json")]))]
+        try osmo.setScenario(s)
+        let start = Date()
+        let r = try expt.run(["launch", "train"], in: t.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(start), 0.6, "it waited 0.2 s, then 0.4 s")
+        XCTAssertEqual(osmo.calls().filter { $0.argv.prefix(2) == ["pool", "list"] }.count, 3, "refused twice, then answered")
+        XCTAssertEqual(try state()["state"] as? String, "succeeded")
+    }
+
     func testServiceFailuresAndARejectedWorkflowAreClearErrorsAndRecordNothing() throws {
+        try configure(replacing: [("memory_key = \"memory\"\n", "memory_key = \"memory\"\nrate_limit_backoff = [0.1]\n")])
         for (mode, words) in [(FakeOSMO.Mode.notLoggedIn, "not logged in"), (.rateLimited, "rate limiting"),
                               (.unreachable, "cannot be reached")] {
             var s = FakeOSMO.Scenario(mode: mode, pools: try FakeOSMO.fixture("evalfixture-pool_list.json"))

@@ -1,6 +1,7 @@
 import XCTest
 import ExptModel
 @testable import ExptBackends
+import ExptTestSupport
 
 /// The project's OSMO samples (Fixtures/osmo, see SOURCES.md there).
 enum OSMOFixtures {
@@ -14,6 +15,33 @@ enum OSMOFixtures {
 }
 
 final class OSMOJSONTests: XCTestCase {
+    // MARK: the rendered workflow and lookup
+
+    /// An interrupted launch of a rendered workflow is found by its name: the newest
+    /// `<job name>-<N>`, not a workflow whose name only starts the same way.
+    func testLookupFindsTheRenderedWorkflowByTheRunsName() throws {
+        let runner = FakeProcessRunner(checkedBy: self)
+        let list = try OSMOFixtures.text("list.json")
+            .replacingOccurrences(of: "expt-train-4", with: "expt-r1-train-2")
+            .replacingOccurrences(of: "expt-train-9", with: "expt-r1-train-10")
+            .replacingOccurrences(of: "expt-train-6", with: "expt-r1-trainee-11")
+        runner.expect(["osmo", "workflow", "list", "--count", "20", "--name", "expt-r1-train", "--format-type", "json"], stdout: list)
+        let dir = NSTemporaryDirectory() + "osmo-lookup-" + UUID().uuidString
+        let b = OSMOBackend(settings: OSMOSettings(image: "ubuntu:24.04", rateLimitBackoff: []), runner: runner, runsDir: dir)
+        let spec = JobSpec(runID: "r1", branch: "train", jobName: JobSpec.jobName(runID: "r1", branch: "train"), workdir: dir,
+                           command: "true", environment: [:], resources: Resources(), logDir: dir)
+        XCTAssertEqual(OSMOTemplate.workflowName(spec.jobName), "expt-r1-train")
+        XCTAssertEqual(try b.lookup(jobName: spec.jobName, spec: spec)?.jobID, "expt-r1-train-10", "the highest N, by number")
+        XCTAssertNil(try OSMOBackend(settings: OSMOSettings(workflowFile: "w.yaml"), runner: runner, runsDir: dir)
+            .lookup(jobName: spec.jobName, spec: spec), "a repository's file names its own workflow: nothing to claim")
+    }
+
+    func testWorkflowNamesFollowOSMOsPattern() {
+        XCTAssertEqual(OSMOTemplate.workflowName("expt.r12.feat/lr_sweep."), "expt-r12-feat-lr_sweep")
+        XCTAssertEqual(OSMOTemplate.workflowName("9lives"), "expt-9lives")
+        XCTAssertEqual(OSMOTemplate.json("say \"hi\": #1\n"), #""say \"hi\": #1\n""#)
+    }
+
     // MARK: submit, list, times
 
     func testSubmitResultJSONTextAndRestart() throws {

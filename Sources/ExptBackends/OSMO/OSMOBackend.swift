@@ -1,5 +1,6 @@
 import Foundation
 import ExptModel
+import ExptTemplates
 
 /// NVIDIA OSMO (docs/backends/osmo.md): the workflow file of the repository submitted exactly
 /// as written, to the pool given in `[osmo]` or the one whose free GPUs match the request.
@@ -10,29 +11,49 @@ public struct OSMOBackend: Backend {
     public let settings: OSMOSettings
     let runner: ProcessRunner
     let runsDir: String
+    /// Where `osmo-workflow.yaml` comes from when `[osmo]` names no workflow file.
+    let templates: Templates?
 
-    public init(settings: OSMOSettings, runner: ProcessRunner, runsDir: String) {
-        self.settings = settings; self.runsDir = runsDir
-        self.runner = ClusterRunner.make(runner, execPrefix: settings.execPrefix, env: settings.env)
+    public init(settings: OSMOSettings, runner: ProcessRunner, runsDir: String, templates: Templates? = nil) {
+        self.settings = settings; self.runsDir = runsDir; self.templates = templates
+        self.runner = RateLimitRetryingRunner(ClusterRunner.make(runner, execPrefix: settings.execPrefix, env: settings.env),
+                                              delays: (settings.rateLimitBackoff ?? OSMOSettings.defaultBackoff).map { min(max($0, 0), 300) })
     }
 
     public var needsCommand: Bool { false }
 
     func files(_ runID: String) -> RunFiles { RunFiles(runsDir: runsDir, runID: runID) }
 
-    public func submit(_ spec: JobSpec) throws -> JobRef {
-        guard let file = settings.workflowFile, !file.hasPrefix("/"), !file.split(separator: "/").contains("..") else {
-            throw ExptError(.invalidInput, "[osmo] needs workflow_file, a path inside the repository",
+    /// The file to submit: the repository's workflow file in the worktree, or the template
+    /// rendered into the run directory (with the values a restart must not change).
+    func workflowPath(_ spec: JobSpec) throws -> (path: String, rendered: [String: String]?) {
+        guard let file = settings.workflowFile else {
+            let template = try (templates ?? Templates(repoRoot: nil)).text("osmo-workflow.yaml")
+            let (yaml, values) = try OSMOTemplate.render(template, spec: spec, image: settings.image)
+            let dir = files(spec.runID).dir
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try yaml.write(toFile: dir + "/osmo-workflow.yaml", atomically: true, encoding: .utf8)
+            return (dir + "/osmo-workflow.yaml", values)
+        }
+        guard !file.hasPrefix("/"), !file.split(separator: "/").contains("..") else {
+            throw ExptError(.invalidInput, "[osmo] workflow_file must be a path inside the repository, not \(file)",
                             hint: "set workflow_file = \"workflows/train.yaml\" in expt.toml's [osmo]")
         }
         let path = spec.workdir + "/" + file
         guard FileManager.default.fileExists(atPath: path) else {
             throw ExptError(.notFound, "[osmo] workflow_file \(file) is not in the worktree (\(path))")
         }
+        return (path, nil)
+    }
+
+    public func submit(_ spec: JobSpec) throws -> JobRef {
+        let (path, rendered) = try workflowPath(spec)
         var set = settings.set ?? [:]
-        if let key = settings.memoryKey, let mb = spec.resources.memoryMB { set[key] = ClusterNames.quantity(megabytes: mb) }
+        if settings.workflowFile != nil, let key = settings.memoryKey, let mb = spec.resources.memoryMB {
+            set[key] = ClusterNames.quantity(megabytes: mb)
+        }
         let result: OSMOSubmitResult, pool: OSMOPoolChoice
-        if let (parentID, parentPool) = transientRestart(spec, set: set) {
+        if let (parentID, parentPool) = transientRestart(spec, set: set, rendered: rendered) {
             // A transient failure (node, network, preemption) with nothing changed: rerun only
             // the failed groups, on the same pool.
             pool = OSMOPoolChoice(pool: parentPool, why: "restarted \(parentID) on its pool \(parentPool): only its failed groups run again",
@@ -46,6 +67,9 @@ public struct OSMOBackend: Backend {
         }
         try files(spec.runID).saveSubmission(.init(workflow: result.workflowID, namespace: pool.pool, items: []))
         if let data = try? JSONEncoder().encode(set) { try? data.write(to: URL(fileURLWithPath: files(spec.runID).dir + "/osmo-set.json")) }
+        if let rendered, let data = try? JSONEncoder().encode(rendered) {
+            try? data.write(to: URL(fileURLWithPath: files(spec.runID).dir + "/osmo-rendered.json"))
+        }
         // What a user wants to see of the submission: the pool and why, the OSMO Web link, and
         // the outputs the workflow declares (datasets, URLs).
         let yaml = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
@@ -60,11 +84,14 @@ public struct OSMOBackend: Backend {
     /// The parent workflow and its pool when a relaunch can be an `osmo workflow restart`: the
     /// parent failed for a transient reason (its root cause's exit code says node, network or
     /// preemption) and the relaunch changes no `--set` value (a restart cannot take new ones).
-    func transientRestart(_ spec: JobSpec, set: [String: String]) -> (String, String)? {
+    func transientRestart(_ spec: JobSpec, set: [String: String], rendered: [String: String]?) -> (String, String)? {
         guard let parent = spec.parentRun, let sub = files(parent).submission() else { return nil }
         let dir = files(parent).dir
-        guard let saved = try? Data(contentsOf: URL(fileURLWithPath: dir + "/osmo-set.json")),
-              (try? JSONDecoder().decode([String: String].self, from: saved)) == set else { return nil }
+        func saved(_ name: String) -> [String: String]? {
+            (try? Data(contentsOf: URL(fileURLWithPath: dir + "/" + name))).flatMap { try? JSONDecoder().decode([String: String].self, from: $0) }
+        }
+        // The same --set values and, for a rendered workflow, the same command and resources.
+        guard saved("osmo-set.json") == set, saved("osmo-rendered.json") == rendered else { return nil }
         let queries = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("osmo-query.FAILED") }
         guard let q = queries.first, let text = try? String(contentsOfFile: dir + "/" + q, encoding: .utf8),
               let wf = try? OSMOJSON.workflow(text, command: "the saved osmo query"),
@@ -161,9 +188,21 @@ public struct OSMOBackend: Backend {
             .split(separator: "\n").map(String.init)
     }
 
-    /// OSMO names the workflow after the YAML (`<name>-<N>`), so an interrupted submission
-    /// cannot be found by expt's job name: nil, and the intent is discarded after its grace.
-    public func lookup(jobName: String, spec: JobSpec) throws -> JobRef? { nil }
+    /// OSMO names the workflow after the YAML (`<name>-<N>`). A workflow expt rendered is named
+    /// after the run's job name, so an interrupted submission is found in the list (the newest
+    /// `<name>-<N>`); a repository's file names its own workflow, which other runs share, so
+    /// nothing is claimed and the intent is discarded after its grace.
+    public func lookup(jobName: String, spec: JobSpec) throws -> JobRef? {
+        guard settings.workflowFile == nil else { return nil }
+        let prefix = OSMOTemplate.workflowName(jobName) + "-"
+        let list = OSMOCommands.list(count: 20, name: String(prefix.dropLast()))
+        let listed = try OSMOJSON.workflows(OSMOCLI.check(runner.run(list), list).stdout, command: ShellQuote.join(list))
+        let mine = listed.compactMap { w -> (Int, String)? in
+            guard w.workflowID.hasPrefix(prefix), let n = Int(w.workflowID.dropFirst(prefix.count)) else { return nil }
+            return (n, w.workflowID)
+        }
+        return mine.max { $0.0 < $1.0 }.map { JobRef(backend: name, jobID: $0.1) }
+    }
 }
 
 /// The `[osmo]` table of expt.toml.
@@ -178,12 +217,17 @@ public struct OSMOSettings: Decodable, Sendable, Equatable {
     public var set: [String: String]?
     /// The `--set` key that receives the run's memory (`32Gi`), so a memory fix is a resubmission.
     public var memoryKey: String?
+    /// The image the rendered workflow runs the command in, when there is no `workflow_file`.
+    public var image: String?
     public var execPrefix: [String]?
     public var env: [String: String]?
+    /// Seconds to wait before each retry of a call OSMO rate-limited (exit 75); `[]` retries none.
+    public var rateLimitBackoff: [Double]?
+    public static let defaultBackoff: [Double] = [2, 5, 10]
 }
 
 extension OSMOBackend {
     public static let entry = BackendEntry(name: "osmo", settings: OSMOSettings.self) { s, context in
-        OSMOBackend(settings: s, runner: context.runner, runsDir: context.runsDir)
+        OSMOBackend(settings: s, runner: context.runner, runsDir: context.runsDir, templates: context.templates)
     }
 }

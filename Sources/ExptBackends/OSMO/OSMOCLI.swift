@@ -60,7 +60,7 @@ public struct OSMOCLIFailure: Error, Sendable, Equatable {
                              hint: "fix the workflow file or its --set values; `osmo workflow validate FILE --pool P` checks it without submitting")
         case .rateLimited:
             return ExptError(.external, "OSMO is rate limiting requests (\(cmd), HTTP 429): \(shown)",
-                             hint: "wait and retry; polling less often helps")
+                             hint: "expt already retried after each wait of [osmo] rate_limit_backoff (2, 5 and 10 s by default); try again later, or poll less often")
         case .unreachable:
             return ExptError(.external, "the OSMO service cannot be reached or failed (\(cmd)): \(shown)",
                              hint: "check the network or VPN and the service URL you logged in to; retry later")
@@ -158,5 +158,29 @@ public enum OSMOCLI {
             }
         }
         return (String(text), false)
+    }
+}
+
+/// Retries a call OSMO rate-limited (exit 75, HTTP 429) after each wait of `delays`, then
+/// returns the last answer: the service said "later", and a poll or a submission that waits a
+/// few seconds beats one that fails. Other failures return at once. A rate-limited submission
+/// created nothing, so submitting it again is safe.
+struct RateLimitRetryingRunner: ProcessRunner {
+    let base: ProcessRunner
+    let delays: [TimeInterval]
+    let sleep: @Sendable (TimeInterval) -> Void
+
+    init(_ base: ProcessRunner, delays: [TimeInterval],
+         sleep: @escaping @Sendable (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) }) {
+        self.base = base; self.delays = delays; self.sleep = sleep
+    }
+
+    func run(_ argv: [String], stdin: Data?, environment: [String: String]?, cwd: String?) throws -> ProcessResult {
+        var result = try base.run(argv, stdin: stdin, environment: environment, cwd: cwd)
+        for delay in delays where result.status == 75 {
+            sleep(delay)
+            result = try base.run(argv, stdin: stdin, environment: environment, cwd: cwd)
+        }
+        return result
     }
 }
