@@ -23,7 +23,7 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "GitKit", dependencies: ["CLibGit2"]),
         .target(name: "ExptTOML"),
-        .target(name: "ExptTemplates", path: "templates", resources: ["agent-skill.md", "branch-doc.md", "expt.toml", "pr-comment.md", "rules.toml", "slurm.sbatch", "k8s-job.json", "osmo-workflow.yaml", "hooks"].map { Resource.embedInCode($0) }),
+        .target(name: "ExptTemplates", path: "templates", resources: ["agent-skill.md", "branch-doc.md", "expt.toml", "pr-comment.md", "rules.toml", "rules-schedulers.toml", "rules-frameworks.toml", "slurm.sbatch", "k8s-job.json", "osmo-workflow.yaml", "hooks"].map { Resource.embedInCode($0) }),
         .target(name: "ExptModel", dependencies: ["ExptTOML", "ExptTemplates"]),
         .target(name: "ExptDiagnosis", dependencies: ["ExptModel", "ExptTOML", "ExptTemplates"]),
         .target(name: "ExptCore", dependencies: ["ExptModel", "GitKit", "ExptTOML", "ExptTemplates", "ExptDiagnosis", "CSQLite"]),

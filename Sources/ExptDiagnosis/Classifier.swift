@@ -59,7 +59,7 @@ enum Classifier {
         }
         let ruleHits = all.prefix(maxHits).map {
             RuleHit(rule: $0.rule.id, category: $0.rule.category, precedence: $0.rule.precedence,
-                    effect: $0.effect, evidence: $0.evidence)
+                    effect: $0.effect, evidence: $0.evidence, family: $0.rule.family, wordingFrom: $0.rule.wordingFrom)
         }
 
         var winner: RawHit?

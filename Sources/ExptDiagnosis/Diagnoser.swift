@@ -59,8 +59,11 @@ public struct Diagnoser: @unchecked Sendable {
 
         var progress = ProgressParser.parse(windows)
         if let w = wandbProgress { progress.merge(w) }
-        let factHits = FactRules.derivedHits(scheduler: input.scheduler, run: run, progress: progress,
+        var factHits = FactRules.derivedHits(scheduler: input.scheduler, run: run, progress: progress,
                                              position: schedulerPosition + 1)
+        if let done = ProgressParser.completion(windows, overall: progress) {
+            factHits += FactRules.completionHit(done, position: schedulerPosition + 2)
+        }
         var verdict = Classifier.classify(hits: hits, factHits: factHits, scheduler: input.scheduler)
         if !notes.isEmpty { verdict.explanation += " Not read: " + notes.joined(separator: "; ") + "." }
 

@@ -43,6 +43,14 @@ enum FactRules {
         return facts.exitCode == 0
     }
 
+    /// A run whose last progress line reached its total ended normally, unless something
+    /// fatal or spoiling says otherwise (tiers: any fatal hit beats it).
+    static func completionHit(_ evidence: Evidence, position: Int) -> [RawHit] {
+        guard let rule = try? Rule(id: "fact:progress-complete", category: .success, source: .state, patterns: [],
+                                   precedence: 40, effect: .success, origin: "built-in fact") else { return [] }
+        return [RawHit(rule: rule, effect: .success, evidence: evidence, position: position, logIndex: -1)]
+    }
+
     static func derivedHits(scheduler: SchedulerFacts?, run: RunFacts, progress: Progress, position: Int) -> [RawHit] {
         var hits: [RawHit] = []
         func add(_ id: String, _ category: FailureCategory, _ precedence: Int, _ effect: RuleEffect, _ text: String) {

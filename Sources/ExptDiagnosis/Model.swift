@@ -188,10 +188,15 @@ public struct RuleHit: Codable, Sendable, Equatable {
     /// fatal, weak, spoils_success or success (see `RuleEffect`).
     public var effect: RuleEffect
     public var evidence: Evidence
+    /// The system the rule reads, and where its wording comes from (rules.toml `family`,
+    /// `wording_from`); nil for rules that name none.
+    public var family: String?
+    public var wordingFrom: String?
 
-    public init(rule: String, category: FailureCategory, precedence: Int, effect: RuleEffect, evidence: Evidence) {
+    public init(rule: String, category: FailureCategory, precedence: Int, effect: RuleEffect, evidence: Evidence,
+                family: String? = nil, wordingFrom: String? = nil) {
         self.rule = rule; self.category = category; self.precedence = precedence
-        self.effect = effect; self.evidence = evidence
+        self.effect = effect; self.evidence = evidence; self.family = family; self.wordingFrom = wordingFrom
     }
 }
 

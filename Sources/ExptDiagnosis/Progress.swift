@@ -30,6 +30,32 @@ enum ProgressParser {
         return progress
     }
 
+    /// The success model without a magic line: the last progress line that names a total
+    /// (`Epoch [650/650]`, `100%|…| 500/500 [`, `step 3000/3000`) reached it, and so did the run's
+    /// epochs when a total of epochs was seen. Its evidence is that line.
+    static func completion(_ windows: [LogWindow], overall: Progress) -> Evidence? {
+        if let total = overall.totalEpochs, total > 0, (overall.lastEpoch ?? 0) < total { return nil }
+        if let total = overall.totalSteps, total > 0, (overall.lastStep ?? 0) < total { return nil }
+        for window in windows.reversed() {
+            var i = window.lines.count - 1, looked = 0
+            while i >= 0, looked < maxLines {
+                let line = window.lines[i]
+                i -= 1; looked += 1
+                let lo = max(line.start, line.end - 4096)
+                guard let text = lastRedraw(window.text(lo, line.end)), mentionsProgress(text) || text.contains("%|") else { continue }
+                var p = Progress(), losses: [Double] = []
+                apply(text, to: &p, losses: &losses)
+                let steps = p.totalSteps.map { t in t > 0 && (p.lastStep ?? 0) >= t }
+                let epochs = p.totalEpochs.map { t in t > 0 && (p.lastEpoch ?? 0) >= t }
+                guard steps != nil || epochs != nil else { continue }
+                guard steps ?? true, epochs ?? true else { return nil }
+                return Evidence(file: window.label, line: line.number,
+                                text: String(text.trimmingCharacters(in: .whitespaces).prefix(300)), rule: "fact:progress-complete")
+            }
+        }
+        return nil
+    }
+
     /// The last tqdm redraw of a line that says something about progress (a trailing
     /// "Killed" redraw does not).
     static func lastRedraw(_ text: String) -> String? {

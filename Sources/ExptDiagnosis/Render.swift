@@ -23,16 +23,30 @@ extension Diagnosis {
         if let p = progress, let line = Diagnosis.progressLine(p) { out += "Progress: \(line)\n" }
         if explain {
             out += "Why: \(explanation)\n"
+            if let rule = evidence.first?.rule, let h = hits.first(where: { $0.rule == rule }), let from = Diagnosis.provenance(h) {
+                out += "Decided by: \(rule) (\(from))\n"
+            }
             if hits.isEmpty {
                 out += "Rules fired: none\n"
             } else {
                 out += "Rules fired (best first):\n"
                 for h in hits {
                     out += "  \(h.rule) → \(h.category.rawValue) [\(h.effect.rawValue), precedence \(h.precedence)] at \(h.evidence.location): \(h.evidence.text)\n"
+                    if let from = Diagnosis.provenance(h) { out += "    \(from)\n" }
                 }
             }
         }
         return out
+    }
+
+    /// "family kubernetes; wording from kubernetes/kubernetes pkg/kubelet/…", or nil.
+    static func provenance(_ h: RuleHit) -> String? {
+        switch (h.family, h.wordingFrom) {
+        case let (f?, w?): return "family \(f); wording from \(w)"
+        case let (f?, nil): return "family \(f)"
+        case let (nil, w?): return "wording from \(w)"
+        default: return nil
+        }
     }
 
     static func progressLine(_ p: Progress) -> String? {

@@ -58,13 +58,18 @@ public struct Rule: @unchecked Sendable {
     public var advice: String?
     /// Where the rule was defined (`rules.toml:120`), for error messages and --explain.
     public var origin: String
+    /// The system whose messages the rule reads (`kubernetes`, `slurm`, `pytorch`…).
+    public var family: String?
+    /// Where that system's wording is defined (`kubernetes/kubernetes pkg/kubelet/eviction/helpers.go`).
+    public var wordingFrom: String?
     var regexes: [NSRegularExpression]
 
     /// Throws a `DiagnosisError` naming the rule and its file when a pattern does not compile.
     public init(id: String, category: FailureCategory, source: RuleSource = .log, patterns: [String],
                 precedence: Int, effect: RuleEffect? = nil, secondary: FailureCategory? = nil,
                 rootCauseOf: [FailureCategory] = [], remedy: RemedyKind? = nil, advice: String? = nil,
-                origin: String = "") throws {
+                origin: String = "", family: String? = nil, wordingFrom: String? = nil) throws {
+        self.family = family; self.wordingFrom = wordingFrom
         self.id = id; self.category = category; self.source = source; self.patterns = patterns
         self.precedence = precedence
         self.effect = effect ?? Rule.defaultEffect(for: category)

@@ -12,12 +12,25 @@ public struct RuleSet: @unchecked Sendable {
     /// The rules shipped in the binary. Throws only if the embedded file is broken (a test
     /// guards against that).
     public static func builtin() throws -> RuleSet {
-        guard let text = EmbeddedTemplates.text("rules.toml") else {
-            throw DiagnosisError("the built-in rules.toml is missing from the binary",
-                                 hint: "rebuild expt: templates/rules.toml is embedded by SwiftPM (Package.swift)")
+        var set = RuleSet(rules: [])
+        for file in builtinFiles {
+            guard let text = EmbeddedTemplates.text(file) else {
+                throw DiagnosisError("the built-in \(file) is missing from the binary",
+                                     hint: "rebuild expt: templates/\(file) is embedded by SwiftPM (Package.swift)")
+            }
+            // One rule set in three files: an id defined twice would silently replace a rule.
+            let ids = Set(set.rules.map(\.id))
+            if let dup = try specs(text, file: file).first(where: { ids.contains($0.id) }) {
+                throw DiagnosisError("rule '\(dup.id)' (\(dup.origin)) is already defined in another built-in rules file")
+            }
+            set = try set.merging(text: text, file: file)
         }
-        return try RuleSet(rules: parse(text, file: "rules.toml", base: nil))
+        return set
     }
+
+    /// The built-in rules, in order: the general rules, then those of schedulers and platforms,
+    /// then those of frameworks and workflow engines (templates/, embedded in the binary).
+    public static let builtinFiles = ["rules.toml", "rules-schedulers.toml", "rules-frameworks.toml"]
 
     /// `base` plus the overrides in `path`; a missing file means no overrides.
     public static func load(overridesAt path: String, base: RuleSet) throws -> RuleSet {
@@ -55,7 +68,7 @@ public struct RuleSet: @unchecked Sendable {
 
     static let allowedKeys: Set<String> = ["id", "category", "source", "patterns", "precedence", "effect",
                                             "secondary", "root_cause_of", "remedy", "advice", "disabled",
-                                            "description"]
+                                            "description", "family", "wording_from"]
 
     /// The `[[rule]]` tables of a rules file, validated but not compiled.
     static func specs(_ text: String, file: String) throws -> [RuleSpec] {
@@ -99,7 +112,8 @@ public struct RuleSet: @unchecked Sendable {
                                 secondary: try parsed("secondary", FailureCategory.self),
                                 rootCauseOf: table["root_cause_of"] == nil ? nil : causes,
                                 remedy: try parsed("remedy", RemedyKind.self),
-                                advice: try table.string("advice"))
+                                advice: try table.string("advice"),
+                                family: try table.string("family"), wordingFrom: try table.string("wording_from"))
             }
         } catch let error as TOMLError {
             throw DiagnosisError("\(error)", hint: "see docs/diagnosis.md for the rule format")
@@ -121,6 +135,8 @@ struct RuleSpec {
     var rootCauseOf: [FailureCategory]?
     var remedy: RemedyKind?
     var advice: String?
+    var family: String?
+    var wordingFrom: String?
 
     func build(inheriting base: Rule?) throws -> Rule {
         guard let category = category ?? base?.category else {
@@ -133,6 +149,7 @@ struct RuleSpec {
                         precedence: precedence ?? base?.precedence ?? 50,
                         effect: effect ?? (category == base?.category ? base?.effect : nil),
                         secondary: secondary ?? base?.secondary, rootCauseOf: rootCauseOf ?? base?.rootCauseOf ?? [],
-                        remedy: remedy ?? base?.remedy, advice: advice ?? base?.advice, origin: origin)
+                        remedy: remedy ?? base?.remedy, advice: advice ?? base?.advice, origin: origin,
+                        family: family ?? base?.family, wordingFrom: wordingFrom ?? base?.wordingFrom)
     }
 }
