@@ -34,7 +34,7 @@ start=$SECONDS
 slurm_log=$(mktemp); rest_log=$(mktemp)
 "$bundle" EndToEndTests.SlurmEndToEndTests >"$slurm_log" 2>&1 &
 slurm_pid=$!
-rest=0; swift test --skip-build --skip EndToEndTests.SlurmEndToEndTests 2>&1 | tee "$rest_log" || rest=$?
+rest=0; EXPT_HELDOUT=1 swift test --skip-build --skip EndToEndTests.SlurmEndToEndTests 2>&1 | tee "$rest_log" || rest=$?
 slurm=0; wait "$slurm_pid" || slurm=$?
 cat "$slurm_log"
 echo "test: the suite took $((SECONDS - start)) s"

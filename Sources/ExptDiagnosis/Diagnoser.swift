@@ -15,6 +15,22 @@ public struct Diagnoser: @unchecked Sendable {
         self.compiled = CompiledRules(rules.rules)
     }
 
+    /// Many inputs (the failed tasks of an array) at once, on every core; results in order.
+    public func diagnoseAll(_ inputs: [DiagnosisInput]) -> [Result<Diagnosis, Error>] {
+        guard inputs.count > 1 else { return inputs.map { i in Result { try diagnose(i) } } }
+        let results = UnsafeMutableBufferPointer<Result<Diagnosis, Error>?>.allocate(capacity: inputs.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let base = results.baseAddress!
+        let address = Int(bitPattern: base)
+        DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
+            // Each iteration writes only its own slot.
+            let slot = UnsafeMutablePointer<Result<Diagnosis, Error>?>(bitPattern: address)! + i
+            slot.pointee = Result { try diagnose(inputs[i]) }
+        }
+        return (0..<inputs.count).map { results[$0]! }
+    }
+
     /// Throws only when there is nothing at all to look at (no readable log, no W&B run, no
     /// scheduler facts); unreadable logs among readable ones are reported in `explanation`.
     public func diagnose(_ input: DiagnosisInput) throws -> Diagnosis {

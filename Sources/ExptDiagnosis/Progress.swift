@@ -35,18 +35,23 @@ enum ProgressParser {
     /// epochs when a total of epochs was seen. Its evidence is that line.
     static func completion(_ windows: [LogWindow], overall: Progress) -> Evidence? {
         if let total = overall.totalEpochs, total > 0, (overall.lastEpoch ?? 0) < total { return nil }
-        if let total = overall.totalSteps, total > 0, (overall.lastStep ?? 0) < total { return nil }
+        if let total = overall.totalSteps, total > 0, Double(overall.lastStep ?? 0) < 0.9 * Double(total) { return nil }
         for window in windows.reversed() {
             var i = window.lines.count - 1, looked = 0
             while i >= 0, looked < maxLines {
                 let line = window.lines[i]
                 i -= 1; looked += 1
                 let lo = max(line.start, line.end - 4096)
-                guard let text = lastRedraw(window.text(lo, line.end)), mentionsProgress(text) || text.contains("%|") else { continue }
+                // Only a line with "N/M" can name a total; the regexes run on those alone.
+                guard window.bytes[lo..<line.end].contains(0x2F),
+                      let text = lastRedraw(window.text(lo, line.end)), mentionsProgress(text) || text.contains("%|") else { continue }
                 var p = Progress(), losses: [Double] = []
                 apply(text, to: &p, losses: &losses)
-                let steps = p.totalSteps.map { t in t > 0 && (p.lastStep ?? 0) >= t }
                 let epochs = p.totalEpochs.map { t in t > 0 && (p.lastEpoch ?? 0) >= t }
+                // A run that logs every k steps prints its last line a few steps short of the
+                // epoch's end: within 10% counts once the epochs reached their total.
+                let slack = (epochs ?? false) ? 0.9 : 1.0
+                let steps = p.totalSteps.map { t in t > 0 && Double(p.lastStep ?? 0) >= slack * Double(t) }
                 guard steps != nil || epochs != nil else { continue }
                 guard steps ?? true, epochs ?? true else { return nil }
                 return Evidence(file: window.label, line: line.number,
@@ -67,7 +72,7 @@ enum ProgressParser {
     static func mentionsProgress(_ text: String) -> Bool {
         let lower = text.lowercased()
         return lower.contains("loss") || lower.contains("step") || lower.contains("epoch")
-            || lower.contains("iter") || lower.contains("it/s") || lower.contains("s/it")
+            || lower.contains("iter") || lower.contains("it/s") || lower.contains("s/it") || lower.contains("batch")
     }
 
     /// Updates `progress` with the values in one line; later lines overwrite earlier ones.
@@ -129,7 +134,7 @@ enum ProgressParser {
 
     private static let num = #"([-+]?(?:nan|inf(?:inity)?|\d+(?:\.\d+)?(?:e[-+]?\d+)?))"#
     private static let stepRegex = try! NSRegularExpression(
-        pattern: #"(?<![A-Za-z])(?:global_step|[Ss]tep|[Ii]teration|[Ii]ter)(?![A-Za-z])["']?\s*[:=]?\s*\[?(\d+(?:\.\d+)?(?:e\+?\d+)?)(?:\s*/\s*(\d+))?"#)
+        pattern: #"(?<![A-Za-z])(?:global_step|[Ss]tep|[Ii]teration|[Ii]ter|[Bb]atch)(?![A-Za-z_])["']?\s*[:=]?\s*\[?(\d+(?:\.\d+)?(?:e\+?\d+)?)(?:\s*/\s*(\d+))?"#)
     private static let tqdmRegex = try! NSRegularExpression(
         pattern: #"(?:\b(\d+)/(\d+) \[|\b(\d+)it \[)"#)
     private static let epochRegex = try! NSRegularExpression(

@@ -20,7 +20,8 @@ final class CategoryTests: XCTestCase {
         Case(fixture: "node_failure_xid_then_nccl.log", category: .nodeFailure, secondary: .ncclDistributed, line: 2),
         Case(fixture: "stuck_k8s_failedscheduling.log", category: .stuckScheduling, secondary: nil, line: 4),
         Case(fixture: "mount_failure_stale_handle.log", category: .mountFailure, secondary: nil, line: 5),
-        Case(fixture: "image_pull_errimagepull.log", category: .imagePull, secondary: nil, line: 3),
+        // The registry's answer (manifest unknown), not the kubelet's back-off after it.
+        Case(fixture: "image_pull_errimagepull.log", category: .imagePull, secondary: nil, line: 1),
         Case(fixture: "config_error_hydra_override.log", category: .configError, secondary: nil, line: 3),
         Case(fixture: "missing_dep_activation_then_import.log", category: .missingDependency, secondary: nil, line: 2),
         Case(fixture: "data_error_corrupt_image.log", category: .dataError, secondary: nil, line: 5),

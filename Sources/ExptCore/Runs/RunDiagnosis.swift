@@ -33,16 +33,17 @@ extension RunService {
     /// output; the dominant category names the run; the batch gets a health verdict.
     public func diagnoseRun(_ record: RunRecord) throws -> RunDiagnosis {
         guard !record.tasks.isEmpty else { return RunDiagnosis(run: record, diagnosis: try diagnose(record)) }
-        var categories: [FailureCategory?] = []
+        // Inputs are gathered in order (reads go through the backend), then diagnosed on
+        // every core: the engine is pure.
+        let failedTasks = record.tasks.filter { ![.succeeded, .pending, .running, .submitting].contains($0.state) }
+        let inputs = try failedTasks.map { try diagnosisInput(record, task: $0) }
         var perTask: [Int: Diagnosis] = [:]
-        for task in record.tasks {
+        for (task, result) in zip(failedTasks, try diagnoser().diagnoseAll(inputs)) { perTask[task.index] = try result.get() }
+        let categories: [FailureCategory?] = record.tasks.map { task in
             switch task.state {
-            case .succeeded: categories.append(.success)
-            case .pending, .running, .submitting: categories.append(nil)
-            default:
-                let d = try diagnose(record, task: task)
-                perTask[task.index] = d
-                categories.append(d.category)
+            case .succeeded: return .success
+            case .pending, .running, .submitting: return nil
+            default: return perTask[task.index]?.category
             }
         }
         let failed = record.tasks.filter { perTask[$0.index] != nil }.map(\.index)
@@ -104,6 +105,12 @@ extension RunService {
     }
 
     func diagnose(_ record: RunRecord, task: TaskStatus? = nil) throws -> Diagnosis {
+        try diagnoser().diagnose(diagnosisInput(record, task: task))
+    }
+
+    /// What the engine reads for a run or one of its tasks: its logs (through its backend),
+    /// scheduler facts, checkpoints, the W&B directory and the run facts of its config.
+    func diagnosisInput(_ record: RunRecord, task: TaskStatus? = nil) throws -> DiagnosisInput {
         let worktree: String?? = existingWorktree(record.branch)
         let config = try self.config(worktree: worktree ?? nil)
         let logs = try diagnosisInputs(record, task: task?.index)
@@ -125,8 +132,7 @@ extension RunService {
                            memoryMB: record.resources.memoryMB, timeLimitSeconds: record.resources.timeLimitSeconds,
                            memoryCapMB: config.retry.memoryCapMB, profiles: config.profiles.keys.sorted(),
                            memoryFactor: config.retry.memoryFactor, timeFactor: config.retry.timeFactor)
-        let input = DiagnosisInput(logs: logs, wandbDir: wandb, scheduler: facts, checkpoints: checkpoints, run: run)
-        return try diagnoser().diagnose(input)
+        return DiagnosisInput(logs: logs, wandbDir: wandb, scheduler: facts, checkpoints: checkpoints, run: run)
     }
 
     /// Files matching `pattern` under `dir`, oldest first by modification time (newest last).

@@ -1,0 +1,133 @@
+import Foundation
+import XCTest
+@testable import ExptDiagnosis
+
+/// The blind protocol of docs/diagnosis.md ("The blind protocol"): real log excerpts from
+/// sources no other test uses, with the source URL of each in manifest.tsv. Fixtures/blind is
+/// the first set (split by a hash of the source URL into `frozen` and `tuning`; now all tuning
+/// data); Fixtures/blind2 is the held-out set, never tuned on. Logs only: no scheduler or run
+/// facts.
+final class BlindSetTests: XCTestCase {
+    /// The held-out set's floor: the issue's 95% top-1.
+    static let minimumFrozenTop1 = 0.95
+
+    struct Row {
+        var file, label, secondary, keyEvidence, source, family, split: String
+    }
+
+    static func rows(_ set: String = "blind") throws -> [Row] {
+        let manifest = TestPaths.fixtures.appendingPathComponent(set + "/manifest.tsv")
+        return try String(contentsOf: manifest, encoding: .utf8).split(separator: "\n").dropFirst().compactMap { line in
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard c.count >= 7 else { return nil }
+            return Row(file: c[0], label: c[1], secondary: c[2], keyEvidence: c[3], source: c[4], family: c[5], split: c[6])
+        }
+    }
+
+    struct Score {
+        /// Logs of runs that failed (not success, not false_success) diagnosed success, and false
+        /// successes diagnosed success, counted apart.
+        var total = 0, top1 = 0, decisive = 0, failedAsSuccess = 0, falseSuccessAsSuccess = 0
+        var misses: [String] = []
+        var rate: Double { total == 0 ? 0 : Double(top1) / Double(total) }
+        var line: String { String(format: "%d/%d = %.3f top-1; first evidence line = the labeled decisive line: %d/%d; failed logs called success: %d; false successes called success: %d", top1, total, rate, decisive, total, failedAsSuccess, falseSuccessAsSuccess) }
+    }
+
+    /// Scores one set; misses are printed only where `showMisses` (never for a split that is
+    /// still held out, so that reading the test output cannot tune the rules to it).
+    func score(_ set: String, showMisses: (String) -> Bool) throws -> [String: Score] {
+        let dir = TestPaths.fixtures.appendingPathComponent(set)
+        var scores: [String: Score] = [:]
+        let verbose = ProcessInfo.processInfo.environment["EXPT_DIAG_VERBOSE"] == "1"
+        for row in try Self.rows(set) {
+            let d = try sharedDiagnoser.diagnose(DiagnosisInput(logs: [LogInput(label: row.file, path: dir.appendingPathComponent(row.file).path)]))
+            if verbose, showMisses(row.split) { print("== \(row.file) [\(row.split)] label \(row.label)\n" + d.render(explain: true)) }
+            var s = scores[row.split] ?? Score()
+            s.total += 1
+            let got = d.category.rawValue
+            if got == row.label { s.top1 += 1 } else if showMisses(row.split) {
+                s.misses.append("\(row.file) expected \(row.label) → got \(got) [\(d.evidence.first.map { "\($0.rule ?? "?"): \($0.text.prefix(100))" } ?? "no evidence")]")
+            }
+            // The first evidence line is the one a person would quote (or the scheduler fact).
+            let first = d.evidence.first?.text.trimmingCharacters(in: .whitespaces) ?? ""
+            let key = row.keyEvidence.trimmingCharacters(in: .whitespaces)
+            if !first.isEmpty, first.contains(key) || key.contains(first) { s.decisive += 1 }
+            if d.category == .success, row.label == "false_success" { s.falseSuccessAsSuccess += 1 }
+            else if d.category == .success, row.label != "success" { s.failedAsSuccess += 1 }
+            scores[row.split] = s
+        }
+        for (split, s) in scores.sorted(by: { $0.key < $1.key }) {
+            print("\(set), \(split): \(s.line)")
+            for m in s.misses { print("  miss [\(split)]: \(m)") }
+        }
+        return scores
+    }
+
+    /// The first set: its `frozen` split was scored untouched (0.508) and once after the
+    /// catalogue rules (0.737); that run printed its misses, so from then on the whole set is
+    /// tuning data. Its floors are the figures reached, minus a margin of a few logs.
+    func testFirstSetNowTuningData() throws {
+        let scores = try score("blind", showMisses: { _ in true })
+        for (split, s) in scores {
+            XCTAssertEqual(s.failedAsSuccess, 0, "\(split): failed logs diagnosed success")
+            // F15 and F27: a run resumed at its last step, and one whose epochs were all
+            // "already passed", print a normal end; docs/diagnosis.md, known weaknesses.
+            XCTAssertLessThanOrEqual(s.falseSuccessAsSuccess, 2, "\(split): false successes diagnosed success")
+        }
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(scores["frozen"]).rate, Self.firstSetFloor)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(scores["tuning"]).rate, Self.firstSetFloor)
+    }
+    static let firstSetFloor = 0.70
+
+    /// The final held-out set (Fixtures/blind2), collected after the first set was exposed and
+    /// never tuned on: only its totals are printed. `EXPT_BLIND_SHOW=1` prints its misses (for
+    /// after the final measurement; docs/diagnosis.md says when that was).
+    func testHeldOutSet() throws {
+        // Off by default, so that a run of the tests while changing rules shows nothing of the
+        // held-out set, not even its total; scripts/test.sh (and so CI) turns it on.
+        guard ProcessInfo.processInfo.environment["EXPT_HELDOUT"] == "1" else {
+            throw XCTSkip("the held-out set is scored only with EXPT_HELDOUT=1 (scripts/test.sh sets it)")
+        }
+        let show = ProcessInfo.processInfo.environment["EXPT_BLIND_SHOW"] == "1"
+        let frozen = try XCTUnwrap(try score("blind2", showMisses: { _ in show })["frozen"])
+        XCTAssertEqual(frozen.failedAsSuccess, 0, "failed logs diagnosed success")
+        XCTAssertGreaterThanOrEqual(frozen.total, 150, "the protocol asks for at least 150 held-out logs")
+        XCTAssertGreaterThanOrEqual(frozen.rate, Self.minimumFrozenTop1, "held-out set: \(frozen.line)")
+    }
+
+    /// Every excerpt's labeled decisive line is in its file, every source is used once, and no
+    /// source is one of the other tests' (the validation set's manifest).
+    func testManifestIsConsistent() throws {
+        for set in ["blind", "blind2"] where FileManager.default.fileExists(atPath: TestPaths.fixtures.appendingPathComponent(set + "/manifest.tsv").path) {
+            try checkManifest(set)
+        }
+    }
+
+    func checkManifest(_ set: String) throws {
+        let dir = TestPaths.fixtures.appendingPathComponent(set)
+        let rows = try Self.rows(set)
+        XCTAssertEqual(Set(rows.map(\.source)).count, rows.count, "one log per source")
+        let validation = try String(contentsOf: TestPaths.fixtures.appendingPathComponent("validation/manifest.tsv"), encoding: .utf8)
+        for row in rows {
+            let text = try String(contentsOf: dir.appendingPathComponent(row.file), encoding: .utf8)
+            XCTAssertTrue(text.contains(row.keyEvidence), "\(row.file): key evidence not in the file")
+            XCTAssertTrue(["frozen", "tuning"].contains(row.split), row.file)
+            XCTAssertNotNil(FailureCategory(rawValue: row.label), "\(row.file): unknown label \(row.label)")
+            XCTAssertFalse(validation.contains(row.source + "\t"), "\(row.file): source also in the validation set")
+        }
+    }
+}
+
+/// `diagnoseAll` (every core) answers exactly what one-by-one diagnosis answers.
+final class ConcurrentDiagnosisTests: XCTestCase {
+    func testDiagnoseAllMatchesOneByOne() throws {
+        let dir = TestPaths.fixtures.appendingPathComponent("blind")
+        let inputs = try BlindSetTests.rows("blind").map { DiagnosisInput(logs: [LogInput(label: $0.file, path: dir.appendingPathComponent($0.file).path)]) }
+        let one = try inputs.map { try sharedDiagnoser.diagnose($0) }
+        for _ in 0..<3 {
+            let all = try sharedDiagnoser.diagnoseAll(inputs).map { try $0.get() }
+            XCTAssertEqual(all.map(\.category), one.map(\.category))
+            XCTAssertEqual(all.map(\.evidence), one.map(\.evidence))
+        }
+    }
+}
