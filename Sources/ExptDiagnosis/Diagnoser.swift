@@ -6,6 +6,8 @@ public struct Diagnoser: @unchecked Sendable {
     public let rules: RuleSet
     public var limits: ReadLimits
     let compiled: CompiledRules
+    /// The rules read against scheduler facts, apart (every diagnosis walks them).
+    let factRules: [Rule]
     /// Tests turn the literal prefilter off to check it never loses a match.
     var usePrefilter = true
 
@@ -13,6 +15,7 @@ public struct Diagnoser: @unchecked Sendable {
         self.rules = rules
         self.limits = limits
         self.compiled = CompiledRules(rules.rules)
+        self.factRules = rules.rules.filter { $0.source != .log }
     }
 
     /// Many inputs (the failed tasks of an array) at once, on every core; results in order.
@@ -71,15 +74,13 @@ public struct Diagnoser: @unchecked Sendable {
             hits += compiled.scan(window, logIndex: i, positionBase: i * 100_000_000, prefilter: usePrefilter)
         }
         let schedulerPosition = windows.count * 100_000_000
-        hits += FactRules.schedulerHits(input.scheduler, rules: rules.rules, position: schedulerPosition)
+        hits += FactRules.schedulerHits(input.scheduler, rules: factRules, position: schedulerPosition)
 
-        var progress = ProgressParser.parse(windows)
+        var (progress, completion) = ProgressParser.read(windows)
         if let w = wandbProgress { progress.merge(w) }
         var factHits = FactRules.derivedHits(scheduler: input.scheduler, run: run, progress: progress,
                                              position: schedulerPosition + 1)
-        if let done = ProgressParser.completion(windows, overall: progress) {
-            factHits += FactRules.completionHit(done, position: schedulerPosition + 2)
-        }
+        if let done = completion { factHits += FactRules.completionHit(done, position: schedulerPosition + 2) }
         var verdict = Classifier.classify(hits: hits, factHits: factHits, scheduler: input.scheduler)
         if !notes.isEmpty { verdict.explanation += " Not read: " + notes.joined(separator: "; ") + "." }
 

@@ -6,11 +6,20 @@ import ExptModel
 enum ProgressParser {
     static let maxLines = 300
 
-    static func parse(_ windows: [LogWindow]) -> Progress {
+    static func parse(_ windows: [LogWindow]) -> Progress { read(windows).progress }
+
+    /// How far the run got, and the success model without a magic line: the last progress line
+    /// that names a total (`Epoch [650/650]`, `100%|…| 500/500 [`, `step 3000/3000`) reached it,
+    /// and so did the run's epochs when a total of epochs was seen (then a step count within 10%
+    /// of its total counts: a run logging every k steps prints its last line a few short). The
+    /// completion's evidence is that line. One pass: each picked line is parsed once.
+    static func read(_ windows: [LogWindow]) -> (progress: Progress, completion: Evidence?) {
         var progress = Progress()
         var losses: [Double] = []
+        // The last line naming a total, with what it said on its own.
+        var lastTotal: (line: Progress, evidence: Evidence)?
         for window in windows {
-            var picked: [String] = []
+            var picked: [(text: String, number: Int)] = []
             var i = window.lines.count - 1
             while i >= 0, picked.count < maxLines {
                 let line = window.lines[i]
@@ -18,47 +27,34 @@ enum ProgressParser {
                 if line.end - line.start > 4096 {
                     // A tqdm line: only its last redraw says where it stopped.
                     let lo = max(line.start, line.end - 4096)
-                    if let text = lastRedraw(window.text(lo, line.end)), mentionsProgress(text) { picked.append(text) }
+                    if let text = lastRedraw(window.text(lo, line.end)), mentionsProgress(text) { picked.append((text, line.number)) }
                     continue
                 }
                 let text = window.text(line.start, line.end)
-                if mentionsProgress(text) { picked.append(lastRedraw(text) ?? text) }
+                if mentionsProgress(text) { picked.append((lastRedraw(text) ?? text, line.number)) }
             }
-            for text in picked.reversed() { apply(text, to: &progress, losses: &losses) }
+            for (text, number) in picked.reversed() {
+                let own = apply(text, to: &progress, losses: &losses)
+                if own.totalSteps != nil || own.totalEpochs != nil {
+                    lastTotal = (own, Evidence(file: window.label, line: number,
+                                              text: String(text.trimmingCharacters(in: .whitespaces).prefix(300)), rule: "fact:progress-complete"))
+                }
+            }
         }
         summarize(losses, into: &progress)
-        return progress
+        return (progress, lastTotal.flatMap { completed($0.line, overall: progress) ? $0.evidence : nil })
     }
 
-    /// The success model without a magic line: the last progress line that names a total
-    /// (`Epoch [650/650]`, `100%|…| 500/500 [`, `step 3000/3000`) reached it, and so did the run's
-    /// epochs when a total of epochs was seen. Its evidence is that line.
-    static func completion(_ windows: [LogWindow], overall: Progress) -> Evidence? {
-        if let total = overall.totalEpochs, total > 0, (overall.lastEpoch ?? 0) < total { return nil }
-        if let total = overall.totalSteps, total > 0, Double(overall.lastStep ?? 0) < 0.9 * Double(total) { return nil }
-        for window in windows.reversed() {
-            var i = window.lines.count - 1, looked = 0
-            while i >= 0, looked < maxLines {
-                let line = window.lines[i]
-                i -= 1; looked += 1
-                let lo = max(line.start, line.end - 4096)
-                // Only a line with "N/M" can name a total; the regexes run on those alone.
-                guard window.bytes[lo..<line.end].contains(0x2F),
-                      let text = lastRedraw(window.text(lo, line.end)), mentionsProgress(text) || text.contains("%|") else { continue }
-                var p = Progress(), losses: [Double] = []
-                apply(text, to: &p, losses: &losses)
-                let epochs = p.totalEpochs.map { t in t > 0 && (p.lastEpoch ?? 0) >= t }
-                // A run that logs every k steps prints its last line a few steps short of the
-                // epoch's end: within 10% counts once the epochs reached their total.
-                let slack = (epochs ?? false) ? 0.9 : 1.0
-                let steps = p.totalSteps.map { t in t > 0 && Double(p.lastStep ?? 0) >= slack * Double(t) }
-                guard steps != nil || epochs != nil else { continue }
-                guard steps ?? true, epochs ?? true else { return nil }
-                return Evidence(file: window.label, line: line.number,
-                                text: String(text.trimmingCharacters(in: .whitespaces).prefix(300)), rule: "fact:progress-complete")
-            }
+    static func completed(_ p: Progress, overall: Progress) -> Bool {
+        func reached(_ last: Int?, _ total: Int?, slack: Double) -> Bool? {
+            total.map { t in t > 0 && Double(last ?? 0) >= slack * Double(t) }
         }
-        return nil
+        guard reached(overall.lastEpoch, overall.totalEpochs, slack: 1) ?? true,
+              reached(overall.lastStep, overall.totalSteps, slack: 0.9) ?? true else { return false }
+        let epochs = reached(p.lastEpoch, p.totalEpochs, slack: 1)
+        let steps = reached(p.lastStep, p.totalSteps, slack: (epochs ?? false) ? 0.9 : 1)
+        guard steps != nil || epochs != nil else { return false }
+        return (steps ?? true) && (epochs ?? true)
     }
 
     /// The last tqdm redraw of a line that says something about progress (a trailing
@@ -75,31 +71,47 @@ enum ProgressParser {
             || lower.contains("iter") || lower.contains("it/s") || lower.contains("s/it") || lower.contains("batch")
     }
 
-    /// Updates `progress` with the values in one line; later lines overwrite earlier ones.
-    static func apply(_ text: String, to progress: inout Progress, losses: inout [Double]) {
+    /// Updates `progress` with the values in one line (later lines overwrite earlier ones) and
+    /// returns what the line said on its own. Each regex runs only on a line with its keyword.
+    @discardableResult
+    static func apply(_ text: String, to progress: inout Progress, losses: inout [Double]) -> Progress {
+        var own = Progress()
+        let lower = text.lowercased()
         let ns = text as NSString
         let range = NSRange(location: 0, length: ns.length)
+        let hasStepWord = lower.contains("step") || lower.contains("iter") || lower.contains("batch")
+        let hasSlash = text.contains("/") || text.contains("it [")
         // The step named last on the line wins, whether "step=N" or a tqdm "N/M [".
-        let named = stepRegex.matches(in: text, range: range).last
-        let bar = tqdmRegex.matches(in: text, range: range).last
+        let named = hasStepWord ? stepRegex.matches(in: text, range: range).last : nil
+        let bar = hasSlash ? tqdmRegex.matches(in: text, range: range).last : nil
         if let m = named, (bar?.range.location ?? -1) < m.range.location, let v = number(ns, m.range(at: 1)) {
-            progress.lastStep = toInt(v)
-            progress.totalSteps = number(ns, m.range(at: 2)).flatMap(toInt) ?? progress.totalSteps
+            own.lastStep = toInt(v)
+            own.totalSteps = number(ns, m.range(at: 2)).flatMap(toInt)
+            progress.lastStep = own.lastStep
+            progress.totalSteps = own.totalSteps ?? progress.totalSteps
         } else if let m = bar {
             if let v = number(ns, m.range(at: 1)) {
-                progress.lastStep = toInt(v)
-                progress.totalSteps = number(ns, m.range(at: 2)).flatMap(toInt)
+                own.lastStep = toInt(v)
+                own.totalSteps = number(ns, m.range(at: 2)).flatMap(toInt)
+                progress.lastStep = own.lastStep
+                progress.totalSteps = own.totalSteps
             } else if let v = number(ns, m.range(at: 3)) {
-                progress.lastStep = toInt(v)
+                own.lastStep = toInt(v)
+                progress.lastStep = own.lastStep
             }
         }
-        if let m = epochRegex.matches(in: text, range: range).last, let v = number(ns, m.range(at: 1)) {
-            progress.lastEpoch = toInt(v)
-            progress.totalEpochs = number(ns, m.range(at: 2)).flatMap(toInt) ?? progress.totalEpochs
+        if lower.contains("epoch"), let m = epochRegex.matches(in: text, range: range).last, let v = number(ns, m.range(at: 1)) {
+            own.lastEpoch = toInt(v)
+            own.totalEpochs = number(ns, m.range(at: 2)).flatMap(toInt)
+            progress.lastEpoch = own.lastEpoch
+            progress.totalEpochs = own.totalEpochs ?? progress.totalEpochs
         }
-        for m in lossRegex.matches(in: text, range: range) {
-            if let v = number(ns, m.range(at: 1)) { losses.append(v) }
+        if lower.contains("loss") {
+            for m in lossRegex.matches(in: text, range: range) {
+                if let v = number(ns, m.range(at: 1)) { losses.append(v) }
+            }
         }
+        return own
     }
 
     static func summarize(_ losses: [Double], into progress: inout Progress) {
