@@ -31,6 +31,7 @@ public struct CleanResult: Codable, Sendable {
 
 extension Experiments {
     /// Commits everything in the branch's worktree. `.nothingToCommit` is not an error.
+    /// The message is redacted like a fix commit's: fix-and-relaunch pushes the branch.
     public func checkpoint(_ branch: String, message: String, dryRun: Bool = false) throws -> CheckpointResult {
         let path = try existingWorktree(branch)
         let r = try Repository.open(at: path)
@@ -38,6 +39,7 @@ extension Experiments {
             let n = try r.status().filter { $0.inWorkdir || $0.change != .untracked }.count
             return CheckpointResult(branch: branch, committed: false, commit: try r.headCommit()?.hex ?? "", changedPaths: n)
         }
+        let message = Redactor.redact(message)
         switch try r.commitAll(message: message.hasSuffix("\n") ? message : message + "\n",
                                signature: r.defaultSignature(time: now())) {
         case .committed(let id, let n):

@@ -1,4 +1,5 @@
 import Foundation
+import ExptModel
 
 /// A rule hit before ranking: the rule, where it matched, and how strong it is there.
 struct RawHit {
@@ -159,6 +160,12 @@ struct CompiledRules {
     }
 
     /// The redraw (segment between `\n`s) holding the match, trimmed and clipped.
+    ///
+    /// A redraw longer than the clip is redacted whole first and clipped afterwards, around
+    /// where the match ended up: a clip that started inside a token (`p_1234…` of `ghp_1234…`) or
+    /// between a name and its value would otherwise hide the secret from the redaction that
+    /// runs later on the clipped text. A shorter redraw is kept whole, so that later redaction
+    /// sees the whole line. The clip never cuts a `[REDACTED]` mark in half.
     static func snippet(_ ns: NSString, around range: NSRange) -> String {
         let nl = CharacterSet.newlines
         var start = range.location
@@ -166,15 +173,37 @@ struct CompiledRules {
         var end = range.location + range.length
         while end < ns.length, let u = UnicodeScalar(ns.character(at: end)), !nl.contains(u) { end += 1 }
         let limit = maxEvidenceChars
+        var line = ns.substring(with: NSRange(location: start, length: end - start))
         if end - start > limit {
-            let before = min(range.location - start, limit / 3)
-            start = range.location - before
-            end = min(end, start + max(limit, range.length))
+            let redacted = Redactor.redact(line, tracking: NSRange(location: range.location - start, length: range.length))
+            let r = redacted.text as NSString
+            let match = redacted.range
+            var lo = 0, hi = r.length
+            if hi > limit {
+                lo = match.location - min(match.location, limit / 3)
+                hi = min(hi, lo + max(limit, match.length))
+                (lo, hi) = widenedOverMarks(r, lo, hi)
+            }
+            line = r.substring(with: NSRange(location: lo, length: hi - lo))
         }
-        var text = ns.substring(with: NSRange(location: start, length: end - start))
-            .trimmingCharacters(in: .whitespaces)
+        var text = line.trimmingCharacters(in: .whitespaces)
         text = String(text.unicodeScalars.map { $0.value < 0x20 && $0 != "\t" ? " " : Character($0) })
         return text
+    }
+
+    /// `lo..<hi` moved outwards so that neither end falls inside a `[REDACTED]` mark.
+    static func widenedOverMarks(_ ns: NSString, _ lo: Int, _ hi: Int) -> (Int, Int) {
+        let mark = Redactor.mark, width = (Redactor.mark as NSString).length
+        func markAround(_ i: Int) -> NSRange? {
+            let from = max(0, i - width + 1), to = min(ns.length, i + width - 1)
+            guard to > from else { return nil }
+            let hit = ns.range(of: mark, options: [], range: NSRange(location: from, length: to - from))
+            guard hit.location != NSNotFound, hit.location < i, i < hit.location + hit.length else { return nil }
+            return hit
+        }
+        let newLo = markAround(lo)?.location ?? lo
+        let newHi = markAround(hi).map { $0.location + $0.length } ?? hi
+        return (newLo, newHi)
     }
 
     /// Warnings and retry messages report a problem the program survived: a fatal rule
