@@ -14,35 +14,83 @@ enum ProgressParser {
     /// of its total counts: a run logging every k steps prints its last line a few short). The
     /// completion's evidence is that line. One pass: each picked line is parsed once.
     static func read(_ windows: [LogWindow]) -> (progress: Progress, completion: Evidence?) {
+        // Read from the end: the last line naming a step decides the step, and the step and
+        // epoch regexes stop running once every value is decided; only the loss history (its
+        // trend) needs all picked lines. Same answers as applying the lines in order.
         var progress = Progress()
-        var losses: [Double] = []
-        // The last line naming a total, with what it said on its own.
-        var lastTotal: (line: Progress, evidence: Evidence)?
-        for window in windows {
-            var picked: [(text: String, number: Int)] = []
-            var i = window.lines.count - 1
-            while i >= 0, picked.count < maxLines {
+        var lossesBackward: [[Double]] = []
+        var step = Resolution<(last: Int?, total: Int?)>(), epoch = Resolution<(last: Int?, total: Int?)>()
+        var lastTotal: Evidence?, lastTotalLine: Progress?
+        for window in windows.reversed() {
+            var i = window.lines.count - 1, picked = 0
+            while i >= 0, picked < maxLines {
                 let line = window.lines[i]
                 i -= 1
-                if line.end - line.start > 4096 {
-                    // A tqdm line: only its last redraw says where it stopped.
-                    let lo = max(line.start, line.end - 4096)
-                    if let text = lastRedraw(window.text(lo, line.end)), mentionsProgress(text) { picked.append((text, line.number)) }
-                    continue
+                let raw = line.end - line.start > 4096
+                    ? lastRedraw(window.text(max(line.start, line.end - 4096), line.end))   // a tqdm line: its last redraw
+                    : window.text(line.start, line.end)
+                guard let whole = raw, mentionsProgress(whole) else { continue }
+                picked += 1
+                let text = line.end - line.start > 4096 ? whole : (lastRedraw(whole) ?? whole)
+                let lower = text.lowercased()
+                let ns = text as NSString
+                let range = NSRange(location: 0, length: ns.length)
+                let wantTotal = lastTotal == nil
+                var own = Progress()
+                if !step.done || wantTotal, let s = stepOf(text, lower, ns, range) {
+                    own.lastStep = s.step; own.totalSteps = s.total
+                    if !step.done {
+                        if step.value == nil { step.value = (s.step, nil) }
+                        // A bar's N/M and a named "step N/M" give the total; "Nit [" and a bare
+                        // "step N" leave it to an earlier line.
+                        if let t = s.total { step.value?.total = t; step.done = true }
+                    }
                 }
-                let text = window.text(line.start, line.end)
-                if mentionsProgress(text) { picked.append((lastRedraw(text) ?? text, line.number)) }
-            }
-            for (text, number) in picked.reversed() {
-                let own = apply(text, to: &progress, losses: &losses)
-                if own.totalSteps != nil || own.totalEpochs != nil {
-                    lastTotal = (own, Evidence(file: window.label, line: number,
-                                              text: String(text.trimmingCharacters(in: .whitespaces).prefix(300)), rule: "fact:progress-complete"))
+                if !epoch.done || wantTotal, has(lower, "epoch"), let e = epochOf(ns, range) {
+                    own.lastEpoch = e.epoch; own.totalEpochs = e.total
+                    if !epoch.done {
+                        if epoch.value == nil { epoch.value = (e.epoch, nil) }
+                        if let t = e.total { epoch.value?.total = t; epoch.done = true }
+                    }
+                }
+                if wantTotal, own.totalSteps != nil || own.totalEpochs != nil {
+                    lastTotalLine = own
+                    lastTotal = Evidence(file: window.label, line: line.number,
+                                         text: String(text.trimmingCharacters(in: .whitespaces).prefix(300)), rule: "fact:progress-complete")
+                }
+                if has(lower, "loss") {
+                    lossesBackward.append(lossRegex.matches(in: text, range: range).compactMap { number(ns, $0.range(at: 1)) })
                 }
             }
         }
-        summarize(losses, into: &progress)
-        return (progress, lastTotal.flatMap { completed($0.line, overall: progress) ? $0.evidence : nil })
+        progress.lastStep = step.value?.last; progress.totalSteps = step.value?.total
+        progress.lastEpoch = epoch.value?.last; progress.totalEpochs = epoch.value?.total
+        summarize(lossesBackward.reversed().flatMap { $0 }, into: &progress)
+        let completion = lastTotalLine.flatMap { completed($0, overall: progress) ? lastTotal : nil }
+        return (progress, completion)
+    }
+
+    /// A value read from the end of the logs: set by the last line naming it, done once its
+    /// total is known too.
+    struct Resolution<T> { var value: T?; var done = false }
+
+    /// The step a line names: the one named last, whether "step=N" or a tqdm "N/M [".
+    static func stepOf(_ text: String, _ lower: String, _ ns: NSString, _ range: NSRange) -> (step: Int?, total: Int?)? {
+        let hasStepWord = has(lower, "step") || has(lower, "iter") || has(lower, "batch")
+        let named = hasStepWord ? stepRegex.matches(in: text, range: range).last : nil
+        let bar = has(text, "/") || has(text, "it [") ? tqdmRegex.matches(in: text, range: range).last : nil
+        if let m = named, (bar?.range.location ?? -1) < m.range.location, let v = number(ns, m.range(at: 1)) {
+            return (toInt(v), number(ns, m.range(at: 2)).flatMap(toInt))
+        }
+        guard let m = bar else { return nil }
+        if let v = number(ns, m.range(at: 1)) { return (toInt(v), number(ns, m.range(at: 2)).flatMap(toInt)) }
+        if let v = number(ns, m.range(at: 3)) { return (toInt(v), nil) }
+        return nil
+    }
+
+    static func epochOf(_ ns: NSString, _ range: NSRange) -> (epoch: Int?, total: Int?)? {
+        guard let m = epochRegex.matches(in: ns as String, range: range).last, let v = number(ns, m.range(at: 1)) else { return nil }
+        return (toInt(v), number(ns, m.range(at: 2)).flatMap(toInt))
     }
 
     static func completed(_ p: Progress, overall: Progress) -> Bool {
@@ -92,49 +140,6 @@ enum ProgressParser {
         let lower = text.lowercased()
         return has(lower, "loss") || has(lower, "step") || has(lower, "epoch")
             || has(lower, "iter") || has(lower, "it/s") || has(lower, "s/it") || has(lower, "batch")
-    }
-
-    /// Updates `progress` with the values in one line (later lines overwrite earlier ones) and
-    /// returns what the line said on its own. Each regex runs only on a line with its keyword.
-    @discardableResult
-    static func apply(_ text: String, to progress: inout Progress, losses: inout [Double]) -> Progress {
-        var own = Progress()
-        let lower = text.lowercased()
-        let ns = text as NSString
-        let range = NSRange(location: 0, length: ns.length)
-        let hasStepWord = has(lower, "step") || has(lower, "iter") || has(lower, "batch")
-        let hasSlash = has(text, "/") || has(text, "it [")
-        // The step named last on the line wins, whether "step=N" or a tqdm "N/M [".
-        let named = hasStepWord ? stepRegex.matches(in: text, range: range).last : nil
-        let bar = hasSlash ? tqdmRegex.matches(in: text, range: range).last : nil
-        if let m = named, (bar?.range.location ?? -1) < m.range.location, let v = number(ns, m.range(at: 1)) {
-            own.lastStep = toInt(v)
-            own.totalSteps = number(ns, m.range(at: 2)).flatMap(toInt)
-            progress.lastStep = own.lastStep
-            progress.totalSteps = own.totalSteps ?? progress.totalSteps
-        } else if let m = bar {
-            if let v = number(ns, m.range(at: 1)) {
-                own.lastStep = toInt(v)
-                own.totalSteps = number(ns, m.range(at: 2)).flatMap(toInt)
-                progress.lastStep = own.lastStep
-                progress.totalSteps = own.totalSteps
-            } else if let v = number(ns, m.range(at: 3)) {
-                own.lastStep = toInt(v)
-                progress.lastStep = own.lastStep
-            }
-        }
-        if has(lower, "epoch"), let m = epochRegex.matches(in: text, range: range).last, let v = number(ns, m.range(at: 1)) {
-            own.lastEpoch = toInt(v)
-            own.totalEpochs = number(ns, m.range(at: 2)).flatMap(toInt)
-            progress.lastEpoch = own.lastEpoch
-            progress.totalEpochs = own.totalEpochs ?? progress.totalEpochs
-        }
-        if has(lower, "loss") {
-            for m in lossRegex.matches(in: text, range: range) {
-                if let v = number(ns, m.range(at: 1)) { losses.append(v) }
-            }
-        }
-        return own
     }
 
     static func summarize(_ losses: [Double], into progress: inout Progress) {
