@@ -8,6 +8,7 @@ public struct Diagnoser: @unchecked Sendable {
     let compiled: CompiledRules
     /// The rules read against scheduler facts, apart (every diagnosis walks them).
     let factRules: [Rule]
+    let factCache = FactMatchCache()
     /// Tests turn the literal prefilter off to check it never loses a match.
     var usePrefilter = true
 
@@ -74,7 +75,7 @@ public struct Diagnoser: @unchecked Sendable {
             hits += compiled.scan(window, logIndex: i, positionBase: i * 100_000_000, prefilter: usePrefilter)
         }
         let schedulerPosition = windows.count * 100_000_000
-        hits += FactRules.schedulerHits(input.scheduler, rules: factRules, position: schedulerPosition)
+        hits += FactRules.schedulerHits(input.scheduler, rules: factRules, position: schedulerPosition, cache: factCache)
 
         var (progress, completion) = ProgressParser.read(windows)
         if let w = wandbProgress { progress.merge(w) }

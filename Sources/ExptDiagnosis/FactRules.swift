@@ -4,7 +4,7 @@ import Foundation
 /// pending reason, plus a few computed facts (MaxRSS at the limit, elapsed at the time limit,
 /// a NaN loss at the end, far fewer steps than configured) that no pattern can express.
 enum FactRules {
-    static func schedulerHits(_ facts: SchedulerFacts?, rules: [Rule], position: Int) -> [RawHit] {
+    static func schedulerHits(_ facts: SchedulerFacts?, rules: [Rule], position: Int, cache: FactMatchCache? = nil) -> [RawHit] {
         guard let facts else { return [] }
         var values: [RuleSource: String] = [:]
         if let s = facts.state?.trimmingCharacters(in: .whitespaces), !s.isEmpty { values[.state] = s }
@@ -12,10 +12,13 @@ enum FactRules {
         if let s = facts.signal, s != 0 { values[.signal] = String(s) }
         if let r = facts.pendingReason?.trimmingCharacters(in: .whitespaces), !r.isEmpty { values[.pendingReason] = r }
         var hits: [RawHit] = []
-        for rule in rules where rule.source != .log {
+        for (index, rule) in rules.enumerated() where rule.source != .log {
             guard let value = values[rule.source] else { continue }
-            let range = NSRange(location: 0, length: (value as NSString).length)
-            guard rule.regexes.contains(where: { $0.firstMatch(in: value, range: range) != nil }) else { continue }
+            let test = {
+                let range = NSRange(location: 0, length: (value as NSString).length)
+                return rule.regexes.contains(where: { $0.firstMatch(in: value, range: range) != nil })
+            }
+            guard cache?.matches(rule: index, value: value, compute: test) ?? test() else { continue }
             let label = rule.source.rawValue.replacingOccurrences(of: "_", with: " ")
             hits.append(RawHit(rule: rule, effect: rule.effect,
                                evidence: Evidence(file: "scheduler", line: 0, text: "\(label): \(value)", rule: rule.id),
@@ -86,5 +89,19 @@ enum FactRules {
             add("fact:no-steps", .falseSuccess, 55, .spoilsSuccess, "the last progress line reads 0/\(total) steps")
         }
         return hits
+    }
+}
+
+/// Whether a scheduler-fact rule matches a value, remembered per `Diagnoser`: the states and
+/// exit codes of an array's tasks repeat, and each rule's regexes need running once per value.
+final class FactMatchCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var known: [Int: [String: Bool]] = [:]
+
+    func matches(rule: Int, value: String, compute: () -> Bool) -> Bool {
+        if let hit = lock.withLock({ known[rule]?[value] }) { return hit }
+        let result = compute()
+        lock.withLock { known[rule, default: [:]][value] = result }
+        return result
     }
 }

@@ -78,7 +78,8 @@ enum ProgressParser {
     static func stepOf(_ text: String, _ lower: String, _ ns: NSString, _ range: NSRange) -> (step: Int?, total: Int?)? {
         let hasStepWord = has(lower, "step") || has(lower, "iter") || has(lower, "batch")
         let named = hasStepWord ? stepRegex.matches(in: text, range: range).last : nil
-        let bar = has(text, "/") || has(text, "it [") ? tqdmRegex.matches(in: text, range: range).last : nil
+        // tqdm's "N/M [" or "Nit [": both need a " [".
+        let bar = has(text, " [") && (has(text, "/") || has(text, "it [")) ? tqdmRegex.matches(in: text, range: range).last : nil
         if let m = named, (bar?.range.location ?? -1) < m.range.location, let v = number(ns, m.range(at: 1)) {
             return (toInt(v), number(ns, m.range(at: 2)).flatMap(toInt))
         }
@@ -108,7 +109,7 @@ enum ProgressParser {
     /// The last tqdm redraw of a line that says something about progress (a trailing
     /// "Killed" redraw does not).
     static func lastRedraw(_ text: String) -> String? {
-        guard text.contains("\r") else { return text }
+        guard has(text, "\r") else { return text }
         return text.split(separator: "\r", omittingEmptySubsequences: true)
             .last(where: { mentionsProgress(String($0)) }).map(String.init)
     }
