@@ -59,7 +59,7 @@ enum ProgressParser {
                                          text: String(text.trimmingCharacters(in: .whitespaces).prefix(300)), rule: "fact:progress-complete")
                 }
                 if has(lower, "loss") {
-                    lossesBackward.append(lossRegex.matches(in: text, range: range).compactMap { number(ns, $0.range(at: 1)) })
+                    lossesBackward.append(LossScanner.values(lower))
                 }
             }
         }
@@ -180,7 +180,9 @@ enum ProgressParser {
         pattern: #"(?:\b(\d+)/(\d+) \[|\b(\d+)it \[)"#)
     private static let epochRegex = try! NSRegularExpression(
         pattern: #"(?i)(?<![a-z])epoch(?![a-z])["']?\s*[:=]?\s*\[?(\d+)(?:\s*/\s*(\d+))?"#)
-    private static let lossRegex = try! NSRegularExpression(
+    /// The loss values of a line, as `LossScanner` reads them (kept for the test that checks the
+    /// scanner against it).
+    static let lossRegex = try! NSRegularExpression(
         pattern: #"(?i)(?<![a-z])(?<!val_)(?<!valid_)(?<!eval_)(?<!test_)(?<!val/)(?:train[_/ ])?loss(?![a-z])["']?\s*[:=]?\s*"# + num)
 }
 
@@ -197,5 +199,89 @@ extension Progress {
         if let e = lastEpoch { parts.append("epoch \(e)" + (totalEpochs.map { "/\($0)" } ?? "")) }
         if let s = lastStep { parts.append("step \(s)" + (totalSteps.map { "/\($0)" } ?? "")) }
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
+    }
+}
+
+/// The values `ProgressParser.lossRegex` finds on a line, read from the lowercased line's bytes
+/// without ICU (a regex per line was most of the time of diagnosing a thousand small task logs):
+/// `loss` not inside a word and not `val_`/`valid_`/`eval_`/`test_`/`val/` loss (an optional
+/// `train_`, `train/` or `train ` before it), then an optional quote, `:` or `=`, and a number,
+/// `nan` or `inf`.
+enum LossScanner {
+    static func values(_ lower: String) -> [Double] {
+        var text = lower
+        return text.withUTF8 { b in
+            var out: [Double] = []
+            var i = 0
+            while i + 4 <= b.count {
+                guard b[i] == 0x6C, b[i + 1] == 0x6F, b[i + 2] == 0x73, b[i + 3] == 0x73 else { i += 1; continue }  // "loss"
+                if acceptedStart(b, i) || (hasTrainPrefix(b, i) && acceptedStart(b, i - 6)),
+                   i + 4 == b.count || !isLetter(b[i + 4]),
+                   let (value, end) = number(b, afterLossAt: i + 4) {
+                    out.append(value)
+                    i = end
+                } else {
+                    i += 1
+                }
+            }
+            return out
+        }
+    }
+
+    static func isLetter(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) }
+
+    /// `train_`, `train/` or `train ` right before `i`.
+    static func hasTrainPrefix(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
+        guard i >= 6, [0x5F, 0x2F, 0x20].contains(b[i - 1]) else { return false }
+        return Array(b[(i - 6)..<(i - 1)]) == Array("train".utf8)
+    }
+
+    /// The regex's look-behinds at a match start: no letter, and no `val_`, `valid_`, `eval_`,
+    /// `test_` or `val/` just before.
+    static func acceptedStart(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
+        if i > 0, isLetter(b[i - 1]) { return false }
+        for word in ["val_", "valid_", "eval_", "test_", "val/"] {
+            let w = Array(word.utf8)
+            if i >= w.count, Array(b[(i - w.count)..<i]) == w { return false }
+        }
+        return true
+    }
+
+    static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0B || c == 0x0C }
+    static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+    /// `["']?\s*[:=]?\s*` then a number; the value and where the match ends.
+    static func number(_ b: UnsafeBufferPointer<UInt8>, afterLossAt start: Int) -> (Double, Int)? {
+        var j = start
+        if j < b.count, b[j] == 0x22 || b[j] == 0x27 { j += 1 }
+        while j < b.count, isSpace(b[j]) { j += 1 }
+        if j < b.count, b[j] == 0x3A || b[j] == 0x3D { j += 1 }
+        while j < b.count, isSpace(b[j]) { j += 1 }
+        let numberStart = j
+        if j < b.count, b[j] == 0x2B || b[j] == 0x2D { j += 1 }
+        func word(_ w: String) -> Bool {
+            let u = Array(w.utf8)
+            return j + u.count <= b.count && Array(b[j..<(j + u.count)]) == u
+        }
+        if word("nan") { j += 3 } else if word("infinity") { j += 8 } else if word("inf") { j += 3 } else {
+            guard j < b.count, isDigit(b[j]) else { return nil }
+            while j < b.count, isDigit(b[j]) { j += 1 }
+            if j + 1 < b.count, b[j] == 0x2E, isDigit(b[j + 1]) {
+                j += 1
+                while j < b.count, isDigit(b[j]) { j += 1 }
+            }
+            if j < b.count, b[j] == 0x65 {
+                var k = j + 1
+                if k < b.count, b[k] == 0x2B || b[k] == 0x2D { k += 1 }
+                if k < b.count, isDigit(b[k]) {
+                    while k < b.count, isDigit(b[k]) { k += 1 }
+                    j = k
+                }
+            }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: b[numberStart..<j]), as: UTF8.self)
+        let ns = text as NSString
+        guard let value = ProgressParser.number(ns, NSRange(location: 0, length: ns.length)) else { return nil }
+        return (value, j)
     }
 }

@@ -141,3 +141,36 @@ final class ConcurrentDiagnosisTests: XCTestCase {
         }
     }
 }
+
+/// `LossScanner` reads exactly the loss values `ProgressParser.lossRegex` finds, on every line
+/// of every fixture log and on edge cases.
+final class LossScannerTests: XCTestCase {
+    func regexValues(_ line: String) -> [Double] {
+        let ns = line as NSString
+        return ProgressParser.lossRegex.matches(in: line, range: NSRange(location: 0, length: ns.length))
+            .compactMap { ProgressParser.number(ns, $0.range(at: 1)) }
+    }
+
+    func same(_ a: [Double], _ b: [Double]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+    }
+
+    func testScannerMatchesTheRegex() throws {
+        let edge = ["loss=0.5", "train_loss: 1e-3", "val_loss=0.2 loss=0.3", "eval_train_loss=4", "xtrain_loss=1",
+                    "loss: nan", "Loss = -inf", "'loss': 2.5e+01,", "lossy=3", "closs=2", "loss=", "loss: loss=7",
+                    "test_loss=1 train/loss 0.25", "\"loss\": 0.12", "loss\t=\t3.", "LOSS=Infinity", "step 3 loss=.5"]
+        var lines = edge
+        for dir in ["blind", "blind3", "validation"] {
+            let url = TestPaths.fixtures.appendingPathComponent(dir)
+            for name in try FileManager.default.contentsOfDirectory(atPath: url.path) where name.hasSuffix(".log") {
+                let text = String(decoding: try Data(contentsOf: url.appendingPathComponent(name)), as: UTF8.self)
+                lines += text.split(separator: "\n").map(String.init).filter { $0.lowercased().contains("loss") }
+            }
+        }
+        XCTAssertGreaterThan(lines.count, 100)
+        for line in lines {
+            let lower = line.lowercased()
+            XCTAssertTrue(same(LossScanner.values(lower), regexValues(lower)), "\(line): scanner \(LossScanner.values(lower)), regex \(regexValues(lower))")
+        }
+    }
+}
