@@ -35,6 +35,7 @@ extension Experiments {
     public func checkpoint(_ branch: String, message: String, dryRun: Bool = false) throws -> CheckpointResult {
         let path = try existingWorktree(branch)
         let r = try Repository.open(at: path)
+        try SecretFiles.refuseUntracked(in: r)
         if dryRun {
             let n = try r.status().filter { $0.inWorkdir || $0.change != .untracked }.count
             return CheckpointResult(branch: branch, committed: false, commit: try r.headCommit()?.hex ?? "", changedPaths: n)

@@ -19,7 +19,9 @@ final class FixCommandTests: XCTestCase {
     """
     static let oomStderr = "slurmstepd: error: Detected 1 oom-kill event(s) in StepId=1.batch. Some of your processes may have been killed by the cgroup out-of-memory handler.\n"
 
-    func harness() throws -> CLIHarness {
+    func harness() throws -> CLIHarness { try Self.makeHarness() }
+
+    static func makeHarness() throws -> CLIHarness {
         let h = try CLIHarness(files: ["train.py": "print('hi')\n", ".gitignore": "checkpoints/\n"])
         try h.initialize(Self.toml)
         let bare = h.repo.root.appendingPathComponent("origin.git").path

@@ -67,6 +67,11 @@ public final class FixAndRelaunch {
         if !settings.dryRun { outbox.retryPending(minimumAge: 0) }
         let worktree = try worktreeStep(branch)
         steps = [worktree.report]
+        // Refused before anything is written: the fix commits the worktree's changes.
+        if let repo = try? Repository.open(at: worktree.path) {
+            let config = try service.config(worktree: worktree.path)
+            try SecretFiles.refuseUntracked(in: repo, excluding: { FixRecord.isRunOutput($0, config: config) })
+        }
         // One scheduler snapshot serves this, the diagnosis and the launch's own check.
         try service.refresh(branches: [branch])
         let failed = try failedRun(branch, ledger)
