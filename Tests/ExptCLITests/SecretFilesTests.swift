@@ -3,6 +3,8 @@ import XCTest
 import ExptModel
 import ExptTestSupport
 @testable import ExptCLI
+@testable import ExptCore
+import GitKit
 
 /// Issue 10, R5: expt never commits an untracked file that looks like a secret on the user's
 /// behalf, by name or by content, in `checkpoint` or in fix-and-relaunch (which pushes).
@@ -61,5 +63,38 @@ final class SecretFilesTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: wt + "/docs/exp/oom.md", encoding: .utf8), doc, "no doc entry")
         XCTAssertTrue(h.host.calls.isEmpty, "no comment: \(h.host.calls)")
         XCTAssertEqual(h.backend.submitted.count, 1, "no relaunch")
+    }
+
+    /// What a push would publish is scanned first: a committed file with a token stops the
+    /// fix before its push (and so before the comment and the relaunch), naming file and line.
+    func testAPushThatWouldPublishASecretIsRefused() throws {
+        let h = try FixCommandTests.makeHarness()
+        let wt = h.worktree("exp/oom")
+        try h.repo.write("notes/run.txt", "lr 3e-4\nHF_TOKEN=\(Self.token)\n", in: wt)
+        try h.repo.git("add", "notes/run.txt", in: wt)
+        try h.repo.git("commit", "-qm", "my notes", "--no-verify", in: wt)
+        let r = h.run(["fix-and-relaunch", "exp/oom", "--yes"])
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("refusing to push exp/oom: notes/run.txt:2 in commit ")
+                      && r.stderr.contains("EXPT_PUSH_ALLOW_SECRETS=1"), r.stderr)
+        let bare = h.repo.root.appendingPathComponent("origin.git").path
+        XCTAssertThrowsError(try Git.run(["rev-parse", "--verify", "refs/heads/exp/oom"], in: bare), "nothing pushed")
+        XCTAssertTrue(h.host.calls.isEmpty, "no comment: \(h.host.calls)")
+        XCTAssertEqual(h.backend.submitted.count, 1, "no relaunch")
+        // The scan itself: a commit message counts too, and the override lets a person push.
+        let repo = try Repository.open(at: wt)
+        XCTAssertThrowsError(try PushScan.refuseSecrets(repo, branch: "exp/oom", remote: "origin", base: "main", environment: [:]))
+        XCTAssertNoThrow(try PushScan.refuseSecrets(repo, branch: "exp/oom", remote: "origin", base: "main",
+                                                    environment: [PushScan.overrideVariable: "1"]))
+        try h.repo.git("rm", "-q", "notes/run.txt", in: wt)
+        try h.repo.git("commit", "-qm", "token HF_TOKEN=\(Self.token) removed", "--no-verify", in: wt)
+        XCTAssertThrowsError(try PushScan.refuseSecrets(repo, branch: "exp/oom", remote: "origin", base: "main", environment: [:])) { error in
+            XCTAssertTrue("\(error)".contains("the message of commit"), "\(error)")
+        }
+        // Removed in a later commit, the file is still in the history a push publishes.
+        try h.repo.git("commit", "-q", "--amend", "-m", "notes removed", "--no-verify", in: wt)
+        XCTAssertThrowsError(try PushScan.refuseSecrets(repo, branch: "exp/oom", remote: "origin", base: "main", environment: [:])) { error in
+            XCTAssertTrue("\(error)".contains("notes/run.txt:2 in commit"), "\(error)")
+        }
     }
 }

@@ -107,6 +107,7 @@ final class FixSteps {
         delivery("push", enabled: settings.push,
                  would: settings.push ? "push \(branch) to origin (if there is one)" : "skip (--no-push)") { [self] in
             guard try repo().remoteURL("origin") != nil else { return .notApplicable("no remote 'origin'") }
+            try PushScan.refuseSecrets(ws.repo, branch: branch, remote: "origin", base: try ws.base(of: branch))
             return .tried(waiting: try outbox.push(branch: branch, commit: commitID), done: "pushed \(branch) to origin")
         }
     }

@@ -65,6 +65,7 @@ public struct Outbox {
                     throw ExptError(.external, "there is no remote '\(p.remote)' to push to")
                 }
                 let host = hostFactory?(url)
+                try PushScan.refuseSecrets(ws.repo, branch: p.branch, remote: p.remote, base: try ws.base(of: p.branch))
                 try ws.repo.push(branch: p.branch, remote: p.remote, credentials: PushCredentials(httpsToken: { host?.authToken() }))
             case "pr_comment":
                 guard let p = LedgerJSON.decode(CommentPayload.self, item.payload) else {

@@ -35,6 +35,7 @@ public enum PullRequests {
             return PullRequestResult(branch: branch, number: 0, url: "\"\(title(branch: branch, doc: doc))\" into \(base)", created: false)
         }
         // gh pr create needs the branch on the remote.
+        try PushScan.refuseSecrets(ws.repo, branch: branch, remote: "origin", base: base)
         do {
             try ws.repo.push(branch: branch, remote: "origin", credentials: PushCredentials(httpsToken: { host.authToken() }))
         } catch {
