@@ -31,7 +31,7 @@ public enum Units {
     public static func seconds(_ text: String) -> Int? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         if t.isEmpty { return nil }
-        if let unit = t.last, "smhd".contains(unit), let v = Double(t.dropLast()), v > 0 {
+        if let unit = t.last, "smhd".contains(unit), let v = Double(t.dropLast()), v > 0, v < 1e9 {
             let f: Double = unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 86400
             return Int((v * f).rounded())
         }
@@ -46,6 +46,11 @@ public enum Units {
         guard !parts.contains(where: { $0 == nil || $0! < 0 }) else { return nil }
         let p = parts.map { $0! }
         let hasDays = t.contains("-")
+        // Slurm's fields: minutes and seconds below 60 (25:99:99 is a typo, not 1-02:40:39), hours
+        // below 24 after a day count; and nothing that overflows.
+        if p.count >= 2, p.dropFirst().contains(where: { $0 >= 60 }) { return nil }
+        if hasDays, let h = p.first, h >= 24 { return nil }
+        if days > 365_000 || p.contains(where: { $0 > 10_000_000 }) { return nil }
         var total: Int
         switch p.count {
         case 1: total = hasDays ? p[0] * 3600 : p[0] * 60

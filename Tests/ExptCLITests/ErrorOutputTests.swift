@@ -75,3 +75,24 @@ final class ErrorOutputTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("local") && r.stderr.contains("fake"), r.stderr)
     }
 }
+
+/// Issue 10, R20: out-of-range resource flags and durations are usage errors (exit 64) that say
+/// the range, before anything runs.
+final class FlagRangeTests: XCTestCase {
+    func testOutOfRangeFlagsAreUsageErrors() throws {
+        let h = try CLIHarness()
+        try h.initialize()
+        try h.experiment("exp/t")
+        for (args, words) in [(["launch", "exp/t", "--cpus=-1", "--dry-run"], "--cpus must be a whole number from 1 to 4096"),
+                              (["launch", "exp/t", "--cpus", "0", "--dry-run"], "--cpus must be"),
+                              (["launch", "exp/t", "--gpus=-2", "--dry-run"], "--gpus must be a whole number from 0 to 1024"),
+                              (["launch", "exp/t", "--time", "25:99:99", "--dry-run"], "--time '25:99:99' is not a time"),
+                              (["watch", "exp/t", "--max-duration=-5"], "--max-duration '-5' is not a duration"),
+                              (["watch", "exp/t", "--max-duration=-1h"], "--max-duration '-1h' is not a duration")] {
+            let r = h.run(args)
+            XCTAssertEqual(r.status, 64, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(words), "\(args): \(r.stderr)")
+        }
+        XCTAssertEqual(h.run(["launch", "exp/t", "--cpus", "4", "--gpus", "0", "--dry-run"]).status, 0)
+    }
+}

@@ -211,3 +211,43 @@ final class ConfigDecodingTests: XCTestCase {
         XCTAssertEqual(out, "command = \"a\"\n[health]\ndegraded = 0.1\n\n[run]\nbatch_size = 24\n")
     }
 }
+
+/// Issue 10, R20: out-of-range resources and retry settings are refused with file:line, in
+/// every way of writing them, not only the one the probe tried.
+final class ResourceRangeTests: XCTestCase {
+    private func problem(_ text: String) -> String? {
+        var c = ExptConfig()
+        do { try c.apply(text: text, file: "wt/expt.toml", backends: BackendRegistry.fakes("local", "slurm")); return nil } catch { return "\(error)" }
+    }
+
+    func testCountsOutsideWhatASchedulerGrantsAreRefused() {
+        for (value, ok) in [("-3", false), ("0", false), ("1", true), ("4096", true), ("4097", false), ("9223372036854775807", false)] {
+            for table in ["[resources]", "[profiles.big]"] {
+                let p = problem("\(table)\ncpus = \(value)\n")
+                XCTAssertEqual(p == nil, ok, "\(table) cpus = \(value): \(p ?? "accepted")")
+                if let p { XCTAssertTrue(p.contains("wt/expt.toml:2") && p.contains("cpus must be a whole number from 1 to 4096"), p) }
+            }
+        }
+        for (value, ok) in [("-1", false), ("0", true), ("8", true), ("1025", false)] {
+            XCTAssertEqual(problem("[resources]\ngpus = \(value)\n") == nil, ok, "gpus = \(value)")
+        }
+    }
+
+    func testTimesWithFieldsOutOfRangeAreRefused() {
+        for (value, seconds) in [("25:99:99", nil), ("01:60:00", nil), ("00:59:60", nil), ("1-24:00:00", nil), ("99:30", 5970),
+                                 ("1-23:59:59", 172_799), ("25:00:00", 90_000), ("59:59", 3599), ("90m", 5400), ("2-12", 216_000),
+                                 ("1e300h", nil)] as [(String, Int?)] {
+            XCTAssertEqual(Units.seconds(value), seconds, value)
+            XCTAssertEqual(problem("[resources]\ntime = \"\(value)\"\n") == nil, seconds != nil, value)
+        }
+    }
+
+    func testAMemoryCapBelowTheMemoryIsRefused() {
+        let p = problem("[resources]\nmem = \"4G\"\n[retry]\nmemory_cap = \"1M\"\n")
+        XCTAssertTrue(p?.contains("wt/expt.toml:4") == true && p?.contains("memory_cap (1M) is below [resources] mem (4G)") == true, p ?? "accepted")
+        XCTAssertNil(problem("[resources]\nmem = \"4G\"\n[retry]\nmemory_cap = \"4G\"\n"))
+        XCTAssertNotNil(problem("[retry]\nmemory_factor = 0\n"))
+        XCTAssertNotNil(problem("[retry]\nmax_failures = -1\n"))
+        XCTAssertNotNil(problem("[health]\ndegraded = 5\n"))
+    }
+}

@@ -10,6 +10,9 @@ struct ResourceOptions: ParsableArguments {
     @Option(help: "GPUs.") var gpus: Int?
 
     func resources() throws -> Resources {
+        // The same ranges as expt.toml's [resources] (ExptConfig.checkCounts).
+        if let cpus, !(1...4096).contains(cpus) { throw ValidationError("--cpus must be a whole number from 1 to 4096, found \(cpus)") }
+        if let gpus, !(0...1024).contains(gpus) { throw ValidationError("--gpus must be a whole number from 0 to 1024, found \(gpus)") }
         var r = Resources(cpus: cpus, gpus: gpus)
         if let mem {
             guard let mb = Units.megabytes(mem) else { throw ValidationError("--mem '\(mem)' is not a size like 8G or 512M") }

@@ -23,7 +23,9 @@ struct WatchCommand: ExptCommand {
         if let m = maxDuration, WatchCommand.parseDuration(m) == nil { throw ValidationError("--max-duration '\(m)' is not a duration like 30m") }
     }
 
-    static func parseDuration(_ s: String) -> Int? { Int(s) ?? Units.seconds(s) }
+    /// Seconds, from a bare number or a duration; nil when negative or not a duration (0 looks
+    /// once and stops).
+    static func parseDuration(_ s: String) -> Int? { (Int(s) ?? Units.seconds(s)).flatMap { $0 >= 0 ? $0 : nil } }
 
     struct Summary: Encodable { var done: Bool; var succeeded: [String]; var failed: [String]; var live: [String] }
 

@@ -149,6 +149,10 @@ public struct ExptConfig: Sendable, Equatable {
             backend = b
         }
         env = doc.env ?? [:]
+        if let r = doc.resources { try ExptConfig.checkCounts(r, try t.table("resources") ?? TOMLTable()) }
+        for (name, p) in doc.profiles ?? [:] {
+            try ExptConfig.checkCounts(p, try t.table("profiles")?.table(name) ?? TOMLTable())
+        }
         resources = doc.resources?.resources ?? Resources()
         profiles = (doc.profiles ?? [:]).mapValues { $0.resources }
 
@@ -159,6 +163,9 @@ public struct ExptConfig: Sendable, Equatable {
             retry.memoryFactor = try ExptConfig.factor(r.memoryFactor, "memory_factor", "memory request", rt) ?? retry.memoryFactor
             retry.timeFactor = try ExptConfig.factor(r.timeFactor, "time_factor", "time limit", rt) ?? retry.timeFactor
             retry.memoryCapMB = r.memoryCap?.value ?? retry.memoryCapMB
+            if let cap = r.memoryCap?.value, let mem = resources.memoryMB, cap < mem {
+                throw rt.error("memory_cap (\(Units.memoryString(cap))) is below [resources] mem (\(Units.memoryString(mem))): a memory fix could never escalate", key: "memory_cap")
+            }
         }
         if let r = doc.run {
             run.batchSize = r.batchSize
@@ -191,6 +198,14 @@ public struct ExptConfig: Sendable, Equatable {
             try backends.validateSettings(backend: name, table: bt)
             backendTables[name] = bt
         }
+    }
+
+    /// CPU and GPU counts a scheduler can grant: cpus 1–4096, gpus 0–1024 (a backend's own
+    /// renderer may reject them only when the job reaches its scheduler; expt says so at once,
+    /// with file:line, whatever the backend).
+    static func checkCounts(_ r: ResourcesTable, _ t: TOMLTable) throws {
+        if let c = r.cpus, !(1...4096).contains(c) { throw t.error("cpus must be a whole number from 1 to 4096, found \(c)", key: "cpus") }
+        if let g = r.gpus, !(0...1024).contains(g) { throw t.error("gpus must be a whole number from 0 to 1024, found \(g)", key: "gpus") }
     }
 
     static func atLeast(_ minimum: Int, _ value: Int?, _ key: String, _ t: TOMLTable) throws -> Int? {
