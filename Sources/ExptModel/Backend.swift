@@ -221,6 +221,10 @@ public protocol Backend: Sendable {
     func pendingVerdict(reason: String?) -> PendingVerdict
     /// False for backends that submit a workflow template instead of a shell command.
     var needsCommand: Bool { get }
+    /// Refuses, without side effects and without asking the scheduler, what `submit` would
+    /// refuse of this spec by itself (an array on a backend that runs one job), so that
+    /// `launch --dry-run` says what the real launch would.
+    func check(_ spec: JobSpec) throws
     /// The files the job writes, where they are (this machine, or a host behind an exec prefix):
     /// for per-item done markers and moving partial outputs aside.
     var files: ClusterFiles { get }
@@ -234,6 +238,7 @@ extension Backend {
     }
     public func pendingVerdict(reason: String?) -> PendingVerdict { .waiting }
     public var needsCommand: Bool { true }
+    public func check(_ spec: JobSpec) throws {}
     public var files: ClusterFiles { LocalFiles() }
     public func notes(_ ref: JobRef, spec: JobSpec) -> [String] { [] }
 }

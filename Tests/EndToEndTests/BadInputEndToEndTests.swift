@@ -36,6 +36,26 @@ final class BadInputEndToEndTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: t.path + "/.worktrees"))
     }
 
+    /// Issue 10, R21: `launch --dry-run` refuses what the real launch refuses (the backend's own
+    /// check, `Backend.check`), whether the array comes from the flag or from expt.toml.
+    func testADryRunRefusesWhatTheLaunchWouldRefuse() throws {
+        let t = try TempRepo()
+        XCTAssertEqual(try expt.run(["init"], in: t.path).status, 0)
+        XCTAssertEqual(try expt.run(["new", "exp/t"], in: t.path).status, 0)
+        let real = try expt.run(["launch", "exp/t", "--array", "0-2"], in: t.path)
+        XCTAssertEqual(real.status, 2, real.stderr)
+        for args in [["launch", "exp/t", "--array", "0-2", "--dry-run"], ["launch", "exp/t", "--array", "0-2", "--dry-run", "--json"]] {
+            let dry = try expt.run(args, in: t.path)
+            XCTAssertEqual(dry.status, 2, "\(args): \(dry.stdout)")
+            XCTAssertTrue((dry.stderr + dry.stdout).contains("the local backend runs one job at a time"), dry.stderr + dry.stdout)
+        }
+        let toml = t.path + "/.worktrees/exp/t/expt.toml"
+        try ("array = \"0-3\"\n" + (try String(contentsOfFile: toml, encoding: .utf8))).write(toFile: toml, atomically: true, encoding: .utf8)
+        let fromFile = try expt.run(["launch", "exp/t", "--dry-run", "--allow-dirty"], in: t.path)
+        XCTAssertEqual(fromFile.status, 2, fromFile.stdout + fromFile.stderr)
+        XCTAssertTrue(fromFile.stderr.contains("asks for an array job"), fromFile.stderr)
+    }
+
     func testExistingAndMissingBranches() throws {
         let t = try TempRepo()
         XCTAssertEqual(try expt.run(["init"], in: t.path).status, 0)

@@ -175,6 +175,8 @@ final class OSMOEndToEndTests: XCTestCase {
         try configure(replacing: [("backend = \"osmo\"\n", "backend = \"osmo\"\ncommand = \"echo {{ oops }}\"\n"),
                                   ("workflow_file = \"workflows/train.yaml\"\n", "image = \"ubuntu:24.04\"\n")])
         try scenario([])
+        let dry = try expt.run(["launch", "train", "--dry-run"], in: t.path)
+        XCTAssertEqual(dry.status, 2, "the dry run refuses what the launch would: \(dry.stderr)")
         let r = try expt.run(["launch", "train"], in: t.path)
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertTrue(r.stderr.contains("OSMO's Jinja templating") && r.stderr.contains("hint:"), r.stderr)

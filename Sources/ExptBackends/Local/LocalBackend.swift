@@ -28,11 +28,15 @@ public final class LocalBackend: Backend {
     /// Starts the supervisor and returns once it has recorded itself (bounded by
     /// `startTimeout`). A supervisor that does not report in is killed, so no untracked job
     /// can start behind an error.
-    public func submit(_ spec: JobSpec) throws -> JobRef {
+    public func check(_ spec: JobSpec) throws {
         if spec.array != nil {
             throw ExptError(.invalidInput, "the local backend runs one job at a time; \(spec.branch) asks for an array job",
                             hint: "use a cluster backend for sweeps, or launch the tasks one by one")
         }
+    }
+
+    public func submit(_ spec: JobSpec) throws -> JobRef {
+        try check(spec)
         let files = LocalRunFiles(dir: spec.logDir)
         do {
             try FileManager.default.createDirectory(atPath: files.dir, withIntermediateDirectories: true)

@@ -46,6 +46,16 @@ public struct OSMOBackend: Backend {
         return (path, nil)
     }
 
+    /// The workflow file's path, or the template's render (no image, Jinja braces), checked
+    /// without writing anything: what `submit` would refuse before calling osmo.
+    public func check(_ spec: JobSpec) throws {
+        if settings.workflowFile == nil {
+            _ = try OSMOTemplate.render(try (templates ?? Templates(repoRoot: nil)).text("osmo-workflow.yaml"), spec: spec, image: settings.image)
+        } else {
+            _ = try workflowPath(spec)
+        }
+    }
+
     public func submit(_ spec: JobSpec) throws -> JobRef {
         let (path, rendered) = try workflowPath(spec)
         var set = settings.set ?? [:]

@@ -86,6 +86,7 @@ extension RunService {
             return s
         }
         if req.dryRun {
+            try backend.check(spec("r?"))
             return LaunchResult(run: nil, jobId: nil, backend: backendName, commit: commit.hex, state: "dry-run",
                                 logDir: nil, dryRun: true, spec: spec("r?"), config: config.sources)
         }
