@@ -30,11 +30,7 @@ enum SecretFiles {
         defer { try? handle.close() }
         let data = (try? handle.read(upToCount: scannedBytes)) ?? Data()
         guard !data.contains(0) else { return nil }   // binary
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        for (i, line) in lines.enumerated() where Redactor.redact(String(line)) != String(line) {
-            return "line \(i + 1) looks like a secret"
-        }
-        return nil
+        return PushScan.firstSecretLine(String(decoding: data, as: UTF8.self)).map { "line \($0) looks like a secret" }
     }
 
     /// Throws when the worktree has an untracked file that looks like a secret and that a

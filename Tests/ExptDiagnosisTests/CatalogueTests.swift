@@ -58,3 +58,29 @@ final class CatalogueTests: XCTestCase {
         }
     }
 }
+
+/// What docs/diagnosis.md says of the rule files and of `--explain`.
+final class RuleDocsTests: XCTestCase {
+    /// The table of the three built-in files gives each one's rule count.
+    func testTheDocsCountTheRulesOfEachFile() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let doc = try String(contentsOf: root.appendingPathComponent("docs/diagnosis.md"), encoding: .utf8)
+        let byFile = Dictionary(grouping: sharedDiagnoser.rules.rules.filter { !$0.origin.hasPrefix("built-in") }) {
+            String($0.origin.split(separator: ":")[0])
+        }
+        XCTAssertEqual(Set(byFile.keys), Set(RuleSet.builtinFiles))
+        for file in RuleSet.builtinFiles {
+            let row = try XCTUnwrap(doc.split(separator: "\n").first { $0.hasPrefix("| `templates/\(file)` |") }, "a row for \(file)")
+            XCTAssertTrue(row.hasSuffix("| \(byFile[file]?.count ?? 0) |"), "\(file) has \(byFile[file]?.count ?? 0) rules: \(row)")
+        }
+    }
+
+    /// `--explain` names the deciding rule's family and the source of its wording.
+    func testExplainSaysWhichFamilyRuleDecidedAndWhereItsWordingIsFrom() throws {
+        let d = try diagnose(text: "TERM_MEMLIMIT: job killed after reaching LSF memory usage limit.\n")
+        let text = d.render(explain: true)
+        let decided = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("Decided by: ") }, text)
+        XCTAssertTrue(decided.contains("family lsf; wording from IBM LSF"), String(decided))
+        XCTAssertTrue(text.contains("    family lsf; wording from "), "each catalogue hit carries its provenance: \(text)")
+    }
+}

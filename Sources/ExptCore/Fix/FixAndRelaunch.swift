@@ -67,7 +67,8 @@ public final class FixAndRelaunch {
         if !settings.dryRun { outbox.retryPending(minimumAge: 0) }
         let worktree = try worktreeStep(branch)
         steps = [worktree.report]
-        // Refused before anything is written: the fix commits the worktree's changes.
+        // Refused before anything is written (and so before the commit step, which a resumed
+        // flow also reaches through here): the fix commits the worktree's changes.
         if let repo = try? Repository.open(at: worktree.path) {
             let config = try service.config(worktree: worktree.path)
             try SecretFiles.refuseUntracked(in: repo, excluding: { FixRecord.isRunOutput($0, config: config) })

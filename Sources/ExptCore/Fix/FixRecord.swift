@@ -69,7 +69,6 @@ enum FixRecord {
         Expt-Relaunch: \(plan.newRun)
 
         """
-        try SecretFiles.refuseUntracked(in: repo, excluding: { isRunOutput($0, config: config) })
         switch try repo.commitAll(message: message, signature: repo.defaultSignature(time: now),
                                   excluding: { isRunOutput($0, config: config) }) {
         case .committed(let id, _): return id.hex
