@@ -4,7 +4,7 @@ import PackageDescription
 // Layering (dependencies point down only; docs/architecture.md):
 //   ExptTOML, ExptTemplates, CLibGit2 -> GitKit, CSQLite
 //   ExptModel (the backend boundary: seams and value types)
-//   ExptDiagnosis (pure)          ExptBackends, ExptGitHub (adapters: ExptModel only)
+//   ExptDiagnosis (pure)          ExptBackends, ExptGitHub, ExptTrackers (adapters: ExptModel only)
 //   ExptCore (the domain: ExptModel, GitKit, ExptDiagnosis, CSQLite)
 //   ExptCLI -> expt
 let package = Package(
@@ -23,14 +23,15 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "GitKit", dependencies: ["CLibGit2"]),
         .target(name: "ExptTOML"),
-        .target(name: "ExptTemplates", path: "templates", resources: ["agent-skill.md", "branch-doc.md", "expt.toml", "pr-comment.md", "rules.toml", "rules-schedulers.toml", "rules-frameworks.toml", "slurm.sbatch", "k8s-job.json", "osmo-workflow.yaml", "hooks"].map { Resource.embedInCode($0) }),
+        .target(name: "ExptTemplates", path: "templates", resources: ["agent-skill.md", "branch-doc.md", "expt.toml", "pr-comment.md", "rules.toml", "rules-schedulers.toml", "rules-frameworks.toml", "slurm.sbatch", "k8s-job.json", "osmo-workflow.yaml", "wandb-helper.py", "hooks"].map { Resource.embedInCode($0) }),
         .target(name: "ExptModel", dependencies: ["ExptTOML", "ExptTemplates"]),
         .target(name: "ExptDiagnosis", dependencies: ["ExptModel", "ExptTOML", "ExptTemplates"]),
         .target(name: "ExptCore", dependencies: ["ExptModel", "GitKit", "ExptTOML", "ExptTemplates", "ExptDiagnosis", "CSQLite"]),
         .target(name: "ExptBackends", dependencies: ["ExptModel", "ExptTemplates"]),
         .target(name: "ExptGitHub", dependencies: ["ExptModel"]),
+        .target(name: "ExptTrackers", dependencies: ["ExptModel", "ExptTemplates"]),
         .target(name: "ExptCLI", dependencies: [
-            "GitKit", "ExptModel", "ExptCore", "ExptDiagnosis", "ExptBackends", "ExptGitHub", "ExptTemplates",
+            "GitKit", "ExptModel", "ExptCore", "ExptDiagnosis", "ExptBackends", "ExptGitHub", "ExptTrackers", "ExptTemplates",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "expt", dependencies: ["ExptCLI"]),
@@ -47,6 +48,7 @@ let package = Package(
         .testTarget(name: "ExptBackendsTests", dependencies: ["ExptBackends", "ExptModel", "ExptCore", "ExptTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ExptTestSupport", "GitKit"], exclude: ["Fixtures"]),
+        .testTarget(name: "ExptTrackersTests", dependencies: ["ExptTrackers", "ExptModel", "ExptTestSupport"]),
         .testTarget(name: "ExptGitHubTests", dependencies: ["ExptGitHub", "ExptModel", "ExptCore", "ExptTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

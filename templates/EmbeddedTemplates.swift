@@ -30,6 +30,7 @@ public enum EmbeddedTemplates {
         "slurm.sbatch": PackageResources.slurm_sbatch,
         "k8s-job.json": PackageResources.k8s_job_json,
         "osmo-workflow.yaml": PackageResources.osmo_workflow_yaml,
+        "wandb-helper.py": PackageResources.wandb_helper_py,
         "rules-schedulers.toml": PackageResources.rules_schedulers_toml,
         "rules-frameworks.toml": PackageResources.rules_frameworks_toml,
         "hooks/commit-msg": PackageResources.commit_msg,

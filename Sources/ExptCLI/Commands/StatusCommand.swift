@@ -19,6 +19,7 @@ struct StatusCommand: ExptCommand {
         let records = try service.refresh(branches: branches.isEmpty ? nil : Set(branches), latestOnly: !all)
         let shown = service.diagnoseNewFailures(all ? records : StatusCommand.latestAndLive(records))
         let views = service.views(shown)
+        TrackerText.notices(service, env.console)
         try env.console.emit(views, json: global.json) { StatusCommand.table(views) }
     }
 
@@ -34,5 +35,6 @@ struct StatusCommand: ExptCommand {
             [v.branch, v.run, v.backend, v.jobId ?? "-", v.stateText, v.elapsedSeconds.map(Units.elapsed) ?? "-",
              v.progress ?? "-", String(v.commit.prefix(8))]
         }) + views.compactMap { v in v.batch.map { "\n\(v.run): " + BatchHealthText.render($0) } }.joined()
+            + TrackerText.links(views) + TrackerText.discrepancies(views)
     }
 }

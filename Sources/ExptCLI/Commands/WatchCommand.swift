@@ -37,6 +37,7 @@ struct WatchCommand: ExptCommand {
         let deadline = maxDuration.flatMap(WatchCommand.parseDuration).map { env.now().addingTimeInterval(TimeInterval($0)) }
         let initiallyLive = Set(try service.refresh(branches: scope).filter { !$0.state.isTerminal }.map(\.id))
         var seen: [String: String] = [:]
+        var warned: Set<String> = []
         var first = true
         while true {
             let records = try service.refresh(branches: scope, fresh: !first)
@@ -45,20 +46,29 @@ struct WatchCommand: ExptCommand {
                 if !global.json { console.out("nothing to watch: no live runs") }
                 return
             }
-            for r in watched {
-                let view = RunView(r, now: env.now())
+            for (r, view) in zip(watched, service.views(watched)) {
                 if seen[r.id] != view.stateText {
                     let event = WatchEvent(at: env.now(), run: r.id, branch: r.branch, from: seen[r.id], to: r.state.rawValue,
-                                           exitCode: r.exitCode, diagnosis: r.diagnosis)
+                                           exitCode: r.exitCode, diagnosis: r.diagnosis, progress: view.progress)
                     if global.json {
                         console.out(try JSONOutput.encode(event, style: .line))
                     } else {
                         let arrow = first || seen[r.id] == nil ? "" : "\(seen[r.id]!) → "
-                        console.out("\(ISO8601.timestamp(env.now())) \(r.branch) \(r.id): \(arrow)\(view.stateText)")
+                        console.out("\(ISO8601.timestamp(env.now())) \(r.branch) \(r.id): \(arrow)\(view.stateText)"
+                                    + (view.progress.map { " · \($0)" } ?? ""))
                     }
                     seen[r.id] = view.stateText
                 }
+                for d in view.discrepancies where warned.insert("\(r.id) \(d.kind.rawValue)").inserted {
+                    if global.json {
+                        console.out(try JSONOutput.encode(WatchWarning(at: env.now(), run: r.id, branch: r.branch, d), style: .line))
+                    } else {
+                        console.out("\(ISO8601.timestamp(env.now())) \(r.branch) \(r.id): warning: \(d.kind.rawValue): \(d.detail)"
+                                    + (d.lastLine.map { "\n  last line: \($0)" } ?? ""))
+                    }
+                }
             }
+            if first { TrackerText.notices(service, console) }
             first = false
             // A stalled run needs a fix, not more waiting: it ends the watch as a failure.
             if watched.allSatisfy({ $0.state.isTerminal || $0.state == .stalled }) {

@@ -4,6 +4,7 @@ import ExptModel
 import ExptCore
 import ExptBackends
 import ExptGitHub
+import ExptTrackers
 
 /// The `EXPT_*` switches, read once per command (docs/testing.md lists them).
 public struct ExptSwitches: Sendable {
@@ -43,6 +44,8 @@ public struct ExptEnvironment {
     public var switches: ExptSwitches
     /// Reads one answer from the terminal (confirmation prompts; only with a TTY).
     public var readLine: () -> String?
+    /// Builds the run tracker of a workspace from `[wandb]`; nil: runs are not linked to one.
+    public var trackers: (@Sendable (_ repoRoot: String) -> @Sendable (TrackerSettings, String?) -> RunTracker)?
 
     public init(directory: String, console: Console, stdinIsTTY: Bool, stdoutIsTTY: Bool,
                 now: @escaping @Sendable () -> Date, sleep: @escaping @Sendable (TimeInterval) -> Void,
@@ -63,13 +66,17 @@ public struct ExptEnvironment {
         var runner: ProcessRunner = SystemProcessRunner(timeout: switches.commandTimeout)
         if switches.trace { runner = TracingRunner(base: runner) { console.writeErr($0) } }
         let selfExecutable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return ExptEnvironment(
+        var env = ExptEnvironment(
             directory: FileManager.default.currentDirectoryPath, console: console,
             stdinIsTTY: isatty(0) == 1, stdoutIsTTY: isatty(1) == 1,
             now: { Date() }, sleep: { Thread.sleep(forTimeInterval: $0) },
             runner: runner, backends: .standard, selfExecutable: selfExecutable,
             pullRequestHost: GitHubHost.factory(runner: runner, environment: environment),
             switches: switches, readLine: { Swift.readLine() })
+        env.trackers = { [runner] root in
+            { settings, worktree in WandbTracker(settings: settings, repoRoot: root, worktree: worktree, runner: runner, environment: environment) }
+        }
+        return env
     }
 
     /// The workspace around the command's directory (`-C` wins).
@@ -81,6 +88,7 @@ public struct ExptEnvironment {
     func service(_ global: GlobalOptions) throws -> RunService {
         let s = RunService(try workspace(global), registry: backends, runner: runner, selfExecutable: selfExecutable, now: now)
         s.sleep = sleep
+        s.trackerFactory = trackers?(s.ws.root)
         return s
     }
 

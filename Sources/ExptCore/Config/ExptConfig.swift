@@ -18,6 +18,13 @@ public struct RunFactsConfig: Codable, Sendable, Equatable {
     public var gradAccumulation: Int?
     public var expectedSteps: Int?
     public var expectedEpochs: Int?
+    /// A running job with no new log line (and no tracker heartbeat) for this long is stalled.
+    public var stallAfterSeconds = 1800
+    /// How long the run is expected to take: ending far sooner is a red flag.
+    public var expectedRuntimeSeconds: Int?
+    /// A success with fewer than this share of the expected steps or runtime is a false success
+    /// (and a tenth of it of the time limit).
+    public var falseSuccessFraction = 0.5
     public init() {}
 }
 
@@ -58,6 +65,8 @@ public struct ExptConfig: Sendable, Equatable {
     public var run = RunFactsConfig()
     public var health = HealthBandsConfig()
     public var outputs = OutputsConfig()
+    /// `[wandb]`: the run tracker, nil when the table is absent.
+    public var tracker: TrackerSettings?
     /// The merged `[name]` table of every registered backend present in the files, already
     /// validated by that backend; it decodes its own settings from it.
     public var backendTables: [String: TOMLTable] = [:]
@@ -172,7 +181,18 @@ public struct ExptConfig: Sendable, Equatable {
             run.gradAccumulation = r.gradAccumulation
             run.expectedSteps = r.expectedSteps
             run.expectedEpochs = r.expectedEpochs
+            let rt = try t.table("run") ?? TOMLTable()
+            if let s = r.stallAfter?.value {
+                guard s >= 60 else { throw rt.error("stall_after must be at least a minute", key: "stall_after") }
+                run.stallAfterSeconds = s
+            }
+            run.expectedRuntimeSeconds = r.expectedRuntime?.value
+            if let f = r.falseSuccessFraction {
+                guard f > 0, f < 1 else { throw rt.error("false_success_fraction must be between 0 and 1", key: "false_success_fraction") }
+                run.falseSuccessFraction = f
+            }
         }
+        if let w = doc.wandb { tracker = try w.settings(try t.table("wandb") ?? TOMLTable(), env: env) }
         if let o = doc.outputs {
             let ot = try t.table("outputs") ?? TOMLTable()
             if let dir = o.itemDir {
@@ -302,6 +322,7 @@ struct ConfigDocument: Decodable {
     var run: RunTable?
     var health: HealthTable?
     var outputs: OutputsTable?
+    var wandb: WandbTable?
 }
 
 struct OutputsTable: Decodable {
@@ -337,6 +358,9 @@ struct RunTable: Decodable {
     var gradAccumulation: Int?
     var expectedSteps: Int?
     var expectedEpochs: Int?
+    var stallAfter: Seconds?
+    var expectedRuntime: Seconds?
+    var falseSuccessFraction: Double?
 }
 
 struct HealthTable: Decodable {

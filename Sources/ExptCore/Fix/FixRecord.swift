@@ -11,7 +11,8 @@ import Glibc
 enum FixRecord {
     /// Appends the plan's Fixes entry unless the doc already has one for the failed run.
     /// Returns whether it added one. Also applies a batch rescaling to the worktree's expt.toml.
-    static func appendEntry(plan: FixPlan, ws: Workspace, worktree: String, repo: Repository, now: Date) throws -> Bool {
+    static func appendEntry(plan: FixPlan, ws: Workspace, worktree: String, repo: Repository, now: Date,
+                            tracker: String? = nil) throws -> Bool {
         let rel = ws.docRelativePath(for: plan.branch)
         let path = worktree + "/" + rel
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
@@ -26,7 +27,7 @@ enum FixRecord {
             ("Change", Redactor.redact(plan.message == plan.changeSummary ? plan.changeSummary : "\(plan.message) (\(plan.changeSummary))")),
             ("Commit", "the commit that adds this entry (trailer Expt-Run: \(plan.failedRun))"),
             ("Relaunched as", plan.newRun),
-        ])
+        ] + (tracker.map { [("W&B", Redactor.redact($0))] } ?? []))
         let updated = text.isEmpty ? "# \(plan.branch)\n\n## Fixes\n\n\(entry)\n" : doc.appendingFix(entry)
         let problems = DocRules.check(BranchDoc(updated), against: try headDoc(repo, rel), requiredSections: [])
         if !problems.isEmpty {
@@ -78,12 +79,13 @@ enum FixRecord {
     }
 
     /// The PR comment, from `templates/pr-comment.md`, redacted.
-    static func commentBody(plan: FixPlan, commit: String, ws: Workspace) throws -> String {
+    static func commentBody(plan: FixPlan, commit: String, ws: Workspace, tracker: String? = nil) throws -> String {
         let relaunch = plan.resumeFrom.map { "resuming from \($0)" } ?? "from scratch"
         let body = try Templates(repoRoot: ws.root).render("pr-comment.md", [
             "failed_run": plan.failedRun, "branch": plan.branch, "message": plan.message, "category": plan.category,
             "failed_job": plan.failedJob ?? "?", "evidence": plan.evidence, "change": plan.changeSummary,
             "commit": commit, "new_run": plan.newRun, "relaunch": relaunch,
+            "wandb": tracker.map { "\n**W&B:** \($0)\n" } ?? "",
         ])
         return Redactor.redact(body)
     }

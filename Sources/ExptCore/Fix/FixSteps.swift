@@ -24,7 +24,11 @@ final class FixSteps {
         self.fix = fix; self.plan = plan; self.worktree = worktree; self.ledger = ledger; self.outbox = outbox
     }
 
-    var all: [JournaledStep] { [stop(), aside(), doc(), commit(), push(), comment(), launch(), verify()] }
+    var all: [JournaledStep] {
+        // The tracker step appears only for runs linked to a tracker (W&B).
+        let tracked = (try? ledger.run(id: plan.failedRun)).flatMap { $0 }.flatMap(service.trackerOf) != nil
+        return [stop(), aside(), doc(), commit(), push(), comment(), launch()] + (tracked ? [supersede()] : []) + [verify()]
+    }
 
     var ws: Workspace { fix.ws }
     var service: RunService { fix.service }
@@ -79,7 +83,7 @@ final class FixSteps {
     func doc() -> JournaledStep {
         let rel = ws.docRelativePath(for: branch)
         return .result("doc", would: "append a Fix entry to \(rel)") { [self] () -> String in
-            let added = try FixRecord.appendEntry(plan: plan, ws: ws, worktree: worktree, repo: try repo(), now: service.now())
+            let added = try FixRecord.appendEntry(plan: plan, ws: ws, worktree: worktree, repo: try repo(), now: service.now(), tracker: trackerLinks)
             return added ? "added Fix entry for \(plan.failedRun) to \(rel)" : "entry already present"
         }
     }
@@ -118,7 +122,7 @@ final class FixSteps {
             guard let url = try repo().remoteURL("origin"), fix.hostFactory?(url) != nil else {
                 return .notApplicable("origin is not a GitHub remote: no pull request to comment on")
             }
-            let body = try FixRecord.commentBody(plan: plan, commit: commitID, ws: ws)
+            let body = try FixRecord.commentBody(plan: plan, commit: commitID, ws: ws, tracker: trackerLinks)
             return .tried(waiting: try outbox.comment(branch: branch, body: body, marker: "expt:fix:\(plan.failedRun)"),
                           done: "commented on the pull request of \(branch)")
         }
@@ -153,6 +157,33 @@ final class FixSteps {
         }
     }
 
+    /// The W&B runs of the failed run and of the relaunch, for the doc entry and the PR comment:
+    /// "r1 https://wandb.ai/…/runs/x; r2 continues it" (a resume keeps the W&B run).
+    var trackerLinks: String? {
+        guard let failed = (try? ledger.run(id: plan.failedRun)).flatMap({ $0 }), let (tracker, oldID) = service.trackerOf(failed) else { return nil }
+        let newID = service.trackerEnvironment(tracker, runID: plan.newRun, branch: branch,
+                                               resumeOf: plan.resumeFrom != nil ? plan.failedRun : nil)["WANDB_RUN_ID"]
+        func link(_ id: String) -> String { tracker.url(runID: id) ?? "W&B run \(id)" }
+        return "\(plan.failedRun) \(link(oldID)); " + (newID == oldID ? "\(plan.newRun) continues it" : "\(plan.newRun) \(newID.map(link) ?? "?")")
+    }
+
+    /// The failed run's W&B run is tagged superseded (never deleted), so dashboards stop mixing
+    /// it with results; a resume that continues the same W&B run keeps it untagged. A tracker
+    /// that cannot be reached does not hold up the relaunch: the step says so.
+    func supersede() -> JournaledStep {
+        JournaledStep("supersede", would: "tag the W&B run of \(plan.failedRun) \(RunService.supersededTag) unless the new run continues it",
+                      resume: { _ in nil }) { [self] in
+            do {
+                guard let done = try service.supersede(failed: plan.failedRun, by: newRun.isEmpty ? plan.newRun : newRun) else {
+                    return .journaled(.skipped, "the new run continues the same W&B run", data: nil)
+                }
+                return .journaled(.done, done, data: nil)
+            } catch let e as UserFacingError {
+                return .journaled(.skipped, "not tagged: \(e.message)", data: nil)
+            }
+        }
+    }
+
     func launchRequest() -> LaunchRequest {
         var req = LaunchRequest(branch: branch)
         req.profile = plan.profile
@@ -170,13 +201,46 @@ final class FixSteps {
 
     /// Never resumed: it reports on the present, so a rerun checks again.
     func verify() -> JournaledStep {
-        JournaledStep("verify", would: "wait up to \(Int(settings.wait)) s for the new run to start", resume: { _ in nil }) { [self] in
+        JournaledStep("verify", would: "wait up to \(Int(settings.wait)) s for the new run to start and log steps", resume: { _ in nil }) { [self] in
+            let deadline = service.now().addingTimeInterval(settings.wait)
             let r = try waitForStart(newRun)
             started = r
-            if r.state == .running, let progress = service.progress(r) {
-                return .journaled(.done, "\(r.id) is running (\(progress))", data: r.state.rawValue)
+            guard r.state == .running || r.state == .succeeded else {
+                return .journaled(.done, "\(r.id) is \(r.state.rawValue)\(r.reason.map { " (\($0))" } ?? "")", data: r.state.rawValue)
             }
-            return .journaled(.done, "\(r.id) is \(r.state.rawValue)\(r.reason.map { " (\($0))" } ?? "")", data: r.state.rawValue)
+            let metrics = try earlyMetrics(r, until: deadline)
+            started = metrics.record
+            return .journaled(.done, "\(metrics.record.id) is \(metrics.record.state.rawValue)\(metrics.summary)", data: metrics.record.state.rawValue)
+        }
+    }
+
+    /// Early metrics: once the failed run had logged steps, the new run must log steps too (and,
+    /// resumed from a checkpoint, get past the failed run's last step) before the wait ends.
+    func earlyMetrics(_ started: RunRecord, until deadline: Date) throws -> (record: RunRecord, summary: String) {
+        let failedRecord = try ledger.run(id: plan.failedRun)
+        let before = failedRecord.flatMap { service.tracking([$0]).progress[$0.id]?.step }
+        let resumed = plan.resumeFrom != nil
+        var delays = Backoff.delays(total: max(0, deadline.timeIntervalSince(service.now()))).makeIterator()
+        var r = started
+        while true {
+            let now = service.tracking([r]).progress[r.id]
+            let step = now?.step
+            let text = now?.text.map { ": \($0)" } ?? ""
+            let passed = step.map { s in !resumed || before.map { s > $0 } ?? true } ?? false
+            if passed || before == nil {
+                let than = before.map { b in resumed ? "; past the failed run's step \(b)" : "; the failed run reached step \(b)" } ?? ""
+                return (r, step.map { _ in text + than } ?? text)
+            }
+            if r.state.isTerminal { return (r, text) }
+            guard service.now() < deadline, let delay = delays.next() else {
+                let wait = Int(settings.wait)
+                let what = step.map { "logged step \($0) but not past the failed run's step \(before!)" } ?? "logged no step (the failed run reached step \(before!))"
+                throw StepFailed(status: .timedOut, detail: "\(r.id) is running but \(what) within \(wait) s", error: ExptError(
+                    .conflict, "the relaunched run \(r.id) is running but \(what) within \(wait) s",
+                    hint: "`expt watch \(r.branch)` keeps following it; a longer --wait gives it time to log"))
+            }
+            service.sleep(delay)
+            r = try service.refresh(branches: [branch], fresh: true).first { $0.id == r.id } ?? r
         }
     }
 

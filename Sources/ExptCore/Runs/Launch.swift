@@ -76,9 +76,13 @@ extension RunService {
             env["EXPT_CHECKPOINT_GLOB"] = glob
         }
         let array = req.array ?? config.array
+        let tracker = try self.tracker(worktree: worktree)
         func spec(_ runID: String) -> JobSpec {
+            // The tracker's link (W&B run id, group, tags); what [env] sets wins.
+            let jobEnv = env.merging(trackerEnvironment(tracker, runID: runID, branch: req.branch,
+                                                        resumeOf: req.resumeFrom != nil ? req.parentRun : nil)) { mine, _ in mine }
             var s = JobSpec(runID: runID, branch: req.branch, jobName: JobSpec.jobName(runID: runID, branch: req.branch),
-                    workdir: worktree, command: command, environment: env, resources: resources,
+                    workdir: worktree, command: command, environment: jobEnv, resources: resources,
                     logDir: ws.runsDir + "/" + runID, array: array,
                     parameters: ["run_id": runID, "branch": req.branch, "commit": commit.hex])
             s.profile = req.profile
@@ -116,7 +120,14 @@ extension RunService {
         let submitted = recorded.spec ?? spec(run.id)
         return LaunchResult(run: recorded.id, jobId: ref.jobID, backend: backendName, commit: commit.hex,
                             state: recorded.state.rawValue, logDir: recorded.logDir, dryRun: false,
-                            spec: submitted, config: config.sources, notes: backend.notes(ref, spec: submitted))
+                            spec: submitted, config: config.sources,
+                            notes: backend.notes(ref, spec: submitted) + trackerNotes(tracker, submitted))
+    }
+
+    /// The tracker run a launch linked, as a line for the user.
+    func trackerNotes(_ tracker: RunTracker?, _ spec: JobSpec) -> [String] {
+        guard let tracker, let id = spec.environment["WANDB_RUN_ID"] else { return [] }
+        return ["\(tracker.name): run \(id)" + (tracker.url(runID: id).map { " \($0)" } ?? "")]
     }
 
     /// The shell command of the job; with a checkpoint, `resume_command` with `{checkpoint}`

@@ -64,8 +64,14 @@ extension RunService {
     /// Views of runs for status/runs/watch: progress read from the logs, and for arrays with
     /// failed tasks the batch health.
     public func views(_ records: [RunRecord]) -> [RunView] {
-        records.map { r in
-            var v = RunView(r, now: now(), progress: r.tasks.isEmpty ? progress(r) : nil)
+        let tracked = tracking(records)
+        for n in tracked.notices where !trackerNotices.contains(n) { trackerNotices.append(n) }
+        return records.map { r in
+            let detail = tracked.progress[r.id]
+            var v = RunView(r, now: now(), progress: r.tasks.isEmpty ? detail?.text : nil)
+            v.progressDetail = detail
+            v.wandb = tracked.trackers[r.id]
+            v.discrepancies = tracked.discrepancies[r.id] ?? []
             if r.tasks.contains(where: { $0.state.isFailure }) { v.batch = batchHealth(r) }
             return v
         }

@@ -16,6 +16,10 @@ public final class RunService {
     public var sleep: @Sendable (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) }
     /// Intents younger than this are left alone by reconcile: their launch may still be starting.
     public var reconcileGrace: TimeInterval = 10
+    /// Builds the run tracker from `[wandb]` (ExptTrackers' W&B, or a fake), for a worktree.
+    public var trackerFactory: (@Sendable (TrackerSettings, String?) -> RunTracker)?
+    /// What the tracker could not do this command (wandb missing, not logged in), each said once.
+    public internal(set) var trackerNotices: [String] = []
     private var cachedLedger: Ledger?
     /// Backends built so far, by name and the settings table they were built from.
     private var backends: [(name: String, table: TOMLTable?, backend: Backend)] = []

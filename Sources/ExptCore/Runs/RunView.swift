@@ -28,6 +28,12 @@ public struct RunView: Codable, Sendable {
     public var tasks: [TaskStatus]
     /// For an array with failed tasks: failures by category and a verdict.
     public var batch: BatchHealthReport?
+    /// The run's tracker run (W&B): its link and what the tracker says.
+    public var wandb: TrackerView?
+    /// Epoch, step, % complete and loss trend, from the tracker or the log.
+    public var progressDetail: ProgressReport?
+    /// Where the tracker, the scheduler and the log disagree (zombie, incomplete, stalled, …).
+    public var discrepancies: [Discrepancy] = []
 
     public init(_ r: RunRecord, now: Date, progress: String? = nil) {
         run = r.id; branch = r.branch; attempt = r.attempt; parentRun = r.parentRun; backend = r.backend
