@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "ExptTestSupport", dependencies: ["GitKit", "ExptModel", "ExptCore"]),
 
         .testTarget(name: "ExptModelTests", dependencies: ["ExptModel"]),
-        .testTarget(name: "ExptCLITests", dependencies: ["ExptCLI", "ExptModel", "ExptCore", "ExptBackends", "ExptTestSupport", "GitKit"],
+        .testTarget(name: "ExptCLITests", dependencies: ["ExptCLI", "ExptModel", "ExptCore", "ExptBackends", "ExptTrackers", "ExptTestSupport", "GitKit"],
                     exclude: ["Golden"]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "ExptTestSupport"]),
         .testTarget(name: "ExptTOMLTests", dependencies: ["ExptTOML"]),

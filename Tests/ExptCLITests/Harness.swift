@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import ExptModel
 import ExptBackends
+import ExptTrackers
 import ExptTestSupport
 @testable import ExptCLI
 
@@ -14,6 +15,9 @@ final class CLIHarness {
     /// The clock every command sees: sleeping moves it, so waits take no time.
     let clock = Clock()
     var stdinIsTTY = false
+    /// With W&B fakes: the variables their processes get (`FakeWandb.environment`); every
+    /// command's tracker is then the real W&B tracker, talking to the fakes.
+    var wandb: FakeWandb?
 
     init(files: [String: String] = ["README.md": "# test\n", "train.py": "print('hi')\n"]) throws {
         repo = try TempRepo(files: files)
@@ -32,12 +36,19 @@ final class CLIHarness {
     func environment(directory: String? = nil) -> (ExptEnvironment, CapturedOutput) {
         let (console, captured) = Console.capturing()
         let clock = self.clock
-        let env = ExptEnvironment(
+        var env = ExptEnvironment(
             directory: directory ?? path, console: console, stdinIsTTY: stdinIsTTY, stdoutIsTTY: false,
             now: { clock.now }, sleep: { clock.advance($0) }, runner: SystemProcessRunner(timeout: 30),
             backends: BackendRegistry([LocalBackend.entry, backend.entry]),
             selfExecutable: "/nonexistent/expt", pullRequestHost: host.factory,
             switches: ExptSwitches(), readLine: { nil })
+        if let fake = wandb {
+            let runner = RecordingRunner(fake.environment)
+            let home = fake.root
+            env.trackers = { root in
+                { settings, worktree in WandbTracker(settings: settings, repoRoot: root, worktree: worktree, runner: runner, environment: ["HOME": home]) }
+            }
+        }
         return (env, captured)
     }
 

@@ -3,20 +3,6 @@ import ExptModel
 import ExptTestSupport
 @testable import ExptTrackers
 
-/// Runs real processes with extra variables (the fakes' PYTHONPATH and state) and records what
-/// each call passed, so a test can check that no secret reached argv or stdin.
-final class RecordingRunner: ProcessRunner, @unchecked Sendable {
-    let extra: [String: String]
-    private let lock = NSLock()
-    private var _calls: [(argv: [String], stdin: String)] = []
-    init(_ extra: [String: String]) { self.extra = extra }
-    var calls: [(argv: [String], stdin: String)] { lock.withLock { _calls } }
-    func run(_ argv: [String], stdin: Data?, environment: [String: String]?, cwd: String?) throws -> ProcessResult {
-        lock.withLock { _calls.append((argv, stdin.map { String(decoding: $0, as: UTF8.self) } ?? "")) }
-        return try SystemProcessRunner(timeout: 60).run(argv, stdin: stdin, environment: extra.merging(environment ?? [:]) { $1 }, cwd: cwd)
-    }
-}
-
 final class WandbTrackerTests: XCTestCase {
     func settings(_ edit: (inout TrackerSettings) -> Void = { _ in }) -> TrackerSettings {
         var s = TrackerSettings()

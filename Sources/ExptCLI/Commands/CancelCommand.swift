@@ -69,11 +69,13 @@ struct CancelCommand: ExptCommand {
                 return lines.joined(separator: "\n")
             }
         }
+        // The sweep first: a sweep W&B refuses (a wrong id) leaves the jobs untouched, and a
+        // cancelled sweep starts no new run while its jobs are being cancelled.
+        let detail = try tracker.cancelSweep(sweep, stop: stop)
         var views: [RunView] = []
         if !stop {
             for r in live { views.append(RunView(try service.cancel(branch: branch, run: r.id), now: env.now())) }
         }
-        let detail = try tracker.cancelSweep(sweep, stop: stop)
         let result = SweepResult(runs: views, sweep: sweep, command: command, action: stop ? "stopped" : "cancelled", detail: detail)
         try env.console.emit(result, json: global.json) {
             (views.map { "\($0.run) (job \($0.jobId ?? "?")): \($0.stateText)" } + [detail]

@@ -183,7 +183,7 @@ public struct ExptConfig: Sendable, Equatable {
             run.expectedEpochs = r.expectedEpochs
             let rt = try t.table("run") ?? TOMLTable()
             if let s = r.stallAfter?.value {
-                guard s >= 60 else { throw rt.error("stall_after must be at least a minute", key: "stall_after") }
+                guard s >= 1 else { throw rt.error("stall_after must be at least a second", key: "stall_after") }
                 run.stallAfterSeconds = s
             }
             run.expectedRuntimeSeconds = r.expectedRuntime?.value

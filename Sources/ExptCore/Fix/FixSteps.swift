@@ -218,7 +218,11 @@ final class FixSteps {
     /// resumed from a checkpoint, get past the failed run's last step) before the wait ends.
     func earlyMetrics(_ started: RunRecord, until deadline: Date) throws -> (record: RunRecord, summary: String) {
         let failedRecord = try ledger.run(id: plan.failedRun)
-        let before = failedRecord.flatMap { service.tracking([$0]).progress[$0.id]?.step }
+        // The tracker's step, else what diagnosis read of the failed run's output (a finished
+        // run's output on a cluster is read for diagnosis only).
+        let before = failedRecord.flatMap { f in
+            service.tracking([f]).progress[f.id]?.step ?? (try? service.diagnoseRun(f))?.diagnosis.progress?.lastStep
+        }
         let resumed = plan.resumeFrom != nil
         var delays = Backoff.delays(total: max(0, deadline.timeIntervalSince(service.now()))).makeIterator()
         var r = started

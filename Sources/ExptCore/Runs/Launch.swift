@@ -49,6 +49,9 @@ extension RunService {
         forgetWorktree(req.branch)
         let config = try requiredConfig(worktree: worktree)
         let wrepo = try Repository.open(at: worktree)
+        // W&B writes its run directories into the worktree: they are run output, excluded
+        // (in the shared info/exclude) so they never make it dirty or reach a commit.
+        if config.tracker != nil, !req.dryRun { _ = try? ws.repo.ensureExcluded("/" + (config.wandbDir ?? "wandb") + "/") }
         if !req.allowDirty {
             let changes = try wrepo.status()
             if !changes.isEmpty {
@@ -77,10 +80,13 @@ extension RunService {
         }
         let array = req.array ?? config.array
         let tracker = try self.tracker(worktree: worktree)
+        // Read before the ledger transaction that names the run (spec runs inside it).
+        let link = trackerLink(branch: req.branch, resumeOf: req.resumeFrom != nil ? req.parentRun : nil)
         func spec(_ runID: String) -> JobSpec {
             // The tracker's link (W&B run id, group, tags); what [env] sets wins.
-            let jobEnv = env.merging(trackerEnvironment(tracker, runID: runID, branch: req.branch,
-                                                        resumeOf: req.resumeFrom != nil ? req.parentRun : nil)) { mine, _ in mine }
+            var own = link
+            own.runID = runID
+            let jobEnv = env.merging(tracker?.environment(own) ?? [:]) { mine, _ in mine }
             var s = JobSpec(runID: runID, branch: req.branch, jobName: JobSpec.jobName(runID: runID, branch: req.branch),
                     workdir: worktree, command: command, environment: jobEnv, resources: resources,
                     logDir: ws.runsDir + "/" + runID, array: array,

@@ -41,11 +41,19 @@ extension RunService {
 
     /// The tracker's variables for a new run of `branch`: a resumed run (`resumeOf`) keeps the
     /// tracker run of the run it resumes, so one W&B run continues instead of a new one.
+    /// Reads the ledger: call it before a ledger transaction (a launch's `makeSpec` runs inside
+    /// one), then fill in the run id.
+    func trackerLink(branch: String, resumeOf parent: String?) -> TrackerLink {
+        let continuing = parent.flatMap { try? ledger().run(id: $0) }?.spec?.environment["WANDB_RUN_ID"]
+        let attempt = ((try? ledger().runs(branch: branch).count) ?? 0) + 1
+        return TrackerLink(runID: "", branch: branch, attempt: attempt, continuing: continuing)
+    }
+
     func trackerEnvironment(_ tracker: RunTracker?, runID: String, branch: String, resumeOf parent: String?) -> [String: String] {
         guard let tracker else { return [:] }
-        let continuing = parent.flatMap { try? ledger().run(id: $0) }?.spec?.environment["WANDB_RUN_ID"]
-        let attempt = ((try? ledger().runs(branch: branch).count) ?? 0) + (continuing == nil ? 1 : 0)
-        return tracker.environment(TrackerLink(runID: runID, branch: branch, attempt: max(1, attempt), continuing: continuing))
+        var link = trackerLink(branch: branch, resumeOf: parent)
+        link.runID = runID
+        return tracker.environment(link)
     }
 
     /// Reconciles `records` with their tracker and their logs: ONE tracker call for all of them
