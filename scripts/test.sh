@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+export EXPT_WANDB_PYTHON=${EXPT_WANDB_PYTHON:-${EXPT_WANDB_VENV:-$HOME/.cache/expt/wandb-0.31.0}/bin/python}
 if [[ ${EXPT_SKIP_SLURM:-0} != 1 && -x scripts/slurm-local.sh ]]; then
     if [[ $(id -u) == 0 ]]; then
         scripts/slurm-local.sh start || echo "test: could not start a local Slurm; Slurm tests will skip (or fail with EXPT_REQUIRE_SLURM=1)" >&2

@@ -119,6 +119,11 @@ public struct WandbTracker: RunTracker {
         if r.status == 127 || (r.status != 0 && said.isEmpty) {
             throw ExptError(.external, "the wandb CLI is not installed or not on PATH", hint: "pip install wandb, or cancel the sweep in the W&B web app")
         }
+        // wandb raises a bare `Exception: Sweep already canceled.` (sweeps.py _set_sweep_state) for
+        // a sweep that has ended: nothing is left to stop, so a rerun of cancel goes on to the jobs.
+        if r.status != 0, let already = said.last(where: { $0.contains("Sweep already ") }) {
+            return "W&B sweep \(sweep) had already ended (\(already.replacingOccurrences(of: "Exception: ", with: "")))"
+        }
         guard r.status == 0 else {
             let why = said.last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? "exit \(r.status)"
             throw ExptError(.external, "W&B refused to \(stop ? "stop" : "cancel") sweep \(sweep): \(Redactor.redact(why))",
