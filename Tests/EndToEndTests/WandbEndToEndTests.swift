@@ -119,6 +119,54 @@ final class WandbEndToEndTests: XCTestCase {
         XCTAssertTrue(text.contains("r2 W&B: https://wandb.ai/lab/traits/runs/\(id)"), text)
     }
 
+    /// The file-based path on the other endings: a run that raises, and one SIGKILLed from
+    /// outside (its run directory is all wandb leaves; 0.31.0 writes 7 bytes of .wandb then).
+    func testRunsThatRaiseOrAreSIGKILLedAreFoundByTheirDirectory() throws {
+        guard let python = FakeWandb.realWandbPython else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("the pinned wandb is not installed (scripts/install-deps.sh)") }
+            throw XCTSkip("the pinned wandb is not installed; scripts/install-deps.sh installs it")
+        }
+        expt.environment["PYTHONPATH"] = nil
+        try repo("""
+        command = "\(python) wandb-train.py fail --steps 8"
+        [env]
+        WANDB_MODE = "offline"
+        [wandb]
+        entity = "lab"
+        project = "traits"
+        """, branches: ["raises", "killed"])
+        let toml = t.path + "/.worktrees/killed/expt.toml"
+        try (try String(contentsOfFile: toml, encoding: .utf8)).replacingOccurrences(of: " fail ", with: " kill ")
+            .write(toFile: toml, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try expt.run(["checkpoint", "killed", "-m", "kill mode"], in: t.path).status, 0)
+        for b in ["raises", "killed"] { XCTAssertEqual(try expt.run(["launch", b], in: t.path).status, 0) }
+        let raised = try waitFor(["failed", "succeeded"], branch: "raises", timeout: 90)
+        XCTAssertEqual(raised["exit_code"] as? Int, 1)
+        XCTAssertEqual(raised["diagnosis"] as? String, "code_error", "the traceback: \(raised)")
+        XCTAssertEqual(((raised["wandb"] as? [String: Any])?["directories"] as? [String])?.count, 1, "\(raised)")
+        XCTAssertEqual((raised["progress_detail"] as? [String: Any])?["step"] as? Int, 1)
+
+        // Wait for its second step, then SIGKILL the training process itself.
+        let deadline = Date().addingTimeInterval(60)
+        var killed = false
+        while Date() < deadline, !killed {
+            let out = (try? String(contentsOfFile: t.path + "/.worktrees/killed/checkpoints/step.txt", encoding: .utf8)) ?? ""
+            if out.trimmingCharacters(in: .whitespacesAndNewlines) == "2" {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
+                p.arguments = ["-KILL", "-f", "wandb-train.py kill"]
+                try p.run(); p.waitUntilExit()
+                killed = p.terminationStatus == 0
+            } else { usleep(200_000) }
+        }
+        XCTAssertTrue(killed, "the kill-mode run reached its second step")
+        let row = try waitFor(["failed", "succeeded"], branch: "killed", timeout: 60)
+        XCTAssertEqual(row["signal"] as? Int, 9, "\(row)")
+        let w = try XCTUnwrap(row["wandb"] as? [String: Any])
+        XCTAssertEqual((w["directories"] as? [String])?.count, 1, "\(w)")
+        XCTAssertNotNil(w["heartbeat_at"] as? String, "the directory's last write stands in for a heartbeat offline")
+    }
+
     // MARK: - Fakes where W&B would answer
 
     static let quick = """

@@ -83,6 +83,9 @@ final class ConfigDecodingTests: XCTestCase {
         grad_accumulation = 4
         expected_steps = 1000
         expected_epochs = 3
+        stall_after = "45m"
+        expected_runtime = "6h"
+        false_success_fraction = 0.3
         [health]
         watch = 0.05
         degraded = 0.2
@@ -90,7 +93,20 @@ final class ConfigDecodingTests: XCTestCase {
         [slurm]
         partition = "gpu"
         exec_prefix = ["ssh", "login1"]
+        [wandb]
+        entity = "lab"
+        project = "traits"
+        base_url = "https://wandb.example.org/"
+        sweep = "lab/traits/abc123"
+        timeout = "45s"
+        python = "/opt/venv/bin/python"
         """)])
+        XCTAssertEqual([c.run.stallAfterSeconds, c.run.expectedRuntimeSeconds], [2700, 21600])
+        XCTAssertEqual(c.run.falseSuccessFraction, 0.3)
+        let w = try XCTUnwrap(c.tracker)
+        XCTAssertEqual([w.entity, w.project, w.baseURL, w.sweep, w.python], ["lab", "traits", "https://wandb.example.org", "lab/traits/abc123", "/opt/venv/bin/python"])
+        XCTAssertEqual(w.timeout, 45)
+        XCTAssertEqual(w.jobEnvironment, ["WANDB_MODE": "offline"], "the job's [env] decides offline mode")
         XCTAssertEqual(c.resumeCommand, "a --resume {checkpoint}")
         XCTAssertEqual(c.checkpointGlob, "ck/*.pt")
         XCTAssertEqual(c.wandbDir, "wandb")
@@ -105,6 +121,17 @@ final class ConfigDecodingTests: XCTestCase {
         XCTAssertEqual([c.run.batchSize, c.run.gradAccumulation, c.run.expectedSteps, c.run.expectedEpochs], [32, 4, 1000, 3])
         XCTAssertEqual([c.health.watch, c.health.degraded, c.health.systemic], [0.05, 0.2, 0.3])
         XCTAssertEqual(try c.backendTables["slurm"]?.stringArray("exec_prefix"), ["ssh", "login1"])
+    }
+
+    func testBadTrackerAndRunSettingsNameTheLine() {
+        for (text, said) in [("[wandb]\nproject = \"a b\"\n", "x/expt.toml:3"), ("[wandb]\nbase_url = \"wandb.local\"\n", "not a URL"),
+                             ("[wandb]\nsweep = \"abc\"\n", "entity/project/sweep-id"), ("[wandb]\ntimeout = \"1h\"\n", "between 1 s and 10 minutes"),
+                             ("[wandb]\nprojct = \"a\"\n", "projct"), ("[run]\nfalse_success_fraction = 1.5\n", "between 0 and 1"),
+                             ("[run]\nstall_after = \"soon\"\n", "not a time")] {
+            let e = error("command = \"a\"\n" + text)
+            XCTAssertTrue(e.contains(said), "\(text): \(e)")
+        }
+        XCTAssertNil(try? config([("x/expt.toml", "command = \"a\"\n")]).tracker ?? nil, "no [wandb]: no tracker")
     }
 
     func testTheWorktreeFileOverridesKeyByKey() throws {
