@@ -107,6 +107,14 @@ final class WandbTrackerTests: XCTestCase {
         XCTAssertEqual(fake.unexpectedCalls().count, 0, "\(fake.unexpectedCalls())")
     }
 
+    func testAProjectThatDoesNotExistIsNamed() throws {
+        let fake = try FakeWandb(runs: ["lab/other/a1": ["state": "running"]])
+        let s = tracker(fake).0.fetch([TrackedRun(trackerID: "a1", searchDirs: [])])
+        XCTAssertEqual(s.errors["a1"], "not found: project lab/traits")
+        XCTAssertNil(s.runs["a1"]?.state)
+        XCTAssertEqual(fake.unexpectedCalls().count, 0, "\(fake.unexpectedCalls())")
+    }
+
     func testAServiceThatCannotBeAskedDegradesToFilesWithOneNotice() throws {
         let fake = try FakeWandb(runs: ["lab/traits/a1": ["state": "running"]])
         for (value, said) in [(false as Any, "not logged in"), ("unreachable" as Any, "could not be reached")] {
