@@ -27,11 +27,11 @@ struct FixAndRelaunchCommand: ExptCommand {
     @Flag(name: .shortAndLong, help: "Do not ask for confirmation (required without a terminal).") var yes = false
     @Flag(help: "Do not push the branch.") var noPush = false
     @Flag(help: "Do not comment on the pull request.") var noComment = false
-    @Option(help: "Seconds to wait for the new run to start.") var wait: Int = 30
+    @Option(help: "Seconds to wait for the new run to start (default 30); given, the new run must also log steps within it, past the failed run's last step when it resumed.") var wait: Int?
 
     func validate() throws {
         if resume && restart { throw ValidationError("--resume and --restart contradict each other") }
-        if wait < 0 { throw ValidationError("--wait takes a number of seconds") }
+        if let wait, wait < 0 { throw ValidationError("--wait takes a number of seconds") }
     }
 
     func run(in env: ExptEnvironment) throws {
@@ -44,7 +44,8 @@ struct FixAndRelaunchCommand: ExptCommand {
         settings.dryRun = dryRun
         settings.push = !noPush
         settings.comment = !noComment
-        settings.wait = TimeInterval(wait)
+        settings.wait = TimeInterval(wait ?? 30)
+        settings.requireSteps = wait != nil
         if !dryRun && !yes && !env.stdinIsTTY {
             throw ExptError(.invalidInput, "fix-and-relaunch changes the branch, pushes and relaunches; without a terminal it needs --yes",
                             hint: "add --yes (or --dry-run to see the plan)")

@@ -40,6 +40,9 @@ public final class FixAndRelaunch {
         public var comment = true
         /// Seconds to wait for the new run to start.
         public var wait: TimeInterval = 30
+        /// `--wait` was given: the relaunch must also log steps within it (early metrics) when
+        /// the failed run had logged steps.
+        public var requireSteps = false
         public init() {}
     }
 

@@ -214,8 +214,9 @@ final class FixSteps {
         }
     }
 
-    /// Early metrics: once the failed run had logged steps, the new run must log steps too (and,
-    /// resumed from a checkpoint, get past the failed run's last step) before the wait ends.
+    /// Early metrics: with `--wait`, once the failed run had logged steps, the new run must log
+    /// steps too (and, resumed from a checkpoint, get past the failed run's last step) before
+    /// the wait ends. Without it, verify reports what the new run logged so far.
     func earlyMetrics(_ started: RunRecord, until deadline: Date) throws -> (record: RunRecord, summary: String) {
         let failedRecord = try ledger.run(id: plan.failedRun)
         // The tracker's step, else what diagnosis read of the failed run's output (a finished
@@ -231,8 +232,10 @@ final class FixSteps {
             let step = now?.step
             let text = now?.text.map { ": \($0)" } ?? ""
             let passed = step.map { s in !resumed || before.map { s > $0 } ?? true } ?? false
-            if passed || before == nil {
-                let than = before.map { b in resumed ? "; past the failed run's step \(b)" : "; the failed run reached step \(b)" } ?? ""
+            if passed || before == nil || !settings.requireSteps {
+                let than = before.map { b in
+                    !passed ? "; the failed run reached step \(b)" : resumed ? "; past the failed run's step \(b)" : "; the failed run reached step \(b)"
+                } ?? ""
                 return (r, step.map { _ in text + than } ?? text)
             }
             if r.state.isTerminal { return (r, text) }

@@ -44,6 +44,10 @@ extension RunService {
     /// Reads the ledger: call it before a ledger transaction (a launch's `makeSpec` runs inside
     /// one), then fill in the run id.
     func trackerLink(branch: String, resumeOf parent: String?) -> TrackerLink {
+        // No ledger yet: no runs to continue, and a dry run must not create one.
+        guard FileManager.default.fileExists(atPath: ws.stateDir + "/" + Ledger.fileName) else {
+            return TrackerLink(runID: "", branch: branch, attempt: 1)
+        }
         let continuing = parent.flatMap { try? ledger().run(id: $0) }?.spec?.environment["WANDB_RUN_ID"]
         let attempt = ((try? ledger().runs(branch: branch).count) ?? 0) + 1
         return TrackerLink(runID: "", branch: branch, attempt: attempt, continuing: continuing)
