@@ -146,6 +146,17 @@ def not_logged_in(e):
     return Answer(4, {"error": "not_logged_in", "message": describe(e)})
 
 
+def service_failure(e, **extra):
+    """Ends the call for a failure of the service itself (no key, no network), wherever it
+    happens; returns the kind of any other failure for the caller to judge."""
+    kind = classify(e)
+    if kind == "auth":
+        raise not_logged_in(e)
+    if kind == "unreachable":
+        raise unreachable(e, **extra)
+    return kind
+
+
 def unreachable(e, **extra):
     base = os.environ.get("WANDB_BASE_URL") or "the default W&B server"
     obj = {"error": "failed", "reason": "unreachable",
@@ -324,11 +335,7 @@ def do_fetch(wandb, req, timeout):
         except (Alarm, Answer):
             raise
         except Exception as e:
-            kind = classify(e)
-            if kind == "auth":
-                raise not_logged_in(e)
-            if kind == "unreachable":
-                raise unreachable(e, runs=runs, errors=errors)
+            kind = service_failure(e, runs=runs, errors=errors)
             if kind == "not_found":
                 if project_missing(api, entity, project, projects):
                     errors[path] = "not found: project %s/%s" % (entity, project)
@@ -350,11 +357,7 @@ def get_run(wandb, req, timeout):
     except (Alarm, Answer):
         raise
     except Exception as e:
-        kind = classify(e)
-        if kind == "auth":
-            raise not_logged_in(e)
-        if kind == "unreachable":
-            raise unreachable(e)
+        kind = service_failure(e)
         if kind == "not_found":
             if project_missing(api, parts[0], parts[1], {}):
                 msg = "not found: project %s/%s" % (parts[0], parts[1])
@@ -394,11 +397,7 @@ def do_close(wandb, req, timeout):
     except (Alarm, Answer):
         raise
     except Exception as e:
-        kind = classify(e)
-        if kind == "auth":
-            raise not_logged_in(e)
-        if kind == "unreachable":
-            raise unreachable(e, previous=previous)
+        service_failure(e, previous=previous)
         raise fail(e, reason="update_state", previous=previous)
     if ok is False:
         raise Answer(5, {"error": "failed", "reason": "update_state", "previous": previous,
@@ -421,11 +420,7 @@ def do_tag(wandb, req, timeout):
     except (Alarm, Answer):
         raise
     except Exception as e:
-        kind = classify(e)
-        if kind == "auth":
-            raise not_logged_in(e)
-        if kind == "unreachable":
-            raise unreachable(e)
+        service_failure(e)
         raise fail(e)
     return {"tagged": True, "tags": tags}
 

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(XCTest)
+import XCTest
+#endif
 
 /// Sets up the strict W&B fakes for one test (Tests/EndToEndTests/Fixtures): the fake `wandb`
 /// Python module on PYTHONPATH (what expt's helper imports: `wandb.Api()`), the fake `wandb` CLI
@@ -79,6 +82,19 @@ public final class FakeWandb {
         let candidates = [ProcessInfo.processInfo.environment["EXPT_WANDB_PYTHON"],
                           NSHomeDirectory() + "/.cache/expt/wandb-0.31.0/bin/python"].compactMap { $0 }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// `realWandbPython`, or a skip (a failure under CI, where scripts/install-deps.sh installs it).
+    public static func requireRealWandbPython() throws -> String {
+        if let p = realWandbPython { return p }
+        if ProcessInfo.processInfo.environment["CI"] != nil {
+            throw Failure(description: "the pinned wandb is not installed (scripts/install-deps.sh installs it)")
+        }
+        #if canImport(XCTest)
+        throw XCTSkip("the pinned wandb is not installed; scripts/install-deps.sh installs it")
+        #else
+        throw Failure(description: "the pinned wandb is not installed")
+        #endif
     }
 
     struct Failure: Error, CustomStringConvertible { var description: String }

@@ -49,6 +49,12 @@ final class WandbEndToEndTests: XCTestCase {
         XCTFail("\(branch) did not reach \(states) in \(timeout) s: \(try status(branch))"); return [:]
     }
 
+    /// The pinned real wandb's Python, for the job (which must import it, not the fake module).
+    func realWandb() throws -> String {
+        expt.environment["PYTHONPATH"] = nil
+        return try FakeWandb.requireRealWandbPython()
+    }
+
     func wandbID(_ launch: ExptBinary.Result) throws -> String {
         let o = try XCTUnwrap(try launch.json() as? [String: Any], launch.stdout + launch.stderr)
         let env = try XCTUnwrap((o["spec"] as? [String: Any])?["environment"] as? [String: String])
@@ -65,11 +71,7 @@ final class WandbEndToEndTests: XCTestCase {
     // MARK: - Real wandb, offline
 
     func testAnOOMIsFixedAndResumedUnderTheSameWandbRun() throws {
-        guard let python = FakeWandb.realWandbPython else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("the pinned wandb is not installed (scripts/install-deps.sh)") }
-            throw XCTSkip("the pinned wandb is not installed; scripts/install-deps.sh installs it")
-        }
-        expt.environment["PYTHONPATH"] = nil   // the job imports the real wandb, not the fake
+        let python = try realWandb()
         try repo("""
         command = "\(python) wandb-train.py oom --steps 8"
         resume_command = "\(python) wandb-train.py ok --steps 8 --resume-from {checkpoint}"
@@ -122,11 +124,7 @@ final class WandbEndToEndTests: XCTestCase {
     /// The file-based path on the other endings: a run that raises, and one SIGKILLed from
     /// outside (its run directory is all wandb leaves; 0.31.0 writes 7 bytes of .wandb then).
     func testRunsThatRaiseOrAreSIGKILLedAreFoundByTheirDirectory() throws {
-        guard let python = FakeWandb.realWandbPython else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("the pinned wandb is not installed (scripts/install-deps.sh)") }
-            throw XCTSkip("the pinned wandb is not installed; scripts/install-deps.sh installs it")
-        }
-        expt.environment["PYTHONPATH"] = nil
+        let python = try realWandb()
         try repo("""
         command = "\(python) wandb-train.py fail --steps 8"
         [env]

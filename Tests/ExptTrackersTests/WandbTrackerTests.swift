@@ -194,10 +194,7 @@ final class WandbTrackerTests: XCTestCase {
     /// The helper against the real wandb from PyPI (`scripts/install-deps.sh` pins 0.31.0):
     /// its version verb, and `fetch` without an API key (no network is touched).
     func testTheHelperSpeaksToTheRealWandb() throws {
-        guard let python = FakeWandb.realWandbPython else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("the pinned wandb is not installed (scripts/install-deps.sh)") }
-            throw XCTSkip("the pinned wandb is not installed; scripts/install-deps.sh installs it")
-        }
+        let python = try FakeWandb.requireRealWandbPython()
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("wbhome-\(UUID().uuidString.prefix(6))").path
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: home) }

@@ -20,6 +20,8 @@ public final class RunService {
     public var trackerFactory: (@Sendable (TrackerSettings, String?) -> RunTracker)?
     /// What the tracker could not do this command (wandb missing, not logged in), each said once.
     public internal(set) var trackerNotices: [String] = []
+    /// Trackers built so far, by worktree ("" for the root): one per experiment per command.
+    var trackers: [String: RunTracker] = [:]
     private var cachedLedger: Ledger?
     /// Backends built so far, by name and the settings table they were built from.
     private var backends: [(name: String, table: TOMLTable?, backend: Backend)] = []

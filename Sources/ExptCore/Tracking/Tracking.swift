@@ -28,8 +28,11 @@ public struct TrackingReport: Sendable {
 extension RunService {
     /// The tracker of the experiment in `worktree` (`[wandb]` of its expt.toml), nil without one.
     public func tracker(worktree: String?) throws -> RunTracker? {
+        if let t = trackers[worktree ?? ""] { return t }
         guard let settings = try config(worktree: worktree).tracker, let make = trackerFactory else { return nil }
-        return make(settings, worktree)
+        let t = make(settings, worktree)
+        trackers[worktree ?? ""] = t
+        return t
     }
 
     /// The tracker of `run`'s experiment, and its tracker run id (from the variables it was
