@@ -88,6 +88,62 @@ final class TrackerCommandsTests: XCTestCase {
         XCTAssertTrue(text.contains("r1 incomplete: W&B says finished, but the scheduler says preempted"), text)
     }
 
+    /// The promise of the README: a user who already logs to W&B adds two lines.
+    func testTwoLinesLinkRunsWhenWandbSettingsNameTheEntity() throws {
+        let h = try harness(FixCommandTests.toml + "\n[wandb]\nproject = \"traits\"\n")
+        try FileManager.default.createDirectory(atPath: h.path + "/wandb", withIntermediateDirectories: true)
+        try "[default]\nentity = lab\n".write(toFile: h.path + "/wandb/settings", atomically: true, encoding: .utf8)
+        h.backend.willSubmit(.init(states: [.running], stdout: "step 1/10\n"))
+        XCTAssertEqual(h.run(["launch", "exp/a"]).status, 0)
+        let id = try wandbID(h)
+        XCTAssertEqual(h.backend.submitted[0].environment["WANDB_ENTITY"], "lab", "from wandb/settings, as wandb reads it")
+        try setRun(id, ["state": "running", "heartbeatAt": ISO8601.timestamp(h.clock.now)])
+        let text = h.run(["status"]).stdout
+        XCTAssertTrue(text.contains("r1 W&B: https://wandb.ai/lab/traits/runs/\(id) [running]"), text)
+    }
+
+    func testCrashedInWandbWhileTheJobRunsIsAStaleTracker() throws {
+        let h = try harness()
+        h.backend.willSubmit(.init(states: [.running], stdout: "step 10/100\n"))
+        XCTAssertEqual(h.run(["launch", "exp/a"]).status, 0)
+        try setRun(try wandbID(h), ["state": "crashed", "heartbeatAt": ISO8601.timestamp(h.clock.now.addingTimeInterval(-600))])
+        let d = try XCTUnwrap((try status(h)["discrepancies"] as? [[String: Any]])?.first)
+        XCTAssertEqual(d["kind"] as? String, "stale_tracker")
+        XCTAssertTrue((d["detail"] as? String ?? "").hasPrefix("W&B says crashed, but job fake-1 is still running"), "\(d)")
+    }
+
+    func testASuccessFarShortOfItsStepsIsAFalseSuccess() throws {
+        let h = try harness()
+        h.backend.willSubmit(.init(states: [.succeeded], exitCode: 0, stdout: "step 40/3000 loss 2.1\nDone.\n"))
+        XCTAssertEqual(h.run(["launch", "exp/a"]).status, 0)
+        try setRun(try wandbID(h), ["state": "finished", "summary": ["_step": 40], "config": ["max_steps": 3000]])
+        let row = try status(h)
+        XCTAssertEqual(row["state"] as? String, "succeeded")
+        let d = try XCTUnwrap((row["discrepancies"] as? [[String: Any]])?.first)
+        XCTAssertEqual(d["kind"] as? String, "false_success")
+        XCTAssertEqual(d["detail"] as? String, "it ended at step 40 of 3000 (under 50% of the target)")
+    }
+
+    func testThePRCommentCarriesTheWandbLinks() throws {
+        let h = try CLIHarness()
+        h.wandb = fake
+        try h.initialize(Self.toml)
+        let bare = h.repo.root.appendingPathComponent("origin.git").path
+        _ = try Git.run(["init", "-q", "--bare", bare], in: h.repo.root.path)
+        try h.repo.git("remote", "add", "origin", "https://github.com/acme/exp.git")
+        try h.repo.git("config", "remote.origin.pushurl", bare)
+        try h.experiment("exp/a")
+        h.host.addPullRequest(branch: "exp/a", number: 9)
+        h.backend.willSubmit(.init(states: [.oom], exitCode: 137, maxRSSMB: 1020, stdout: "step 5/20 loss 0.2\n", stderr: FixCommandTests.oomStderr))
+        XCTAssertEqual(h.run(["launch", "exp/a"]).status, 0)
+        let first = try wandbID(h)
+        try setRun(first, ["state": "crashed", "tags": []])
+        h.backend.willSubmit(.init(states: [.running], stdout: "step 1/20\n"))
+        XCTAssertEqual(h.run(["fix-and-relaunch", "exp/a", "--yes"]).status, 0)
+        let comment = try XCTUnwrap(h.host.posted(on: 9).first)
+        XCTAssertTrue(comment.contains("**W&B:** r1 https://wandb.ai/lab/traits/runs/\(first); r2 https://wandb.ai/lab/traits/runs/\(try wandbID(h, 1))"), comment)
+    }
+
     func testAHangIsStalledByItsHeartbeatWithTheLastLine() throws {
         let h = try harness(Self.toml.replacingOccurrences(of: "[wandb]", with: "[run]\nstall_after = \"30m\"\n[wandb]"))
         h.backend.willSubmit(.init(states: [.running], stdout: "step 400/1000\nNCCL INFO Channel 00 : 3[3] -> 0[0] via P2P/IPC\n"))
