@@ -104,6 +104,7 @@ public struct DocProblem: Codable, Equatable, Sendable {
         case missingDoc = "missing_doc", missingSection = "missing_section", entryNumbering = "entry_numbering"
         case entryField = "entry_field", strayText = "stray_text", entryDeleted = "entry_deleted"
         case entryEdited = "entry_edited", trailerWithoutEntry = "trailer_without_entry"
+        case notAFile = "not_a_file"
     }
     public var rule: Rule
     public var line: Int?

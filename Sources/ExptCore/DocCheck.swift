@@ -59,9 +59,15 @@ public struct DocCheck {
         let tip = try ws.repo.branchTip(branch)
         let committed = try ws.repo.fileText(path, in: tip)
         var current = committed
-        if let wt = try ws.repo.worktree(forBranch: branch), wt.exists,
-           let text = try? String(contentsOfFile: wt.path + "/" + path, encoding: .utf8) {
-            current = text
+        if let wt = try ws.repo.worktree(forBranch: branch), wt.exists {
+            // A doc that is a symlink would commit a path, not the doc (R24).
+            let file = wt.path + "/" + path
+            if (try? FileManager.default.attributesOfItem(atPath: file))?[.type] as? FileAttributeType == .typeSymbolicLink {
+                return DocCheckResult(branch: branch, doc: path, skipped: nil, problems: [DocProblem(
+                    .notAFile, line: nil, message: "the doc \(path) is a symbolic link, not a file: git would commit the link, not the doc",
+                    fix: "replace it with a regular file (copy the text, remove the link) and commit it")])
+            }
+            if let text = try? String(contentsOfFile: file, encoding: .utf8) { current = text }
         }
         guard let current else {
             return DocCheckResult(branch: branch, doc: path, skipped: nil, problems: [DocProblem(

@@ -36,13 +36,14 @@ extension Experiments {
         let path = try existingWorktree(branch)
         let r = try Repository.open(at: path)
         try SecretFiles.refuseUntracked(in: r)
+        let outputs = RunOutputs.of(repoRoot: ws.root, worktree: path)
         if dryRun {
-            let n = try r.status().filter { $0.inWorkdir || $0.change != .untracked }.count
+            let n = try r.status().filter { ($0.inWorkdir || $0.change != .untracked) && !outputs.contains($0.path) }.count
             return CheckpointResult(branch: branch, committed: false, commit: try r.headCommit()?.hex ?? "", changedPaths: n)
         }
         let message = Redactor.redact(message)
         switch try r.commitAll(message: message.hasSuffix("\n") ? message : message + "\n",
-                               signature: r.defaultSignature(time: now())) {
+                               signature: r.defaultSignature(time: now()), excluding: outputs.contains) {
         case .committed(let id, let n):
             return CheckpointResult(branch: branch, committed: true, commit: id.hex, changedPaths: n)
         case .nothingToCommit:

@@ -56,6 +56,9 @@ public struct Experiments {
         if dryRun {
             return NewExperiment(branch: branch, base: base, worktree: path, doc: ws.docRelativePath(for: branch), commit: start.hex)
         }
+        // Worktrees live inside the repository: excluded even where `expt init` never ran
+        // (R22), so `git add -A` on the main branch never stages them.
+        _ = try ws.repo.ensureExcluded(".worktrees/")
         // The doc commit is made in memory on top of the start point, and the branch created
         // there, so the checkout writes the worktree and its index once.
         let docPath = ws.docRelativePath(for: branch)

@@ -114,7 +114,13 @@ public final class FixAndRelaunch {
            try ledger.journalStep(flow: Self.flow(parent), step: "verify") == nil, let p = try ledger.run(id: parent) {
             return p
         }
-        // An interrupted fix whose relaunch was not recorded yet leaves the failed run latest.
+        // An interrupted fix whose relaunch was not recorded yet leaves the failed run latest
+        // (and its stop step may have cancelled it: its flow is open, so it is still the one).
+        let open = try ledger.journalStep(flow: Self.flow(latest.id), step: "plan") != nil
+        if latest.wasCancelledByRequest && !open {
+            throw ExptError(.conflict, "the latest run of \(branch), \(latest.id), was cancelled by request: it did not fail, so there is nothing to fix",
+                            hint: "`expt launch \(branch)` runs it again")
+        }
         guard latest.state.isFailure else {
             let done = latest.parentRun.map { " (it is the relaunch that fixed \($0))" } ?? ""
             throw ExptError(.conflict, "the latest run of \(branch), \(latest.id), did not fail: it is \(latest.state.rawValue)\(done)",

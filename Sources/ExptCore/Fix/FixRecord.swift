@@ -92,13 +92,7 @@ enum FixRecord {
 
     /// Checkpoints and W&B directories are outputs of runs, never part of a fix commit.
     static func isRunOutput(_ path: String, config: ExptConfig?) -> Bool {
-        if let glob = config?.checkpointGlob {
-            if fnmatch(glob, path, 0) == 0 { return true }
-            let dir = (glob as NSString).deletingLastPathComponent
-            if !dir.isEmpty, !dir.contains("*"), path.hasPrefix(dir + "/") { return true }
-        }
-        if let w = config?.wandbDir, path == w || path.hasPrefix(w + "/") { return true }
-        return path.hasPrefix("wandb/")
+        RunOutputs(checkpointGlob: config?.checkpointGlob, wandbDir: config?.wandbDir).contains(path)
     }
 
     /// Sets `run.batch_size` (and `run.grad_accumulation`) in the worktree's expt.toml, where

@@ -35,6 +35,13 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
 
+    /// The reason `expt cancel` records (and the local backend reports) for a cancel it asked for.
+    public static let cancelledByRequest = "cancelled by request"
+
+    /// Cancelled because someone asked (`expt cancel`), not by the scheduler: not a failure to
+    /// diagnose or fix.
+    public var wasCancelledByRequest: Bool { state == .cancelled && (reason ?? "").hasPrefix(Self.cancelledByRequest) }
+
     /// The backend's handle on the job, once it has one.
     public var ref: JobRef? { jobID.map { JobRef(backend: backend, jobID: $0) } }
 

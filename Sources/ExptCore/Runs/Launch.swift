@@ -53,7 +53,9 @@ extension RunService {
         // (in the shared info/exclude) so they never make it dirty or reach a commit.
         if config.tracker != nil, !req.dryRun { _ = try? ws.repo.ensureExcluded("/" + (config.wandbDir ?? "wandb") + "/") }
         if !req.allowDirty {
-            let changes = try wrepo.status()
+            // Run output (checkpoints, W&B directories) is not a change of the experiment.
+            let outputs = RunOutputs(checkpointGlob: config.checkpointGlob, wandbDir: config.wandbDir)
+            let changes = try wrepo.status().filter { !outputs.contains($0.path) }
             if !changes.isEmpty {
                 throw ExptError(.conflict, "the worktree of \(req.branch) has uncommitted changes, so the run would not be reproducible from its commit:\n"
                                 + changes.prefix(10).map { "  \($0.change.rawValue) \($0.path)" }.joined(separator: "\n"),

@@ -23,6 +23,10 @@ extension RunService {
     public func diagnose(branch: String, run: String?, persist: Bool = true) throws -> RunDiagnosis {
         try refresh(branches: [branch])
         let record = try findRun(branch: branch, run: run)
+        if record.wasCancelledByRequest {
+            throw ExptError(.conflict, "\(record.id) was cancelled by request: it did not fail, so there is nothing to diagnose",
+                            hint: "`expt launch \(branch)` runs it again")
+        }
         var result = try diagnoseRun(record)
         if persist { try ledger().setDiagnosis(runID: record.id, category: result.diagnosis.category.rawValue, at: now()) }
         result.run.diagnosis = result.diagnosis.category.rawValue
@@ -101,7 +105,7 @@ extension RunService {
     /// Diagnoses failed runs that have no category yet, so status and watch can show one.
     public func diagnoseNewFailures(_ records: [RunRecord]) -> [RunRecord] {
         records.map { r in
-            guard r.state.isFailure, r.diagnosis == nil, let result = try? diagnoseRun(r) else { return r }
+            guard r.state.isFailure, !r.wasCancelledByRequest, r.diagnosis == nil, let result = try? diagnoseRun(r) else { return r }
             let d = result.diagnosis
             if let batch = result.batch { saveBatch(r, batch) }
             try? ledger().setDiagnosis(runID: r.id, category: d.category.rawValue, at: now())

@@ -258,7 +258,10 @@ public final class RunService {
         let backend = try self.backend(for: target)
         try backend.cancel(ref)
         for delay in Backoff.delays(total: 15) {
-            if let s = try backend.poll([ref])[ref] {
+            if var s = try backend.poll([ref])[ref] {
+                // Recorded as asked for, whatever the scheduler's words (a job killed after the
+                // cancel grace reads as signal 9): a requested cancel is not a failure (R14).
+                if s.state == .cancelled { s.reason = RunRecord.cancelledByRequest }
                 target = try ledger().update(runID: target.id, status: s, at: now())
                 if s.state.isTerminal { break }
             } else if target.state == .lost {
@@ -266,7 +269,7 @@ public final class RunService {
             } else {
                 // Cancelling deleted it (some schedulers forget a job they delete): cancelled, not lost.
                 target = try ledger().update(runID: target.id, status: JobStatus(
-                    ref: ref, state: .cancelled, rawState: "DELETED", reason: "cancelled; the scheduler no longer lists it"), at: now())
+                    ref: ref, state: .cancelled, rawState: "DELETED", reason: RunRecord.cancelledByRequest + "; the scheduler no longer lists it"), at: now())
                 break
             }
             sleep(delay)

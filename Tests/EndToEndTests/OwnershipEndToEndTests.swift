@@ -1,0 +1,107 @@
+import Foundation
+import XCTest
+import ExptTestSupport
+
+/// Commands touch only what is theirs, and a requested cancel is not a failure (issue 10,
+/// classes 5 and 8): run outputs never dirty a worktree or reach a commit (R17), `.worktrees/`
+/// is excluded without `expt init` (R22), a doc that is a symlink is refused (R24), and a
+/// cancelled run is neither diagnosed nor "fixed" (R14), whether its job went at TERM or had to
+/// be killed after the grace.
+final class OwnershipEndToEndTests: XCTestCase {
+    var expt: ExptBinary!
+    var t: TempRepo!
+
+    override func setUpWithError() throws {
+        expt = try ExptBinary()
+        expt.environment["EXPT_LOCAL_KILL_GRACE"] = "1"
+    }
+
+    func repo(_ toml: String) throws {
+        t = try TempRepo()
+        XCTAssertEqual(try expt.run(["init"], in: t.path).status, 0)
+        try toml.write(toFile: t.path + "/expt.toml", atomically: true, encoding: .utf8)
+        try t.git("add", "-A"); try t.git("commit", "-qm", "config", "--no-verify")
+        XCTAssertEqual(try expt.run(["new", "e"], in: t.path).status, 0)
+    }
+
+    func state(_ branch: String = "e") throws -> [String: Any] {
+        try XCTUnwrap((try expt.run(["status", branch, "--json"], in: t.path).json() as? [[String: Any]])?.last)
+    }
+
+    func waitForEnd(timeout: TimeInterval = 30) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let row = try state()
+            if !["submitting", "pending", "running"].contains(row["state"] as? String ?? "") { return row }
+            usleep(200_000)
+        }
+        XCTFail("the run did not end"); return [:]
+    }
+
+    func testRunOutputsNeverDirtyTheWorktreeNorReachACommit() throws {
+        for (glob, files) in [("checkpoints/*.pt", ["checkpoints/step-0000.pt", "wandb/offline-run-1-x/files/output.log"]),
+                              ("out/ckpt/*", ["out/ckpt/last", "out/ckpt/deep/inner.bin"])] {
+            try repo("""
+            command = "mkdir -p \(files.map { ($0 as NSString).deletingLastPathComponent }.joined(separator: " ")) && \(files.map { "echo x > \($0)" }.joined(separator: " && "))"
+            checkpoint_glob = "\(glob)"
+            """)
+            XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
+            XCTAssertEqual(try waitForEnd()["state"] as? String, "succeeded")
+            let wt = t.path + "/.worktrees/e"
+            for f in files { XCTAssertTrue(FileManager.default.fileExists(atPath: wt + "/" + f), f) }
+            let again = try expt.run(["launch", "e"], in: t.path)
+            XCTAssertEqual(again.status, 0, "\(glob): run output is not an uncommitted change: \(again.stderr)")
+            _ = try waitForEnd()
+            try t.write("notes.md", "a real change\n", in: wt)
+            let dry = try expt.run(["checkpoint", "e", "-m", "notes", "--dry-run", "--json"], in: t.path)
+            XCTAssertEqual((try dry.json() as? [String: Any])?["changed_paths"] as? Int, 1, dry.stdout)
+            XCTAssertEqual(try expt.run(["checkpoint", "e", "-m", "notes"], in: t.path).status, 0)
+            let committed = try t.git("-C", wt, "show", "--name-only", "--format=", "HEAD").split(separator: "\n").map(String.init)
+            XCTAssertEqual(committed, ["notes.md"], "\(glob): only the change, never the run's output")
+        }
+    }
+
+    func testWorktreesAreExcludedWithoutInit() throws {
+        t = try TempRepo()
+        XCTAssertEqual(try expt.run(["new", "exp/x"], in: t.path).status, 0)
+        XCTAssertEqual(try t.git("status", "--short"), "", "no `?? .worktrees/`")
+        XCTAssertEqual(try expt.run(["new", "exp/y"], in: t.path).status, 0)
+        let exclude = try String(contentsOfFile: t.path + "/.git/info/exclude", encoding: .utf8)
+        XCTAssertEqual(exclude.components(separatedBy: "\n").filter { $0 == ".worktrees/" }.count, 1, "added once")
+    }
+
+    func testADocThatIsASymlinkIsRefused() throws {
+        try repo("command = \"true\"\n")
+        let wt = t.path + "/.worktrees/e"
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("victim-\(UUID().uuidString.prefix(6)).md").path
+        try FileManager.default.copyItem(atPath: wt + "/docs/e.md", toPath: outside)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        try FileManager.default.removeItem(atPath: wt + "/docs/e.md")
+        try FileManager.default.createSymbolicLink(atPath: wt + "/docs/e.md", withDestinationPath: outside)
+        let r = try expt.run(["doc", "check", "e", "--json"], in: t.path)
+        XCTAssertNotEqual(r.status, 0, r.stdout)
+        let problems = try XCTUnwrap((try r.json() as? [String: Any])?["problems"] as? [[String: Any]], r.stdout)
+        XCTAssertEqual(problems.first?["rule"] as? String, "not_a_file", "\(problems)")
+    }
+
+    func testACancelledRunIsNotAFailureToDiagnoseOrFix() throws {
+        // One job leaves at TERM; one ignores it and is killed after the grace (signal 9).
+        for command in ["echo step 1; sleep 30", "trap '' TERM; echo step 1; while true; do sleep 1; done"] {
+            try repo("command = \"\(command)\"\n")
+            XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
+            usleep(700_000)
+            let cancel = try expt.run(["cancel", "e", "--json"], in: t.path, timeout: 30)
+            XCTAssertEqual(cancel.status, 0, cancel.stderr)
+            let row = try state()
+            XCTAssertEqual(row["state"] as? String, "cancelled", command)
+            XCTAssertEqual(row["reason"] as? String, "cancelled by request", command)
+            XCTAssertTrue(row["diagnosis"] is NSNull, "\(command): never diagnosed: \(row)")
+            let diagnose = try expt.run(["diagnose", "e"], in: t.path)
+            XCTAssertEqual(diagnose.status, 3, diagnose.stdout)
+            XCTAssertTrue(diagnose.stderr.contains("was cancelled by request: it did not fail"), diagnose.stderr)
+            let fix = try expt.run(["fix-and-relaunch", "e", "--dry-run", "--yes"], in: t.path)
+            XCTAssertEqual(fix.status, 3, fix.stdout)
+            XCTAssertTrue(fix.stderr.contains("was cancelled by request"), fix.stderr)
+        }
+    }
+}
