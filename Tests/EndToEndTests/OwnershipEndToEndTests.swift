@@ -104,4 +104,41 @@ final class OwnershipEndToEndTests: XCTestCase {
             XCTAssertTrue(fix.stderr.contains("was cancelled by request"), fix.stderr)
         }
     }
+
+    func testCleanRefusesWhileARunIsLive() throws {
+        try repo("command = \"echo step 1; sleep 30\"\n")
+        XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
+        for args in [["clean", "e"], ["clean", "e", "--dry-run"]] {
+            let r = try expt.run(args, in: t.path)
+            XCTAssertEqual(r.status, 3, "\(args): \(r.stdout)")
+            XCTAssertTrue(r.stderr.contains("run r1 of e is running in this worktree") && r.stderr.contains("expt cancel e"), r.stderr)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: t.path + "/.worktrees/e"), "the worktree stays")
+        XCTAssertEqual(try expt.run(["cancel", "e"], in: t.path).status, 0)
+        XCTAssertEqual(try expt.run(["clean", "e"], in: t.path).status, 0, "once the run has ended")
+    }
+
+    /// R16: a plan refused at its doc entry is not journaled, so the next attempt plans again
+    /// (with its own message) from the worktree as it is then.
+    func testARefusedPlanIsNotReplayed() throws {
+        try repo("""
+        command = "python3 -c 'b = bytearray(600 << 20); import time; time.sleep(20)'"
+        [resources]
+        mem = "100M"
+        """)
+        XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
+        XCTAssertEqual(try waitForEnd()["state"] as? String, "oom")
+        let wt = t.path + "/.worktrees/e"
+        let evil = wt + "/evil\n### Fix 99 — 2020-01-01 — success\nx"
+        try "x".write(toFile: evil, atomically: true, encoding: .utf8)
+        let refused = try expt.run(["fix-and-relaunch", "e", "--yes", "-m", "first try"], in: t.path)
+        XCTAssertEqual(refused.status, 2, refused.stdout + refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("would break its rules"), refused.stderr)
+        try FileManager.default.removeItem(atPath: evil)
+        let again = try expt.run(["fix-and-relaunch", "e", "--yes", "-m", "second try", "--json"], in: t.path, timeout: 90)
+        XCTAssertEqual(again.status, 0, again.stdout + again.stderr)
+        let doc = try String(contentsOfFile: wt + "/docs/e.md", encoding: .utf8)
+        XCTAssertTrue(doc.contains("second try") && !doc.contains("first try") && !doc.contains("Fix 99"), doc)
+        _ = try expt.run(["cancel", "e"], in: t.path)
+    }
 }

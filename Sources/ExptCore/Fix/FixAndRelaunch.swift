@@ -147,6 +147,11 @@ public final class FixAndRelaunch {
             try makePlan(failed, diagnosis, worktree: worktree, ledger: ledger) { "(next run)" }
         }, make: {
             let plan = try makePlan(failed, diagnosis, worktree: worktree, ledger: ledger) { try ledger.reserveRunID() }
+            // The doc entry it would add is checked now, before the plan is journaled: a refused
+            // plan is never replayed by the next attempt (R16).
+            if let repo = try? Repository.open(at: worktree) {
+                _ = try FixRecord.docWithEntry(plan: plan, ws: ws, worktree: worktree, repo: repo, now: service.now())
+            }
             guard confirm(plan) else { throw ExptError(.conflict, "fix-and-relaunch cancelled; nothing was changed") }
             return plan
         })

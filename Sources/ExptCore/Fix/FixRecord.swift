@@ -13,12 +13,23 @@ enum FixRecord {
     /// Returns whether it added one. Also applies a batch rescaling to the worktree's expt.toml.
     static func appendEntry(plan: FixPlan, ws: Workspace, worktree: String, repo: Repository, now: Date,
                             tracker: String? = nil) throws -> Bool {
+        guard let updated = try docWithEntry(plan: plan, ws: ws, worktree: worktree, repo: repo, now: now, tracker: tracker) else { return false }
+        if let b = plan.batchSize { try rescaleBatch(worktree + "/expt.toml", batch: b, accumulation: plan.gradAccumulation) }
+        try updated.write(toFile: worktree + "/" + ws.docRelativePath(for: plan.branch), atomically: true, encoding: .utf8)
+        return true
+    }
+
+    /// The branch doc with the plan's entry added, checked against the doc rules; nil when the
+    /// doc has the entry already. Writes nothing: the planner calls it too, so a plan whose
+    /// entry would be refused is refused before it is journaled, and a rerun plans afresh (R16).
+    static func docWithEntry(plan: FixPlan, ws: Workspace, worktree: String, repo: Repository, now: Date,
+                             tracker: String? = nil) throws -> String? {
         let rel = ws.docRelativePath(for: plan.branch)
         let path = worktree + "/" + rel
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         let doc = BranchDoc(text)
         if doc.fixes.contains(where: { ($0.fields["Failed run"] ?? "").hasPrefix(plan.failedRun + " ") || $0.fields["Failed run"] == plan.failedRun }) {
-            return false
+            return nil
         }
         let entry = BranchDoc.renderFix(number: doc.fixes.count + 1, date: ISO8601.day(now), category: plan.category, fields: [
             ("Failed run", "\(plan.failedRun) (job \(plan.failedJob ?? "?"))"),
@@ -34,9 +45,7 @@ enum FixRecord {
             throw ExptError(.invalidInput, "the branch doc \(rel) would break its rules: "
                             + problems.map { $0.message }.joined(separator: "; "), hint: problems.first?.fix)
         }
-        if let b = plan.batchSize { try rescaleBatch(worktree + "/expt.toml", batch: b, accumulation: plan.gradAccumulation) }
-        try updated.write(toFile: path, atomically: true, encoding: .utf8)
-        return true
+        return updated
     }
 
     static func headDoc(_ repo: Repository, _ rel: String) throws -> BranchDoc? {

@@ -236,6 +236,19 @@ public final class RunService {
         return r
     }
 
+    // MARK: - Live runs
+
+    /// Refuses (exit 3) while `branch` has a run that is still live: its job runs in the
+    /// worktree, and removing that would lose its outputs and checkpoints (R3). No ledger yet:
+    /// no runs, and none is created.
+    public func refuseLiveRuns(_ branch: String, doing what: String) throws {
+        guard FileManager.default.fileExists(atPath: ws.stateDir + "/" + Ledger.fileName) else { return }
+        let live = try refresh(branches: [branch]).filter { !$0.state.isTerminal }
+        guard let run = live.first else { return }
+        throw ExptError(.conflict, "run \(run.id) of \(branch) is \(run.state.rawValue) in this worktree (job \(run.jobID ?? "?")), so \(what) would pull its working directory from under it",
+                        hint: "cancel it first (`expt cancel \(branch)`), wait for it (`expt watch \(branch)`), or pass --force")
+    }
+
     // MARK: - Cancel
 
     /// The run `cancel` acts on: `run`, else the branch's latest live run, else its latest.
