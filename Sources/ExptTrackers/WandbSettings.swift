@@ -53,10 +53,11 @@ public struct WandbLocation: Sendable, Equatable {
         return b
     }
 
-    /// `entity/project/id`, or `project/id` (the API key's default entity) without an entity.
+    /// `entity/project/id`; nil without an entity or a project (expt never guesses the API
+    /// key's default entity: it would look in one place while the job logs to another).
     public func path(_ id: String) -> String? {
-        guard let project else { return nil }
-        return [entity, project, id].compactMap { $0 }.joined(separator: "/")
+        guard let entity, let project else { return nil }
+        return "\(entity)/\(project)/\(id)"
     }
 }
 

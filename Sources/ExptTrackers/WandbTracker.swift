@@ -62,8 +62,9 @@ public struct WandbTracker: RunTracker {
         let online = runs.filter(\.online)
         guard !online.isEmpty else { return snapshot }
         if location.offline { return snapshot }
-        guard location.project != nil else {
-            snapshot.notice = "W&B: no project is set ([wandb] project, WANDB_PROJECT or wandb/settings), so only run directories are read"
+        guard location.project != nil, location.entity != nil else {
+            let missing = location.project == nil ? "project" : "entity"
+            snapshot.notice = "W&B: no \(missing) is set ([wandb] \(missing), WANDB_\(missing.uppercased()) or wandb/settings), so only logs and run directories are read"
             return snapshot
         }
         var paths: [String: String] = [:]
@@ -95,12 +96,14 @@ public struct WandbTracker: RunTracker {
     // MARK: - Changing
 
     public func close(runID: String) throws -> String {
+        try requireOnline("close a W&B run")
         guard let path = location.path(runID) else { throw noProject("close a W&B run") }
         let a = try helper("close", ["path": path, "state": "failed"])
         return "marked W&B run \(path) failed (it was \(a["previous"] as? String ?? "?"))"
     }
 
     public func tag(runID: String, _ tag: String) throws {
+        try requireOnline("tag a W&B run")
         guard let path = location.path(runID) else { throw noProject("tag a W&B run") }
         _ = try helper("tag", ["path": path, "tag": tag])
     }
@@ -164,7 +167,14 @@ public struct WandbTracker: RunTracker {
     }
 
     func noProject(_ what: String) -> ExptError {
-        ExptError(.invalidInput, "cannot \(what): no W&B project is set", hint: "set project (and entity) in [wandb] of expt.toml")
+        ExptError(.invalidInput, "cannot \(what): no W&B entity and project are set", hint: "set entity and project in [wandb] of expt.toml")
+    }
+
+    /// Offline (WANDB_MODE=offline, dryrun or disabled) W&B is never asked, for anything.
+    func requireOnline(_ what: String) throws {
+        if location.offline {
+            throw ExptError(.conflict, "cannot \(what): W&B is offline for this experiment (WANDB_MODE)", hint: "`wandb sync` the run directories first")
+        }
     }
 }
 

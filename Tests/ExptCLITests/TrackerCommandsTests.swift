@@ -235,6 +235,24 @@ final class TrackerCommandsTests: XCTestCase {
         XCTAssertTrue(h.host.posted(on: 7).isEmpty, "no PR in this repository")
         let doc = try String(contentsOfFile: h.worktree("exp/a") + "/docs/exp/a.md", encoding: .utf8)
         XCTAssertTrue(doc.contains("- W&B: r1 https://wandb.ai/lab/traits/runs/\(first); r2 continues it"), doc)
+        // The W&B run is r2's now: "running" there says nothing about r1's ended job.
+        try setRun(first, ["state": "running", "heartbeatAt": ISO8601.timestamp(h.clock.now), "tags": ["expt"]])
+        let rows = try XCTUnwrap(try h.run(["status", "exp/a", "--all", "--json"]).json() as? [[String: Any]])
+        XCTAssertEqual(rows.map { ($0["discrepancies"] as? [Any])?.count }, [0, 0], "the resumed run's parent is no zombie: \(rows)")
+        XCTAssertTrue((rows[0]["wandb"] as? [String: Any])?["state"] is NSNull, "the W&B state is r2's, not r1's")
+        let zombies = h.run(["close-zombies", "--json"])
+        XCTAssertEqual((try zombies.json() as? [Any])?.count, 0, zombies.stdout)
+        XCTAssertEqual(try fake.run("lab/traits/" + first)?["state"] as? String, "running", "the live W&B run is never closed")
+    }
+
+    func testARelaunchThatFailsWhileVerifyWaitsForStepsIsAFailure() throws {
+        let h = try harness()
+        h.backend.willSubmit(.init(states: [.oom], exitCode: 137, maxRSSMB: 1020, stdout: "step 5/20 loss 0.2\n", stderr: FixCommandTests.oomStderr))
+        XCTAssertEqual(h.run(["launch", "exp/a"]).status, 0)
+        h.backend.willSubmit(.init(states: [.running, .running, .failed], exitCode: 1, stdout: "loading data\n", stderr: "Traceback (most recent call last):\nValueError: bad shard\n"))
+        let fix = h.run(["fix-and-relaunch", "exp/a", "--yes", "--wait", "60"])
+        XCTAssertEqual(fix.status, 1, fix.stdout + fix.stderr)
+        XCTAssertTrue(fix.stderr.contains("the relaunched run r2 failed at once"), fix.stderr)
     }
 
     func testARelaunchThatLogsNoStepWithinTheWaitIsReported() throws {

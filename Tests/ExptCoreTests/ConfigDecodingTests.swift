@@ -125,7 +125,7 @@ final class ConfigDecodingTests: XCTestCase {
 
     func testBadTrackerAndRunSettingsNameTheLine() {
         for (text, said) in [("[wandb]\nproject = \"a b\"\n", "x/expt.toml:3"), ("[wandb]\nbase_url = \"wandb.local\"\n", "not a URL"),
-                             ("[wandb]\nsweep = \"abc\"\n", "entity/project/sweep-id"), ("[wandb]\ntimeout = \"1h\"\n", "between 1 s and 10 minutes"),
+                             ("[wandb]\nsweep = \"abc\"\n", "entity/project/sweep-id"), ("[wandb]\ntimeout = \"1h\"\n", "between 5 s and 10 minutes"), ("[env]\nWANDB_ENTITY = \"x\"\n[wandb]\nentity = \"lab\"\n", "disagree"),
                              ("[wandb]\nprojct = \"a\"\n", "projct"), ("[run]\nfalse_success_fraction = 1.5\n", "between 0 and 1"),
                              ("[run]\nstall_after = \"soon\"\n", "not a time")] {
             let e = error("command = \"a\"\n" + text)

@@ -107,6 +107,20 @@ final class WandbTrackerTests: XCTestCase {
         XCTAssertEqual(fake.unexpectedCalls().count, 0, "\(fake.unexpectedCalls())")
     }
 
+    func testWithoutAnEntityWandbIsNotAskedAndSaysWhy() throws {
+        let fake = try FakeWandb(runs: ["lab/traits/a1": ["state": "running"]])
+        let (t, runner) = tracker(fake, settings { $0.entity = nil })
+        let s = t.fetch([TrackedRun(trackerID: "a1", searchDirs: [])])
+        XCTAssertEqual(s.notice, "W&B: no entity is set ([wandb] entity, WANDB_ENTITY or wandb/settings), so only logs and run directories are read")
+        XCTAssertEqual(runner.calls.count, 0)
+        XCTAssertNil(t.url(runID: "a1"))
+        // Offline, nothing is asked of W&B: not a tag, not a close.
+        let (offline, r2) = tracker(fake, settings { $0.jobEnvironment = ["WANDB_MODE": "offline"] })
+        XCTAssertThrowsError(try offline.tag(runID: "a1", "expt-superseded")) { XCTAssertTrue("\($0)".contains("offline"), "\($0)") }
+        XCTAssertThrowsError(try offline.close(runID: "a1"))
+        XCTAssertEqual(r2.calls.count, 0)
+    }
+
     func testAProjectThatDoesNotExistIsNamed() throws {
         let fake = try FakeWandb(runs: ["lab/other/a1": ["state": "running"]])
         let s = tracker(fake).0.fetch([TrackedRun(trackerID: "a1", searchDirs: [])])

@@ -25,8 +25,14 @@ struct WandbTable: Decodable {
         if let sw = sweep, sw.split(separator: "/").count != 3 || sw.contains(where: \.isWhitespace) {
             throw t.error("'\(sw)' is not a sweep path like entity/project/sweep-id", key: "sweep")
         }
-        if let t0 = timeout?.value, t0 < 1 || t0 > 600 {
-            throw t.error("timeout must be between 1 s and 10 minutes", key: "timeout")
+        if let t0 = timeout?.value, t0 < 5 || t0 > 600 {
+            throw t.error("timeout must be between 5 s and 10 minutes", key: "timeout")
+        }
+        // [env] reaches the job and wins there: the job would log where expt does not look.
+        for (key, value, variable) in [("entity", entity, "WANDB_ENTITY"), ("project", project, "WANDB_PROJECT"), ("base_url", baseUrl, "WANDB_BASE_URL")] {
+            if let v = value, let e = env[variable], e != v {
+                throw t.error("[wandb] \(key) '\(v)' and [env] \(variable) '\(e)' disagree: the job would log to one and expt look in the other", key: key)
+            }
         }
         s.entity = entity; s.project = project
         s.baseURL = baseUrl.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }

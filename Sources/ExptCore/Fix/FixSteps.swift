@@ -238,6 +238,7 @@ final class FixSteps {
                 } ?? ""
                 return (r, step.map { _ in text + than } ?? text)
             }
+            if r.state.isFailure { throw failedAtOnce(r) }
             if r.state.isTerminal { return (r, text) }
             guard service.now() < deadline, let delay = delays.next() else {
                 let wait = Int(settings.wait)

@@ -134,15 +134,15 @@ public enum Reconciler {
     static func falseSuccess(run: RunRecord, progress: ProgressReport?, config: RunFactsConfig) -> String? {
         let f = config.falseSuccessFraction
         if let p = progress, let s = p.step, let t = p.totalSteps, Double(s) < f * Double(t) {
-            return "it ended at step \(s) of \(t) (under \(Int(f * 100))% of the target)"
+            return "it ended at step \(s) of \(t) (under \(Int((f * 100).rounded()))% of the target)"
         }
         guard let start = run.startedAt ?? run.submittedAt, let end = run.endedAt else { return nil }
         let took = end.timeIntervalSince(start)
         if let expected = config.expectedRuntimeSeconds, took < f * Double(expected) {
-            return "it ended after \(Units.elapsed(Int(took))), under \(Int(f * 100))% of the expected \(Units.elapsed(expected))"
+            return "it ended after \(Units.elapsed(Int(took))), under \(Int((f * 100).rounded()))% of the expected \(Units.elapsed(expected))"
         }
         if config.expectedRuntimeSeconds == nil, let limit = run.resources.timeLimitSeconds, took < f / 10 * Double(limit) {
-            return "it ended after \(Units.elapsed(Int(took))), under \(Int(f * 10))% of its time limit \(Units.elapsed(limit))"
+            return "it ended after \(Units.elapsed(Int(took))), under \(Int((f * 10).rounded()))% of its time limit \(Units.elapsed(limit))"
         }
         return nil
     }

@@ -82,16 +82,24 @@ extension RunService {
                 groups[i].items.append((r, item))
             } else { groups.append((t, [(r, item)])) }
         }
+        // A W&B run continued by a later run (a resume keeps the id) is that run's now: its
+        // state says nothing about the earlier job, which would otherwise look like a zombie.
+        var continued: Set<String> = []
+        for r in records {
+            guard let id = r.spec?.environment["WANDB_RUN_ID"], let runs = try? ledger().runs(branch: r.branch) else { continue }
+            if runs.contains(where: { $0.seq > r.seq && $0.spec?.environment["WANDB_RUN_ID"] == id }) { continued.insert(r.id) }
+        }
         var snapshots: [String: TrackerRun] = [:]
         for g in groups {
             let s = g.tracker.fetch(g.items.map(\.1))
             if let n = s.notice, !report.notices.contains(n) { report.notices.append(n) }
             for (r, item) in g.items {
-                if let run = s.runs[item.trackerID] { snapshots[r.id] = run }
+                if let run = s.runs[item.trackerID], !continued.contains(r.id) { snapshots[r.id] = run }
                 if let e = s.errors[item.trackerID], !report.notices.contains("W&B: \(e)") { report.notices.append("W&B: \(e)") }
                 let run = s.runs[item.trackerID]
                 report.trackers[r.id] = TrackerView(tracker: g.tracker.name, id: item.trackerID,
-                                                    url: run?.url ?? g.tracker.url(runID: item.trackerID), state: run?.state,
+                                                    url: run?.url ?? g.tracker.url(runID: item.trackerID),
+                                                    state: continued.contains(r.id) ? nil : run?.state,
                                                     source: run?.source.rawValue ?? "files", heartbeatAt: run?.heartbeatAt,
                                                     sweep: run?.sweep, directories: run?.directories ?? [])
             }
