@@ -242,7 +242,7 @@ final class FixSteps {
             if r.state.isTerminal { return (r, text) }
             guard service.now() < deadline, let delay = delays.next() else {
                 let wait = Int(settings.wait)
-                let what = step.map { "logged step \($0) but not past the failed run's step \(before!)" } ?? "logged no step (the failed run reached step \(before!))"
+                let what = step.map { "logged step \($0), not past the failed run's step \(before!)," } ?? "logged no step (the failed run reached step \(before!))"
                 throw StepFailed(status: .timedOut, detail: "\(r.id) is running but \(what) within \(wait) s", error: ExptError(
                     .conflict, "the relaunched run \(r.id) is running but \(what) within \(wait) s",
                     hint: "`expt watch \(r.branch)` keeps following it; a longer --wait gives it time to log"))
