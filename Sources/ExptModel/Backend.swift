@@ -54,14 +54,28 @@ public struct ArraySpec: Codable, Sendable, Equatable {
     public init(indices: [Int], maxConcurrent: Int? = nil) { self.indices = indices; self.maxConcurrent = maxConcurrent }
 
     /// Slurm's `--array` syntax: "0-9", "1,3,5-7", "0-99%10" (at most 10 at once).
+    /// At most this many tasks in one array (and indices below it): a range beyond it is a
+    /// typo, not a sweep (R35).
+    public static let maxTasks = 1_000_000
+
+    /// Why `parse` refused `text`, in words for an error message.
+    public static func problem(_ text: String) -> String {
+        // Every number readable (or too long for an Int), one of them at the limit or above.
+        let words = (text.split(separator: "%").first ?? "").split(whereSeparator: { !$0.isNumber })
+        if words.contains(where: { Int($0).map { $0 >= maxTasks } ?? true }) {
+            return "'\(text)' goes above the limit: array indices must be below \(maxTasks)"
+        }
+        return "'\(text)' is not a range like 0-9, 1,3,5 or 0-99%10"
+    }
+
     public static func parse(_ text: String) -> ArraySpec? {
         let parts = text.split(separator: "%", maxSplits: 1)
         guard let list = parts.first, !list.isEmpty else { return nil }
         var indices: [Int] = []
         for item in list.split(separator: ",") {
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
-            if bounds.count == 1, let i = Int(bounds[0]), i >= 0 { indices.append(i) }
-            else if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]), a >= 0, a <= b, b - a < 1_000_000 {
+            if bounds.count == 1, let i = Int(bounds[0]), i >= 0, i < maxTasks { indices.append(i) }
+            else if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]), a >= 0, a <= b, b < maxTasks {
                 indices.append(contentsOf: a...b)
             } else { return nil }
         }

@@ -17,8 +17,23 @@ public enum Units {
         case "T": factor = 1024 * 1024; number.removeLast()
         default: factor = 1
         }
-        guard let v = Double(number), v > 0, v.isFinite else { return nil }
+        guard let v = Double(number), v > 0, v.isFinite, v * factor <= Double(maxMegabytes) else { return nil }
         return max(1, Int((v * factor).rounded()))
+    }
+
+    /// The largest size expt accepts, 1024T (1 PiB, in MiB): far above any node, far below
+    /// what overflows an Int (R25: a huge size used to crash expt).
+    public static let maxMegabytes = 1 << 30
+
+    /// Why `megabytes` refused `text`, in words for an error message.
+    public static func sizeProblem(_ text: String) -> String {
+        // Called when `megabytes` refused it: a good number with a good unit was too large.
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let digits = t.prefix { $0.isNumber || $0 == "." }
+        if let v = Double(digits), v > 0, megabytes("1" + t.dropFirst(digits.count)) != nil {
+            return "'\(text)' is too large: at most 1024T"
+        }
+        return "'\(text)' is not a size like 4G or 512M"
     }
 
     /// 4096 → "4G", 1536 → "1536M": the Slurm-style spelling.

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import ExptCore
 import ExptModel
 import ExptDiagnosis
@@ -72,6 +75,13 @@ struct DiagnoseCommand: ExptCommand {
             if isDir.boolValue {
                 throw ExptError(.invalidInput, "\(path) is a directory, not a log file",
                                 hint: "for a W&B run directory use --wandb \(path)")
+            }
+            // A FIFO would block the read forever, a device never end (R26): regular files only
+            // (a symlink to one is fine).
+            var st = stat()
+            if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+                let kind = (st.st_mode & S_IFMT) == S_IFIFO ? "a FIFO" : (st.st_mode & S_IFMT) == S_IFSOCK ? "a socket" : "a device"
+                throw ExptError(.invalidInput, "\(path) is \(kind), not a log file", hint: "save the output to a file first, then pass that file")
             }
         }
         var set = try RuleSet.builtin()

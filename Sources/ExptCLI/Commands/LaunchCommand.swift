@@ -15,7 +15,7 @@ struct ResourceOptions: ParsableArguments {
         if let gpus, !(0...1024).contains(gpus) { throw ValidationError("--gpus must be a whole number from 0 to 1024, found \(gpus)") }
         var r = Resources(cpus: cpus, gpus: gpus)
         if let mem {
-            guard let mb = Units.megabytes(mem) else { throw ValidationError("--mem '\(mem)' is not a size like 8G or 512M") }
+            guard let mb = Units.megabytes(mem) else { throw ValidationError("--mem " + Units.sizeProblem(mem)) }
             r.memoryMB = mb
         }
         if let time {
@@ -42,7 +42,7 @@ struct LaunchCommand: ExptCommand {
     @Option(help: "An array job (sweep): task indices like 0-99%10 (at most 10 at once).") var array: String?
 
     func validate() throws {
-        if let array, ArraySpec.parse(array) == nil { throw ValidationError("--array '\(array)' is not a range like 0-9, 1,3,5 or 0-99%10") }
+        if let array, ArraySpec.parse(array) == nil { throw ValidationError("--array " + ArraySpec.problem(array)) }
     }
 
     func run(in env: ExptEnvironment) throws {

@@ -14,7 +14,7 @@ struct Megabytes: Decodable, Equatable {
         }
         let text = try c.decode(String.self)
         guard let mb = Units.megabytes(text) else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "'\(text)' is not a size like 4G or 512M")
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: Units.sizeProblem(text))
         }
         value = mb
     }
