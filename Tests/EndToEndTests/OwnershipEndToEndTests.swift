@@ -129,12 +129,13 @@ final class OwnershipEndToEndTests: XCTestCase {
         XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
         XCTAssertEqual(try waitForEnd()["state"] as? String, "oom")
         let wt = t.path + "/.worktrees/e"
-        let evil = wt + "/evil\n### Fix 99 — 2020-01-01 — success\nx"
-        try "x".write(toFile: evil, atomically: true, encoding: .utf8)
+        // A hand-edited doc whose entry numbering the fix's entry would break.
+        let doc0 = try String(contentsOfFile: wt + "/docs/e.md", encoding: .utf8)
+        try (doc0 + "\n### Fix 99 — 2020-01-01 — success\n").write(toFile: wt + "/docs/e.md", atomically: true, encoding: .utf8)
         let refused = try expt.run(["fix-and-relaunch", "e", "--yes", "-m", "first try"], in: t.path)
         XCTAssertEqual(refused.status, 2, refused.stdout + refused.stderr)
         XCTAssertTrue(refused.stderr.contains("would break its rules"), refused.stderr)
-        try FileManager.default.removeItem(atPath: evil)
+        try doc0.write(toFile: wt + "/docs/e.md", atomically: true, encoding: .utf8)
         let again = try expt.run(["fix-and-relaunch", "e", "--yes", "-m", "second try", "--json"], in: t.path, timeout: 90)
         XCTAssertEqual(again.status, 0, again.stdout + again.stderr)
         let doc = try String(contentsOfFile: wt + "/docs/e.md", encoding: .utf8)

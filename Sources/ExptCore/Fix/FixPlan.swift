@@ -37,7 +37,8 @@ public struct FixPlan: Codable, Sendable, Equatable {
     /// One line for the doc, the commit trailer and the PR comment.
     public var changeSummary: String {
         var parts: [String] = []
-        if !userChanges.isEmpty { parts.append("edited \(userChanges.prefix(5).joined(separator: ", "))\(userChanges.count > 5 ? " and \(userChanges.count - 5) more" : "")") }
+        // File names are untrusted: each is one inert word (SafeText, R6).
+        if !userChanges.isEmpty { parts.append("edited \(userChanges.prefix(5).map(SafeText.fileName).joined(separator: ", "))\(userChanges.count > 5 ? " and \(userChanges.count - 5) more" : "")") }
         if let profile, profile != previousProfile { parts.append("profile \(profile)") }
         if resources.memoryMB != previousResources.memoryMB, let m = resources.memoryMB {
             parts.append("memory \(previousResources.memoryMB.map(Units.memoryString) ?? "default") → \(Units.memoryString(m))")

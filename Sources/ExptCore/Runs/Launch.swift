@@ -139,7 +139,7 @@ extension RunService {
     }
 
     /// The shell command of the job; with a checkpoint, `resume_command` with `{checkpoint}`
-    /// replaced by the shell-quoted path.
+    /// replaced by the path, quoted for wherever the placeholder stands (bare, in "…" or '…').
     func jobCommand(_ config: ExptConfig, resumeFrom: String?, worktree: String) throws -> String {
         let file = config.sources.last ?? "expt.toml"
         if let ckpt = resumeFrom {
@@ -150,7 +150,7 @@ extension RunService {
             guard resume.contains("{checkpoint}") else {
                 throw ExptError(.invalidInput, "resume_command in \(file) has no {checkpoint} placeholder")
             }
-            return resume.replacingOccurrences(of: "{checkpoint}", with: ShellQuote.quote(ckpt))
+            return ShellQuote.substitute("{checkpoint}", in: resume, with: ckpt)
         }
         guard let command = config.command, !command.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ExptError(.invalidInput, "no command to run: `command` is not set in \(config.sources.joined(separator: " or "))",
