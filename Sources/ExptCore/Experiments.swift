@@ -37,7 +37,8 @@ public struct Experiments {
     /// Creates branch + worktree + committed doc. On any failure, undoes what it made.
     public func create(_ branch: String, from: String?, dryRun: Bool = false) throws -> NewExperiment {
         try ws.requireBornHead()
-        try ws.validate(branch)
+        // Before any lookup: libgit2 cannot even look up an over-long name.
+        try ws.validateNew(branch)
         if try ws.repo.branchExists(branch) {
             throw ExptError(.conflict, "a branch named '\(branch)' already exists",
                             hint: "choose another name, or use `expt worktree \(branch)` to get its worktree")

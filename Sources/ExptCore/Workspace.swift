@@ -97,6 +97,34 @@ public final class Workspace {
             throw ExptError(.invalidInput, e.description, hint: "choose a name like exp/lr-0.1")
         }
     }
+
+    /// A name for a NEW experiment: git's rules, and expt's own (R27, R32). Existing branches
+    /// are only held to git's, so no command locks a user out of a branch they have.
+    public func validateNew(_ branch: String) throws {
+        try validate(branch)
+        if let s = branch.unicodeScalars.first(where: SafeText.isInvisible) {
+            throw ExptError(.invalidInput, String(format: "'%@' contains the invisible or bidi character U+%04X: it would look like another name in every list", branch, s.value),
+                            hint: "choose a name of visible characters, like exp/lr-0.1")
+        }
+        if branch.utf8.count > Self.maxBranchBytes {
+            throw ExptError(.invalidInput, "a branch name may be at most \(Self.maxBranchBytes) bytes (this one has \(branch.utf8.count)): its worktree and its git metadata are named after it, and each must fit a file name",
+                            hint: "choose a shorter name")
+        }
+        // refs/heads/a and refs/heads/a/b cannot both exist: git stores refs as files and folders.
+        for other in try repo.localBranches() {
+            if branch.hasPrefix(other + "/") {
+                throw ExptError(.invalidInput, "the branch \(other) exists, so \(branch) cannot be a branch (git keeps \(other) where \(other)/… would go)",
+                                hint: "choose another name, e.g. \(other)-\(branch.dropFirst(other.count + 1).replacingOccurrences(of: "/", with: "-"))")
+            }
+            if other.hasPrefix(branch + "/") {
+                throw ExptError(.invalidInput, "the branch \(other) exists, so \(branch) cannot be a branch (git keeps \(branch)/… as a folder)",
+                                hint: "choose another name")
+            }
+        }
+    }
+
+    /// Long enough for any real name, short enough that `.git/worktrees/<name>` fits NAME_MAX.
+    public static let maxBranchBytes = 200
 }
 
 /// The branch checked out in the worktree around `path`, nil when detached.

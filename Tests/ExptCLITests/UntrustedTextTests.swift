@@ -41,4 +41,32 @@ final class UntrustedTextTests: XCTestCase {
         XCTAssertEqual(message.components(separatedBy: "\n").filter { $0.hasPrefix("Expt-Fix:") }.count, 1)
         XCTAssertFalse(message.contains("\n- Diagnosis: success"), message)
     }
+
+    func testInlineCodeCannotBeClosedByTheTextInside() {
+        XCTAssertEqual(SafeText.code("exp/a"), "`exp/a`")
+        XCTAssertEqual(SafeText.code("exp/x`@acme-admins`$(id);|&"), "``exp/x`@acme-admins`$(id);|&``")
+        XCTAssertEqual(SafeText.code("a``b"), "```a``b```")
+        XCTAssertEqual(SafeText.code("`edge"), "`` `edge ``")
+    }
+
+    /// R27, R32: names expt would create badly are refused with the rule, and nothing is made.
+    func testNewRefusesInvisibleOverlongAndClashingNames() throws {
+        let h = try CLIHarness()
+        try h.initialize()
+        XCTAssertEqual(h.run(["new", "exp/ok"]).status, 0)
+        let before = try h.repo.git("for-each-ref", "--format=%(refname)")
+        for (name, words) in [("exp/\u{202E}gnp.exe", "invisible or bidi character U+202E"),
+                              ("exp/o\u{200B}k", "invisible or bidi character U+200B"),
+                              ("exp/" + String(repeating: "x", count: 300), "at most 200 bytes (this one has 304)"),
+                              ("exp/" + Array(repeating: String(repeating: "y", count: 50), count: 7).joined(separator: "/"), "at most 200 bytes"),
+                              ("exp/ok/sub", "the branch exp/ok exists, so exp/ok/sub cannot be a branch"),
+                              ("exp", "the branch exp/ok exists, so exp cannot be a branch")] {
+            let r = h.run(["new", name, "--json"])
+            XCTAssertEqual(r.status, 2, "\(name): \(r.stdout)")
+            let message = ((try? r.object())?["error"] as? [String: Any])?["message"] as? String ?? ""
+            XCTAssertTrue(message.contains(words), "\(name): \(message)")
+        }
+        XCTAssertEqual(try h.repo.git("for-each-ref", "--format=%(refname)"), before, "no ref was made")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: h.path + "/.worktrees/exp"), ["ok"])
+    }
 }

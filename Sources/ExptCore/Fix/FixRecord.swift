@@ -91,7 +91,8 @@ enum FixRecord {
     static func commentBody(plan: FixPlan, commit: String, ws: Workspace, tracker: String? = nil) throws -> String {
         let relaunch = plan.resumeFrom.map { "resuming from \($0)" } ?? "from scratch"
         let body = try Templates(repoRoot: ws.root).render("pr-comment.md", [
-            "failed_run": plan.failedRun, "branch": plan.branch, "message": plan.message, "category": plan.category,
+            "failed_run": plan.failedRun, "branch": plan.branch, "branch_code": SafeText.code(plan.branch),
+            "message": plan.message, "category": plan.category,
             "failed_job": plan.failedJob ?? "?", "evidence": plan.evidence, "change": plan.changeSummary,
             "commit": commit, "new_run": plan.newRun, "relaunch": relaunch,
             "wandb": tracker.map { "\n**W&B:** \($0)\n" } ?? "",

@@ -38,4 +38,14 @@ public enum SafeText {
         [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF].contains(s.value)
             || (0x202A...0x202E).contains(s.value) || (0x2066...0x2069).contains(s.value)
     }
+
+    /// Inline code for any text: a fence one backquote longer than the longest run inside it
+    /// (CommonMark), so a name holding backquotes cannot close the span and let `@team` out (R32).
+    public static func code(_ text: String) -> String {
+        var longest = 0, run = 0
+        for c in text { run = c == "`" ? run + 1 : 0; longest = max(longest, run) }
+        let fence = String(repeating: "`", count: longest + 1)
+        let pad = text.hasPrefix("`") || text.hasSuffix("`") ? " " : ""
+        return fence + pad + text.replacingOccurrences(of: "\n", with: " ") + pad + fence
+    }
 }
