@@ -39,6 +39,7 @@ public struct Experiments {
         try ws.requireBornHead()
         // Before any lookup: libgit2 cannot even look up an over-long name.
         try ws.validateNew(branch)
+        try ws.requireWorktreesDirectory()
         if try ws.repo.branchExists(branch) {
             throw ExptError(.conflict, "a branch named '\(branch)' already exists",
                             hint: "choose another name, or use `expt worktree \(branch)` to get its worktree")
@@ -119,6 +120,7 @@ public struct Experiments {
             if let name = wt.name { try ws.repo.pruneWorktree(named: name) }
         }
         let path = ws.worktreePath(for: branch)
+        try ws.requireWorktreesDirectory()
         if FileManager.default.fileExists(atPath: path) {
             throw ExptError(.conflict, "cannot recreate the worktree of '\(branch)': \(path) exists but is not its worktree",
                             hint: "move \(path) away and run the command again")

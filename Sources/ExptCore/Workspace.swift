@@ -123,6 +123,16 @@ public final class Workspace {
         }
     }
 
+    /// Worktrees live in `.worktrees/`: a file of that name is an error that says so (R28).
+    public func requireWorktreesDirectory() throws {
+        var isDir: ObjCBool = false
+        let dir = root + "/.worktrees"
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), !isDir.boolValue {
+            throw ExptError(.conflict, "\(dir) is a file; expt keeps the experiments' worktrees in that directory",
+                            hint: "move the file aside (e.g. `mv .worktrees .worktrees.file`), then run the command again")
+        }
+    }
+
     /// Long enough for any real name, short enough that `.git/worktrees/<name>` fits NAME_MAX.
     public static let maxBranchBytes = 200
 }

@@ -52,4 +52,35 @@ final class HostileInputTests: XCTestCase {
         }
         XCTAssertEqual(h.run(["diagnose", "--log", dir + "/link.log"]).status, 0, "a symlink to a regular file is a log")
     }
+
+    /// R28: odd files are named for what they are, with exit 2 or 3, never a raw Foundation error.
+    func testOddFilesAreNamedForWhatTheyAre() throws {
+        let h = try CLIHarness()
+        try h.initialize()
+        try h.experiment("exp/t")
+        let wt = h.worktree("exp/t")
+        try FileManager.default.removeItem(atPath: wt + "/expt.toml")
+        try FileManager.default.createDirectory(atPath: wt + "/expt.toml", withIntermediateDirectories: true)
+        var r = h.run(["launch", "exp/t", "--dry-run", "--allow-dirty"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("\(wt)/expt.toml is a directory, not a file"), r.stderr)
+        try FileManager.default.removeItem(atPath: wt + "/expt.toml")
+        var bytes = Array("command = \"true\"\n# caf".utf8) + [0xFF, 0xFE] + Array("\nbackend = \"fake\"\n".utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: wt + "/expt.toml"))
+        r = h.run(["launch", "exp/t", "--dry-run", "--allow-dirty"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("\(wt)/expt.toml:2: invalid UTF-8 byte 0xFF"), r.stderr)
+        bytes = Array("command = \"caf\u{e9}\"\nbackend = \"fake\"\n".utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: wt + "/expt.toml"))
+        XCTAssertEqual(h.run(["launch", "exp/t", "--dry-run", "--allow-dirty"]).status, 0, "real UTF-8 is fine")
+        // .worktrees as a file.
+        let aside = h.repo.root.appendingPathComponent("wt-aside").path
+        try FileManager.default.moveItem(atPath: h.path + "/.worktrees", toPath: aside)
+        try "f\n".write(toFile: h.path + "/.worktrees", atomically: true, encoding: .utf8)
+        for args in [["new", "exp/f"], ["worktree", "exp/t"]] {
+            r = h.run(args)
+            XCTAssertEqual(r.status, 3, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(".worktrees is a file; expt keeps the experiments' worktrees in that directory"), "\(args): \(r.stderr)")
+        }
+    }
 }

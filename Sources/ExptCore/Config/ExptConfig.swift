@@ -92,15 +92,43 @@ public struct ExptConfig: Sendable, Equatable {
         }
         var merged: TOMLTable?
         for f in files {
-            let text: String
-            do { text = try String(contentsOfFile: f, encoding: .utf8) } catch {
-                throw ExptError(.invalidInput, "cannot read \(f): \(error.localizedDescription)")
-            }
+            let text = try readConfigFile(f)
             let parsed: TOMLTable
             do { parsed = try TOML.parse(text, file: f) } catch let e as TOMLError { throw configError(e, file: f) }
             merged = merged.map { $0.overlaid(by: parsed) } ?? parsed
         }
         return try ExptConfig(table: merged ?? TOMLTable(), sources: files, backends: backends)
+    }
+
+    /// The file's text, or an error that says what is wrong with it (R28): a directory, a file
+    /// that cannot be read, or bytes that are not UTF-8 (with the line of the first bad one).
+    static func readConfigFile(_ f: String) throws -> String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: f, isDirectory: &isDir), isDir.boolValue {
+            throw ExptError(.invalidInput, "\(f) is a directory, not a file", hint: "move it aside and write expt.toml as a file (`expt init` writes one)")
+        }
+        guard let data = FileManager.default.contents(atPath: f) else {
+            throw ExptError(.invalidInput, "cannot read \(f)", hint: "check its permissions")
+        }
+        if let text = String(data: data, encoding: .utf8) { return text }
+        let bytes = [UInt8](data)
+        let bad = firstInvalidUTF8(bytes) ?? 0
+        let line = 1 + bytes[..<bad].filter { $0 == 0x0A }.count
+        throw ExptError(.invalidInput, "\(f):\(line): invalid UTF-8 byte 0x\(String(format: "%02X", bytes[bad])): expt.toml must be UTF-8",
+                        hint: "save the file as UTF-8")
+    }
+
+    /// The offset of the first byte that does not belong to a well-formed UTF-8 sequence.
+    static func firstInvalidUTF8(_ b: [UInt8]) -> Int? {
+        var i = 0
+        while i < b.count {
+            let lead = b[i]
+            let n = lead < 0x80 ? 1 : (lead >> 5) == 0b110 && lead >= 0xC2 ? 2 : (lead >> 4) == 0b1110 ? 3 : (lead >> 3) == 0b11110 && lead <= 0xF4 ? 4 : 0
+            guard n > 0, i + n <= b.count, b[(i + 1)..<(i + n)].allSatisfy({ $0 & 0xC0 == 0x80 }),
+                  String(bytes: b[i..<(i + n)], encoding: .utf8) != nil else { return i }
+            i += n
+        }
+        return nil
     }
 
     /// Like `load`, but no expt.toml at all means the defaults. A file that exists and is
