@@ -142,4 +142,28 @@ final class OwnershipEndToEndTests: XCTestCase {
         XCTAssertTrue(doc.contains("second try") && !doc.contains("first try") && !doc.contains("Fix 99"), doc)
         _ = try expt.run(["cancel", "e"], in: t.path)
     }
+
+    /// `cancel` says cancelled only when no process of the job is left, even ones that ignore
+    /// TERM and their double-forked children (the shape of R34's reproduction; the report's
+    /// leftovers did not reproduce here, so this guards the behaviour rather than a fix).
+    func testCancelReturnsOnlyWhenEveryProcessOfTheJobIsGone() throws {
+        let marker = "1009.\(Int.random(in: 100...999))"
+        try repo("command = \"for i in $(seq 20); do (trap '' TERM; (sleep \(marker) &); sleep \(marker)) & done; echo started; wait\"\n")
+        XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
+        func alive() throws -> Int {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+            p.arguments = ["-f", "sleep \(marker)"]
+            let out = Pipe(); p.standardOutput = out
+            try p.run(); p.waitUntilExit()
+            return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").count
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while try alive() < 40, Date() < deadline { usleep(100_000) }
+        XCTAssertGreaterThanOrEqual(try alive(), 40, "twenty subshells and twenty double-forked children run (bash forks carry the same command line)")
+        let cancel = try expt.run(["cancel", "e", "--json"], in: t.path, timeout: 40)
+        XCTAssertEqual(cancel.status, 0, cancel.stderr)
+        XCTAssertEqual((try cancel.json() as? [String: Any])?["state"] as? String, "cancelled")
+        XCTAssertEqual(try alive(), 0, "nothing of the job is left when cancel says cancelled")
+    }
 }
