@@ -34,6 +34,7 @@ extension Experiments {
     /// The message is redacted like a fix commit's: fix-and-relaunch pushes the branch.
     public func checkpoint(_ branch: String, message: String, dryRun: Bool = false) throws -> CheckpointResult {
         let path = try existingWorktree(branch)
+        try ws.requireExperiment(branch, for: "checkpoint")
         let r = try Repository.open(at: path)
         try SecretFiles.refuseUntracked(in: r)
         let outputs = RunOutputs.of(repoRoot: ws.root, worktree: path)

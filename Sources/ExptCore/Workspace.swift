@@ -53,6 +53,15 @@ public final class Workspace {
     public func base(of branch: String) throws -> String? {
         try repo.configString("branch.\(branch).exptbase")
     }
+    /// Commands that write into a branch on the experiment's behalf (checkpoint,
+    /// fix-and-relaunch) take experiments only: on the base branch they would sweep unrelated
+    /// files into it or half-write a doc it never had (R15). docs/commands.md lists which
+    /// commands take any branch.
+    public func requireExperiment(_ branch: String, for command: String) throws {
+        guard try base(of: branch) == nil else { return }
+        throw ExptError(.invalidInput, "\(branch) is not an experiment (it has no recorded base), so `expt \(command)` will not write into it",
+                        hint: "start one with `expt new <name>` (it branches from \(branch)), or use git directly on \(branch)")
+    }
     public func setBase(_ base: String, of branch: String) throws {
         try repo.setConfigString("branch.\(branch).exptbase", base)
     }

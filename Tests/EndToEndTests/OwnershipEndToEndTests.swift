@@ -166,4 +166,32 @@ final class OwnershipEndToEndTests: XCTestCase {
         XCTAssertEqual((try cancel.json() as? [String: Any])?["state"] as? String, "cancelled")
         XCTAssertEqual(try alive(), 0, "nothing of the job is left when cancel says cancelled")
     }
+
+    /// R15: checkpoint and fix-and-relaunch write only into experiments; a run of the base
+    /// branch can still be launched, watched and diagnosed.
+    func testCheckpointAndFixTakeExperimentsOnly() throws {
+        try repo("command = \"echo oops >&2; exit 1\"\n")
+        XCTAssertEqual(try expt.run(["launch", "main"], in: t.path).status, 0, "any branch can run")
+        _ = try waitForBranchEnd("main")
+        try "secret\n".write(toFile: t.path + "/local-notes.txt", atomically: true, encoding: .utf8)
+        let head = try t.git("rev-parse", "HEAD")
+        for args in [["checkpoint", "main", "-m", "oops"], ["fix-and-relaunch", "main", "--yes"], ["fix-and-relaunch", "main", "--dry-run", "--yes"]] {
+            let r = try expt.run(args, in: t.path)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stdout)")
+            XCTAssertTrue(r.stderr.contains("main is not an experiment (it has no recorded base)"), r.stderr)
+        }
+        XCTAssertEqual(try t.git("rev-parse", "HEAD"), head, "nothing committed to main")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: t.path + "/docs/main.md"), "no half-written doc")
+        XCTAssertEqual(try expt.run(["diagnose", "main"], in: t.path).status, 0, "a failed run of main is still diagnosed")
+    }
+
+    func waitForBranchEnd(_ branch: String) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let row = try state(branch)
+            if !["submitting", "pending", "running"].contains(row["state"] as? String ?? "") { return row }
+            usleep(200_000)
+        }
+        XCTFail("the run did not end"); return [:]
+    }
 }

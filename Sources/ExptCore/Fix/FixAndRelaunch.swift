@@ -65,6 +65,8 @@ public final class FixAndRelaunch {
     static func flow(_ failedRun: String) -> String { "fix:\(failedRun)" }
 
     public func run(branch: String) throws -> FixResult {
+        try ws.requireBranch(branch)
+        try ws.requireExperiment(branch, for: "fix-and-relaunch")
         let ledger = try service.ledger()
         let outbox = Outbox(ws: ws, ledger: ledger, hostFactory: hostFactory)
         if !settings.dryRun { outbox.retryPending(minimumAge: 0) }
