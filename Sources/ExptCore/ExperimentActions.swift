@@ -43,6 +43,10 @@ extension Experiments {
             return CheckpointResult(branch: branch, committed: false, commit: try r.headCommit()?.hex ?? "", changedPaths: n)
         }
         let message = Redactor.redact(message)
+        // Concurrent checkpoints of one branch take turns (up to 30 s), and wait for a running
+        // fix-and-relaunch, instead of failing on git's index and ref locks (R29).
+        let writer = try BranchLock.acquireWriter(dir: ws.stateDir, branch: branch, doing: "fixing or committing", wait: 30)
+        defer { writer.release() }
         switch try r.commitAll(message: message.hasSuffix("\n") ? message : message + "\n",
                                signature: r.defaultSignature(time: now()), excluding: outputs.contains) {
         case .committed(let id, let n):

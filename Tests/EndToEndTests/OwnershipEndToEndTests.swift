@@ -194,4 +194,39 @@ final class OwnershipEndToEndTests: XCTestCase {
         }
         XCTFail("the run did not end"); return [:]
     }
+
+    /// R12: two fix-and-relaunch of one branch at once: one fixes, the other exits 3 (the lock,
+    /// or nothing left to fix); exactly one fix commit and one relaunch per failed run.
+    func testConcurrentFixesOfOneBranchFixOnce() throws {
+        for round in 1...3 {
+            try repo("""
+            command = "python3 -c 'b = bytearray(600 << 20); import time; time.sleep(20)'"
+            [resources]
+            mem = "100M"
+            """)
+            XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
+            XCTAssertEqual(try waitForEnd()["state"] as? String, "oom", "round \(round)")
+            let procs = try (0..<2).map { _ in try expt.start(["fix-and-relaunch", "e", "--yes", "--wait", "0"], in: t.path) }
+            procs.forEach { $0.waitUntilExit() }
+            let statuses = procs.map(\.terminationStatus).sorted()
+            XCTAssertEqual(statuses.filter { $0 == 3 }.count, 1, "round \(round): the other exits 3 (the lock, or nothing left to fix): \(statuses)")
+            XCTAssertEqual(statuses.filter { $0 == 0 }.count, 1, "round \(round): one fixes: \(statuses)")
+            let runs = try XCTUnwrap(try expt.run(["runs", "e", "--json"], in: t.path).json() as? [[String: Any]])
+            XCTAssertEqual(runs.count, 2, "round \(round): one relaunch")
+            let fixes = try t.git("-C", t.path + "/.worktrees/e", "log", "--format=%s").split(separator: "\n").filter { $0.hasPrefix("Fix ") }
+            XCTAssertEqual(fixes.count, 1, "round \(round): \(fixes)")
+            _ = try expt.run(["cancel", "e"], in: t.path)
+        }
+    }
+
+    /// R29: eight checkpoints of one branch at once take turns: none fails, every file is committed.
+    func testConcurrentCheckpointsTakeTurns() throws {
+        try repo("command = \"true\"\n")
+        let wt = t.path + "/.worktrees/e"
+        for i in 0..<8 { try "p\(i)\n".write(toFile: wt + "/par_\(i).txt", atomically: true, encoding: .utf8) }
+        let procs = try (0..<8).map { i in try expt.start(["checkpoint", "e", "-m", "p\(i)"], in: t.path) }
+        procs.forEach { $0.waitUntilExit() }
+        XCTAssertEqual(procs.map(\.terminationStatus), Array(repeating: 0, count: 8), "no checkpoint failed")
+        XCTAssertEqual(try t.git("-C", wt, "status", "--porcelain"), "", "every file committed")
+    }
 }

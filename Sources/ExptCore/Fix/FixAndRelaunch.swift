@@ -67,6 +67,10 @@ public final class FixAndRelaunch {
     public func run(branch: String) throws -> FixResult {
         try ws.requireBranch(branch)
         try ws.requireExperiment(branch, for: "fix-and-relaunch")
+        // One fix of a branch at a time, for the whole flow: a second one exits 3 at once
+        // instead of racing on the commit, the comment and the relaunch (R12).
+        let writer = settings.dryRun ? nil : try BranchLock.acquireWriter(dir: ws.stateDir, branch: branch, doing: "fixing or committing")
+        defer { writer?.release() }
         let ledger = try service.ledger()
         let outbox = Outbox(ws: ws, ledger: ledger, hostFactory: hostFactory)
         if !settings.dryRun { outbox.retryPending(minimumAge: 0) }

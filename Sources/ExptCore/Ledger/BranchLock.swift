@@ -31,9 +31,23 @@ public final class BranchLock: @unchecked Sendable {
         return ((dir as NSString).appendingPathComponent("locks") as NSString).appendingPathComponent(name + ".lock")
     }
 
+    /// The lock one command that writes into a branch's worktree holds (fix-and-relaunch for
+    /// its whole flow, checkpoint for its commit): a second writer waits or exits 3 with a clear
+    /// message instead of failing on git's own locks (R12, R29). Separate from the launch lock,
+    /// which fix-and-relaunch's own launch takes inside it.
+    public static func acquireWriter(dir: String, branch: String, doing: String, wait: TimeInterval = 0) throws -> BranchLock {
+        let deadline = Date().addingTimeInterval(wait)
+        while true {
+            do { return try acquire(dir: dir, branch: branch, key: "writer/" + branch, doing: doing) } catch let e as ExptError where e.kind == .conflict {
+                guard Date() < deadline else { throw e }
+                usleep(100_000)
+            }
+        }
+    }
+
     /// Takes the lock or throws a `.conflict` naming the holder's pid; never waits.
-    public static func acquire(dir: String, branch: String) throws -> BranchLock {
-        let path = lockPath(dir: dir, branch: branch)
+    public static func acquire(dir: String, branch: String, key: String? = nil, doing: String = "launching") throws -> BranchLock {
+        let path = lockPath(dir: dir, branch: key ?? branch)
         let locksDir = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: locksDir, withIntermediateDirectories: true)
@@ -53,7 +67,7 @@ public final class BranchLock: @unchecked Sendable {
             close(fd)
             if err == EWOULDBLOCK {
                 let who = holder.map { "held by pid \($0)" } ?? "held by another process"
-                throw ExptError(.conflict, "another expt command is already launching \(branch) (lock \(path) \(who))",
+                throw ExptError(.conflict, "another expt command is already \(doing) \(branch) (lock \(path) \(who))",
                                 hint: "wait for it to finish; the lock is released automatically when that process exits")
             }
             throw ExptError(.failure, "cannot lock \(path): \(String(cString: strerror(err)))")
