@@ -47,6 +47,7 @@ extension Experiments {
         // fix-and-relaunch, instead of failing on git's index and ref locks (R29).
         let writer = try BranchLock.acquireWriter(dir: ws.stateDir, branch: branch, doing: "fixing or committing", wait: 30)
         defer { writer.release() }
+        try StaleLocks.recoverIndexLock(r, now: now())
         switch try r.commitAll(message: message.hasSuffix("\n") ? message : message + "\n",
                                signature: r.defaultSignature(time: now()), excluding: outputs.contains) {
         case .committed(let id, let n):

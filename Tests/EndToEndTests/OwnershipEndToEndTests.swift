@@ -229,4 +229,50 @@ final class OwnershipEndToEndTests: XCTestCase {
         XCTAssertEqual(procs.map(\.terminationStatus), Array(repeating: 0, count: 8), "no checkpoint failed")
         XCTAssertEqual(try t.git("-C", wt, "status", "--porcelain"), "", "every file committed")
     }
+
+    /// R13: an index.lock left by a commit that died is moved aside (kept) and the commit goes
+    /// on; one a live process holds is named, exit 3, and nothing is committed.
+    func testAStaleIndexLockIsMovedAsideAndALiveOneIsNamed() throws {
+        try repo("command = \"true\"\n")
+        let wt = t.path + "/.worktrees/e"
+        let gitDir = try t.git("-C", wt, "rev-parse", "--absolute-git-dir").trimmingCharacters(in: .whitespacesAndNewlines)
+        let lock = gitDir + "/index.lock"
+        try "notes\n".write(toFile: wt + "/notes.md", atomically: true, encoding: .utf8)
+        // Held by a live process: refused and named.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", "import sys,time; f=open(sys.argv[1],'w'); print('ok', flush=True); time.sleep(30)", lock]
+        let out = Pipe(); holder.standardOutput = out
+        try holder.run()
+        _ = out.fileHandleForReading.availableData   // its "ok": the file is open
+        let held = try expt.run(["checkpoint", "e", "-m", "notes"], in: t.path)
+        XCTAssertEqual(held.status, 3, held.stderr)
+        XCTAssertTrue(held.stderr.contains("locked by a running process (pid \(holder.processIdentifier)): \(lock)"), held.stderr)
+        holder.terminate(); holder.waitUntilExit()
+        // Left by a dead one: moved aside, the commit goes through.
+        XCTAssertTrue(FileManager.default.fileExists(atPath: lock))
+        let ok = try expt.run(["checkpoint", "e", "-m", "notes"], in: t.path)
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: lock))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: gitDir).filter { $0.hasPrefix("index.lock.stale-") }.count, 1, "kept, not deleted")
+        XCTAssertEqual(try t.git("-C", wt, "status", "--porcelain"), "")
+    }
+
+    /// R13's reproduction: fix-and-relaunch after a fix killed mid-commit left the index locked.
+    func testFixAndRelaunchRecoversAStaleIndexLock() throws {
+        try repo("""
+        command = "python3 -c 'b = bytearray(600 << 20); import time; time.sleep(20)'"
+        [resources]
+        mem = "100M"
+        """)
+        XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
+        XCTAssertEqual(try waitForEnd()["state"] as? String, "oom")
+        let wt = t.path + "/.worktrees/e"
+        let gitDir = try t.git("-C", wt, "rev-parse", "--absolute-git-dir").trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(FileManager.default.createFile(atPath: gitDir + "/index.lock", contents: Data()))
+        let fix = try expt.run(["fix-and-relaunch", "e", "--yes", "--wait", "0"], in: t.path, timeout: 90)
+        XCTAssertEqual(fix.status, 0, fix.stdout + fix.stderr)
+        XCTAssertEqual(try t.git("-C", wt, "status", "--porcelain", "--", "docs"), "", "the doc entry is committed and the index agrees")
+        _ = try expt.run(["cancel", "e"], in: t.path)
+    }
 }

@@ -79,6 +79,7 @@ enum FixRecord {
         Expt-Relaunch: \(plan.newRun)
 
         """
+        try StaleLocks.recoverIndexLock(repo, now: now)   // a fix killed mid-commit left it (R13)
         switch try repo.commitAll(message: message, signature: repo.defaultSignature(time: now),
                                   excluding: { isRunOutput($0, config: config) }) {
         case .committed(let id, _): return id.hex
