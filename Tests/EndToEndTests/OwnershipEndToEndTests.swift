@@ -206,7 +206,7 @@ final class OwnershipEndToEndTests: XCTestCase {
             """)
             XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
             XCTAssertEqual(try waitForEnd()["state"] as? String, "oom", "round \(round)")
-            let procs = try (0..<2).map { _ in try expt.start(["fix-and-relaunch", "e", "--yes", "--wait", "0"], in: t.path) }
+            let procs = try (0..<2).map { _ in try expt.start(["fix-and-relaunch", "e", "--yes", "--wait", "30"], in: t.path) }
             procs.forEach { $0.waitUntilExit() }
             let statuses = procs.map(\.terminationStatus).sorted()
             XCTAssertEqual(statuses.filter { $0 == 3 }.count, 1, "round \(round): the other exits 3 (the lock, or nothing left to fix): \(statuses)")
@@ -270,7 +270,7 @@ final class OwnershipEndToEndTests: XCTestCase {
         let wt = t.path + "/.worktrees/e"
         let gitDir = try t.git("-C", wt, "rev-parse", "--absolute-git-dir").trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertTrue(FileManager.default.createFile(atPath: gitDir + "/index.lock", contents: Data()))
-        let fix = try expt.run(["fix-and-relaunch", "e", "--yes", "--wait", "0"], in: t.path, timeout: 90)
+        let fix = try expt.run(["fix-and-relaunch", "e", "--yes", "--wait", "30"], in: t.path, timeout: 90)
         XCTAssertEqual(fix.status, 0, fix.stdout + fix.stderr)
         XCTAssertEqual(try t.git("-C", wt, "status", "--porcelain", "--", "docs"), "", "the doc entry is committed and the index agrees")
         _ = try expt.run(["cancel", "e"], in: t.path)
