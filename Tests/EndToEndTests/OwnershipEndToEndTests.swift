@@ -28,10 +28,21 @@ final class OwnershipEndToEndTests: XCTestCase {
         try XCTUnwrap((try expt.run(["status", branch, "--json"], in: t.path).json() as? [[String: Any]])?.last)
     }
 
-    func waitForEnd(timeout: TimeInterval = 30) throws -> [String: Any] {
+    /// A repository whose branch `e` has one run the local backend killed for memory (OOM).
+    func failedRun() throws {
+        try repo("""
+        command = "python3 -c 'b = bytearray(600 << 20); import time; time.sleep(20)'"
+        [resources]
+        mem = "100M"
+        """)
+        XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
+        XCTAssertEqual(try waitForEnd()["state"] as? String, "oom")
+    }
+
+    func waitForEnd(_ branch: String = "e", timeout: TimeInterval = 30) throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let row = try state()
+            let row = try state(branch)
             if !["submitting", "pending", "running"].contains(row["state"] as? String ?? "") { return row }
             usleep(200_000)
         }
@@ -121,13 +132,7 @@ final class OwnershipEndToEndTests: XCTestCase {
     /// R16: a plan refused at its doc entry is not journaled, so the next attempt plans again
     /// (with its own message) from the worktree as it is then.
     func testARefusedPlanIsNotReplayed() throws {
-        try repo("""
-        command = "python3 -c 'b = bytearray(600 << 20); import time; time.sleep(20)'"
-        [resources]
-        mem = "100M"
-        """)
-        XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
-        XCTAssertEqual(try waitForEnd()["state"] as? String, "oom")
+        try failedRun()
         let wt = t.path + "/.worktrees/e"
         // A hand-edited doc whose entry numbering the fix's entry would break.
         let doc0 = try String(contentsOfFile: wt + "/docs/e.md", encoding: .utf8)
@@ -172,7 +177,7 @@ final class OwnershipEndToEndTests: XCTestCase {
     func testCheckpointAndFixTakeExperimentsOnly() throws {
         try repo("command = \"echo oops >&2; exit 1\"\n")
         XCTAssertEqual(try expt.run(["launch", "main"], in: t.path).status, 0, "any branch can run")
-        _ = try waitForBranchEnd("main")
+        _ = try waitForEnd("main")
         try "secret\n".write(toFile: t.path + "/local-notes.txt", atomically: true, encoding: .utf8)
         let head = try t.git("rev-parse", "HEAD")
         for args in [["checkpoint", "main", "-m", "oops"], ["fix-and-relaunch", "main", "--yes"], ["fix-and-relaunch", "main", "--dry-run", "--yes"]] {
@@ -185,27 +190,11 @@ final class OwnershipEndToEndTests: XCTestCase {
         XCTAssertEqual(try expt.run(["diagnose", "main"], in: t.path).status, 0, "a failed run of main is still diagnosed")
     }
 
-    func waitForBranchEnd(_ branch: String) throws -> [String: Any] {
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            let row = try state(branch)
-            if !["submitting", "pending", "running"].contains(row["state"] as? String ?? "") { return row }
-            usleep(200_000)
-        }
-        XCTFail("the run did not end"); return [:]
-    }
-
     /// R12: two fix-and-relaunch of one branch at once: one fixes, the other exits 3 (the lock,
     /// or nothing left to fix); exactly one fix commit and one relaunch per failed run.
     func testConcurrentFixesOfOneBranchFixOnce() throws {
         for round in 1...3 {
-            try repo("""
-            command = "python3 -c 'b = bytearray(600 << 20); import time; time.sleep(20)'"
-            [resources]
-            mem = "100M"
-            """)
-            XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
-            XCTAssertEqual(try waitForEnd()["state"] as? String, "oom", "round \(round)")
+            try failedRun()
             let procs = try (0..<2).map { _ in try expt.start(["fix-and-relaunch", "e", "--yes", "--wait", "30"], in: t.path) }
             procs.forEach { $0.waitUntilExit() }
             let statuses = procs.map(\.terminationStatus).sorted()
@@ -260,13 +249,7 @@ final class OwnershipEndToEndTests: XCTestCase {
 
     /// R13's reproduction: fix-and-relaunch after a fix killed mid-commit left the index locked.
     func testFixAndRelaunchRecoversAStaleIndexLock() throws {
-        try repo("""
-        command = "python3 -c 'b = bytearray(600 << 20); import time; time.sleep(20)'"
-        [resources]
-        mem = "100M"
-        """)
-        XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
-        XCTAssertEqual(try waitForEnd()["state"] as? String, "oom")
+        try failedRun()
         let wt = t.path + "/.worktrees/e"
         let gitDir = try t.git("-C", wt, "rev-parse", "--absolute-git-dir").trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertTrue(FileManager.default.createFile(atPath: gitDir + "/index.lock", contents: Data()))

@@ -21,15 +21,24 @@ final class FixCommandTests: XCTestCase {
 
     func harness() throws -> CLIHarness { try Self.makeHarness() }
 
-    static func makeHarness() throws -> CLIHarness {
+    /// A repository with `toml`, a GitHub `origin` that pushes to a local bare repository, and
+    /// experiment `branch` with pull request `pr`.
+    static func harnessWithPullRequest(_ toml: String = FixCommandTests.toml, branch: String, pr: Int,
+                                       configure: (CLIHarness) -> Void = { _ in }) throws -> CLIHarness {
         let h = try CLIHarness(files: ["train.py": "print('hi')\n", ".gitignore": "checkpoints/\n"])
-        try h.initialize(Self.toml)
+        configure(h)
+        try h.initialize(toml)
         let bare = h.repo.root.appendingPathComponent("origin.git").path
         _ = try Git.run(["init", "-q", "--bare", bare], in: h.repo.root.path)
         try h.repo.git("remote", "add", "origin", "https://github.com/acme/exp.git")
         try h.repo.git("config", "remote.origin.pushurl", bare)
-        try h.experiment("exp/oom")
-        h.host.addPullRequest(branch: "exp/oom", number: 7)
+        try h.experiment(branch)
+        h.host.addPullRequest(branch: branch, number: pr)
+        return h
+    }
+
+    static func makeHarness() throws -> CLIHarness {
+        let h = try harnessWithPullRequest(branch: "exp/oom", pr: 7)
         h.backend.willSubmit(.init(states: [.oom], exitCode: 137, maxRSSMB: 1020, stdout: "step 5/20 loss 0.2\n", stderr: Self.oomStderr))
         XCTAssertEqual(h.run(["launch", "exp/oom"]).status, 0)
         // A checkpoint the relaunch can resume from.

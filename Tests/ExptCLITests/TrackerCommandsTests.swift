@@ -125,15 +125,7 @@ final class TrackerCommandsTests: XCTestCase {
     }
 
     func testThePRCommentCarriesTheWandbLinks() throws {
-        let h = try CLIHarness()
-        h.wandb = fake
-        try h.initialize(Self.toml)
-        let bare = h.repo.root.appendingPathComponent("origin.git").path
-        _ = try Git.run(["init", "-q", "--bare", bare], in: h.repo.root.path)
-        try h.repo.git("remote", "add", "origin", "https://github.com/acme/exp.git")
-        try h.repo.git("config", "remote.origin.pushurl", bare)
-        try h.experiment("exp/a")
-        h.host.addPullRequest(branch: "exp/a", number: 9)
+        let h = try FixCommandTests.harnessWithPullRequest(Self.toml, branch: "exp/a", pr: 9) { [fake] in $0.wandb = fake }
         h.backend.willSubmit(.init(states: [.oom], exitCode: 137, maxRSSMB: 1020, stdout: "step 5/20 loss 0.2\n", stderr: FixCommandTests.oomStderr))
         XCTAssertEqual(h.run(["launch", "exp/a"]).status, 0)
         let first = try wandbID(h)

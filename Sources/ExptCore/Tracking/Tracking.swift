@@ -84,10 +84,13 @@ extension RunService {
         }
         // A W&B run continued by a later run (a resume keeps the id) is that run's now: its
         // state says nothing about the earlier job, which would otherwise look like a zombie.
+        // One ledger read per branch with tracked runs, not per run.
         var continued: Set<String> = []
+        var branchRuns: [String: [RunRecord]] = [:]
         for r in records {
-            guard let id = r.spec?.environment["WANDB_RUN_ID"], let runs = try? ledger().runs(branch: r.branch) else { continue }
-            if runs.contains(where: { $0.seq > r.seq && $0.spec?.environment["WANDB_RUN_ID"] == id }) { continued.insert(r.id) }
+            guard let id = r.spec?.environment["WANDB_RUN_ID"] else { continue }
+            if branchRuns[r.branch] == nil { branchRuns[r.branch] = (try? ledger().runs(branch: r.branch)) ?? [] }
+            if branchRuns[r.branch]!.contains(where: { $0.seq > r.seq && $0.spec?.environment["WANDB_RUN_ID"] == id }) { continued.insert(r.id) }
         }
         var snapshots: [String: TrackerRun] = [:]
         for g in groups {
