@@ -10,7 +10,7 @@ public struct Expt: ParsableCommand {
             InitCommand.self, NewCommand.self, ListCommand.self, WorktreeCommand.self,
             CheckpointCommand.self, MergeCommand.self, SyncCommand.self, CleanCommand.self, DocCommand.self,
             LaunchCommand.self, StatusCommand.self, WatchCommand.self, LogsCommand.self, CancelCommand.self,
-            RunsCommand.self, ReportCommand.self, CloseZombiesCommand.self, DiagnoseCommand.self, FixAndRelaunchCommand.self, OutboxCommand.self,
+            RunsCommand.self, ReportCommand.self, CloseZombiesCommand.self, RebuildLedgerCommand.self, DiagnoseCommand.self, FixAndRelaunchCommand.self, OutboxCommand.self,
             HistoryCommand.self, PRCommand.self, SkillCommand.self, SuperviseCommand.self,
         ])
 

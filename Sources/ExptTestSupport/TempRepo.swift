@@ -9,8 +9,10 @@ public final class TempRepo {
     public let repo: Repository
 
     /// - Parameter name: the directory name (unicode allowed), created under a fresh temp dir.
-    public init(name: String = "repo", files: [String: String] = ["README.md": "# test\n"]) throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("expt-test-\(UUID().uuidString.prefix(8))")
+    /// - Parameter under: where that temp dir goes (default: the system's; a small tmpfs for
+    ///   disk-full tests).
+    public init(name: String = "repo", files: [String: String] = ["README.md": "# test\n"], under: URL? = nil) throws {
+        root = (under ?? FileManager.default.temporaryDirectory).appendingPathComponent("expt-test-\(UUID().uuidString.prefix(8))")
         let dir = root.appendingPathComponent(name)
         path = dir.path
         repo = try Repository.create(at: path)

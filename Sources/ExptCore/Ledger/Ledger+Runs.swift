@@ -20,7 +20,7 @@ extension Ledger {
                 }
                 seq = Int64(n)
             } else {
-                seq = try Self.nextSeq(db)
+                seq = try Self.nextSeq(db, runsDir: runsDir)
             }
             let id = "r\(seq)"
             let earlier = try db.query("SELECT count(*) AS n FROM runs WHERE branch = ?", [.text(branch)])
@@ -35,21 +35,26 @@ extension Ledger {
                       .text(LedgerJSON.encode(spec)), .text(JobState.submitting.rawValue), .text(spec.logDir),
                       .of(now), .of(now)])
             return try fetch(db, id)!
-        }
+        }.manifested(runsDir)
     }
 
     /// Takes the next run id without recording a run, so a workflow can name the run before it
     /// launches it (fix-and-relaunch writes "Relaunched as: r7" into the doc first). An id
     /// reserved and never used stays burnt, like every id.
     public func reserveRunID() throws -> String {
-        try write("reserving a run id") { db in "r\(try Self.nextSeq(db))" }
+        try write("reserving a run id") { db in "r\(try Self.nextSeq(db, runsDir: runsDir))" }
     }
 
-    static func nextSeq(_ db: SQLiteDatabase) throws -> Int64 {
-        try db.query("""
-            INSERT INTO counters(name, value) VALUES('run', 1)
-            ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value
-            """).first?.int("value") ?? 1
+    /// The counter's next value, skipping any id whose run directory already exists (a
+    /// directory the ledger does not know of is never overwritten).
+    static func nextSeq(_ db: SQLiteDatabase, runsDir: String) throws -> Int64 {
+        while true {
+            let seq = try db.query("""
+                INSERT INTO counters(name, value) VALUES('run', 1)
+                ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value
+                """).first?.int("value") ?? 1
+            if !FileManager.default.fileExists(atPath: runsDir + "/r\(seq)") { return seq }
+        }
     }
 
     /// The backend accepted the job: store its id; state becomes `pending`.
@@ -60,7 +65,7 @@ extension Ledger {
                 UPDATE runs SET job_id = ?, backend = ?, submitted_at = ?, state = ?, updated_at = ? WHERE id = ?
                 """, [.text(ref.jobID), .text(ref.backend), .of(now), .text(JobState.pending.rawValue), .of(now), .text(runID)])
             return try existing(db, runID)
-        }
+        }.manifested(runsDir)
     }
 
     /// The backend refused the job (it definitely does not exist): the intent row is deleted.
@@ -75,6 +80,8 @@ extension Ledger {
         try write("discarding the failed launch \(runID)") { db in
             try db.query("DELETE FROM runs WHERE id = ? AND state = ?", [.text(runID), .text(JobState.submitting.rawValue)])
         }
+        // The directory stays (the backend may have written into it), but not as a run to recover.
+        unlink(runsDir + "/" + runID + "/" + RunManifest.fileName)
     }
 
     /// Records what a poll learned. A `lost` status never replaces a terminal state: a job

@@ -19,7 +19,8 @@ public final class Ledger: @unchecked Sendable {
     public static let fileName = "ledger.sqlite"
 
     /// Opens or creates `<dir>/ledger.sqlite` (creating `dir`) and migrates it to the current
-    /// schema. `busyTimeoutMS` is how long to wait for another process's write lock.
+    /// schema. A missing file beside run directories (`<dir>/runs/r<n>`) is refused: see
+    /// `Ledger.rebuild`. `busyTimeoutMS` is how long to wait for another process's write lock.
     public init(dir: String, busyTimeoutMS: Int32 = 5000) throws {
         let path = (dir as NSString).appendingPathComponent(Self.fileName)
         self.path = path
@@ -30,6 +31,7 @@ public final class Ledger: @unchecked Sendable {
             throw ExptError(.failure, "cannot create the run ledger directory \(dir): \(error.localizedDescription)",
                             hint: "check that the repository's git directory is writable")
         }
+        try Self.refuseMissing(path: path, runsDir: (dir as NSString).appendingPathComponent("runs"))
         do {
             db = try SQLiteDatabase(path: path, busyTimeoutMS: busyTimeoutMS)
         } catch let error as SQLiteError {
