@@ -11,6 +11,8 @@ public struct Diagnoser: @unchecked Sendable {
     let factCache = FactMatchCache()
     /// Tests turn the literal prefilter off to check it never loses a match.
     var usePrefilter = true
+    /// Time limits on rule regexes, per diagnosis; tests lower them to keep slow-rule cases short.
+    var regexBudget = RegexBudget.default
 
     public init(rules: RuleSet, limits: ReadLimits = .default) {
         self.rules = rules
@@ -71,11 +73,13 @@ public struct Diagnoser: @unchecked Sendable {
         }
 
         var hits: [RawHit] = []
+        var clock = RuleClock(regexBudget)
         for (i, window) in windows.enumerated() {
-            hits += compiled.scan(window, logIndex: i, positionBase: i * 100_000_000, prefilter: usePrefilter)
+            hits += compiled.scan(window, logIndex: i, positionBase: i * 100_000_000, prefilter: usePrefilter, clock: &clock)
         }
         let schedulerPosition = windows.count * 100_000_000
-        hits += FactRules.schedulerHits(input.scheduler, rules: factRules, position: schedulerPosition, cache: factCache)
+        hits += FactRules.schedulerHits(input.scheduler, rules: factRules, position: schedulerPosition, cache: factCache,
+                                        clock: &clock)
 
         var (progress, completion) = ProgressParser.read(windows)
         if let w = wandbProgress { progress.merge(w) }
@@ -92,7 +96,7 @@ public struct Diagnoser: @unchecked Sendable {
         return Diagnosis(category: verdict.category, secondary: verdict.secondary, evidence: verdict.evidence,
                          resumable: resumable, checkpoint: resumable ? checkpoint : nil, remedy: remedy,
                          progress: progress.isEmpty ? nil : progress, hits: verdict.hits,
-                         explanation: verdict.explanation)
+                         explanation: verdict.explanation, warnings: clock.warnings)
     }
 }
 

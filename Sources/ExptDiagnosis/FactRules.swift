@@ -4,7 +4,9 @@ import Foundation
 /// pending reason, plus a few computed facts (MaxRSS at the limit, elapsed at the time limit,
 /// a NaN loss at the end, far fewer steps than configured) that no pattern can express.
 enum FactRules {
-    static func schedulerHits(_ facts: SchedulerFacts?, rules: [Rule], position: Int, cache: FactMatchCache? = nil) -> [RawHit] {
+    /// The regexes run within `clock`'s budget, like the log rules'.
+    static func schedulerHits(_ facts: SchedulerFacts?, rules: [Rule], position: Int, cache: FactMatchCache? = nil,
+                              clock: inout RuleClock) -> [RawHit] {
         guard let facts else { return [] }
         var values: [RuleSource: String] = [:]
         if let s = facts.state?.trimmingCharacters(in: .whitespaces), !s.isEmpty { values[.state] = s }
@@ -14,12 +16,21 @@ enum FactRules {
         var hits: [RawHit] = []
         for (index, rule) in rules.enumerated() where rule.source != .log {
             guard let value = values[rule.source] else { continue }
-            let test = {
-                let range = NSRange(location: 0, length: (value as NSString).length)
-                return rule.regexes.contains(where: { $0.firstMatch(in: value, range: range) != nil })
-            }
-            guard cache?.matches(rule: index, value: value, compute: test) ?? test() else { continue }
             let label = rule.source.rawValue.replacingOccurrences(of: "_", with: " ")
+            var matched = cache?.known(rule: index, value: value)
+            if matched == nil {
+                let range = NSRange(location: 0, length: (value as NSString).length)
+                var exceeded = false
+                for regex in rule.regexes {
+                    let outcome = clock.firstMatch(regex, rule: rule.id, in: value, range: range, at: "the scheduler's \(label)")
+                    if case .match = outcome { matched = true; break }
+                    if case .exceeded = outcome { exceeded = true }
+                }
+                // A verdict cut short by the clock is not remembered: the next diagnosis tries
+                // again (and warns again).
+                if matched == true || !exceeded { cache?.remember(rule: index, value: value, matched == true) }
+            }
+            guard matched == true else { continue }
             hits.append(RawHit(rule: rule, effect: rule.effect,
                                evidence: Evidence(file: "scheduler", line: 0, text: "\(label): \(value)", rule: rule.id),
                                position: position, logIndex: -1))
@@ -96,12 +107,9 @@ enum FactRules {
 /// exit codes of an array's tasks repeat, and each rule's regexes need running once per value.
 final class FactMatchCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var known: [Int: [String: Bool]] = [:]
+    private var verdicts: [Int: [String: Bool]] = [:]
 
-    func matches(rule: Int, value: String, compute: () -> Bool) -> Bool {
-        if let hit = lock.withLock({ known[rule]?[value] }) { return hit }
-        let result = compute()
-        lock.withLock { known[rule, default: [:]][value] = result }
-        return result
-    }
+    func known(rule: Int, value: String) -> Bool? { lock.withLock { verdicts[rule]?[value] } }
+
+    func remember(rule: Int, value: String, _ matched: Bool) { lock.withLock { verdicts[rule, default: [:]][value] = matched } }
 }

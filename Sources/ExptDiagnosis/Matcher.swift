@@ -57,8 +57,10 @@ struct CompiledRules {
         self.matcher = LiteralMatcher(literals)
     }
 
-    /// Every log-rule match in `window`, at most one per (pattern, line).
-    func scan(_ window: LogWindow, logIndex: Int, positionBase: Int, prefilter: Bool = true) -> [RawHit] {
+    /// Every log-rule match in `window`, at most one per (pattern, line). Regexes run within
+    /// `clock`'s budget: a rule out of time is skipped, and `clock` keeps the warning.
+    func scan(_ window: LogWindow, logIndex: Int, positionBase: Int, prefilter: Bool = true,
+              clock: inout RuleClock) -> [RawHit] {
         let lineStarts = window.lines.map(\.start)
         // For each pattern: candidate line -> offset of the last literal occurrence in it.
         var candidates = [[Int: Int]](repeating: [:], count: patterns.count)
@@ -86,7 +88,7 @@ struct CompiledRules {
             let regex = rule.regexes[pr.pattern]
             for (lineIdx, offset) in lines.sorted(by: { $0.key < $1.key }) {
                 // One hit per (rule, line): several patterns of a rule often match the same line.
-                guard !seen.contains(pr.rule &* 1_000_003 &+ lineIdx) else { continue }
+                guard !seen.contains(pr.rule &* 1_000_003 &+ lineIdx), clock.hasTime(rule.id) else { continue }
                 let line = window.lines[lineIdx]
                 let text: String
                 if line.end - line.start <= CompiledRules.maxRegexLine {
@@ -100,9 +102,9 @@ struct CompiledRules {
                     text = CompiledRules.normalize(window.text(lo, hi))
                 }
                 let ns = text as NSString
-                guard let m = regex.firstMatch(in: text, options: [], range: NSRange(location: 0, length: ns.length)) else {
-                    continue
-                }
+                let outcome = clock.firstMatch(regex, rule: rule.id, in: text, range: NSRange(location: 0, length: ns.length),
+                                               at: Evidence(file: window.label, line: line.number, text: "").location)
+                guard case .match(let m) = outcome else { continue }
                 let snippet = CompiledRules.snippet(ns, around: m.range)
                 var effect = rule.effect
                 seen.insert(pr.rule &* 1_000_003 &+ lineIdx)

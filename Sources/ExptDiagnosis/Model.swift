@@ -234,13 +234,16 @@ public struct Diagnosis: Codable, Sendable {
     public var hits: [RuleHit]
     /// Why the winner won, in one or two sentences.
     public var explanation: String
+    /// Rules skipped because their regexes ran out of time ("rule 'redos' exceeded its time limit
+    /// on stderr.log:1; skipped"); the diagnosis is made from the other rules. Empty normally.
+    public var warnings: [String]
 
     /// For fakes in other modules' tests; real diagnoses come from `Diagnoser.diagnose`.
     public init(category: FailureCategory, secondary: FailureCategory? = nil, evidence: [Evidence] = [],
                 resumable: Bool = false, checkpoint: String? = nil, remedy: Remedy, progress: Progress? = nil,
-                hits: [RuleHit] = [], explanation: String = "") {
+                hits: [RuleHit] = [], explanation: String = "", warnings: [String] = []) {
         self.category = category; self.secondary = secondary; self.evidence = evidence
         self.resumable = resumable; self.checkpoint = checkpoint; self.remedy = remedy
-        self.progress = progress; self.hits = hits; self.explanation = explanation
+        self.progress = progress; self.hits = hits; self.explanation = explanation; self.warnings = warnings
     }
 }

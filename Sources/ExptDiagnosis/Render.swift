@@ -21,6 +21,7 @@ extension Diagnosis {
         }
         out += "Remedy (\(remedy.kind.rawValue)): \(remedy.description)\n"
         if let p = progress, let line = Diagnosis.progressLine(p) { out += "Progress: \(line)\n" }
+        for w in warnings { out += "Warning: \(w)\n" }
         if explain {
             out += "Why: \(explanation)\n"
             if let rule = evidence.first?.rule, let h = hits.first(where: { $0.rule == rule }), let from = Diagnosis.provenance(h) {
