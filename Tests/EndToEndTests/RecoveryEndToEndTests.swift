@@ -78,4 +78,78 @@ final class RecoveryEndToEndTests: XCTestCase {
     }
 
     func rebuiltAgain() throws -> ExptBinary.Result { try expt.run(["rebuild-ledger"], in: t.path) }
+
+    /// Waits, without any expt command (which would record the end), until the supervisor
+    /// of run `id` has written its status file.
+    func waitForStatusFile(_ id: String) throws {
+        let path = t.path + "/.git/expt/runs/\(id)/status.json"
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: path), Date() < deadline { usleep(100_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path), "the run ended")
+        usleep(300_000)   // the supervisor exits right after the rename
+    }
+
+    func testAnUnreadableStatusFileIsAnUnknownOutcomeNeverANodeFailure() throws {
+        try repo("command = \"true\"")
+        let damages: [(String, (String) throws -> Void)] = [
+            ("truncated", { try "{\"state\": 42".write(toFile: $0, atomically: false, encoding: .utf8) }),
+            ("garbage", { try Data([0xff, 0x00, 0x13, 0x37]).write(to: URL(fileURLWithPath: $0)) }),
+            ("wrong types", { try "{\"state\": 42, \"supervisor_pid\": \"x\"}".write(toFile: $0, atomically: false, encoding: .utf8) }),
+            ("empty", { try Data().write(to: URL(fileURLWithPath: $0)) }),
+            ("a directory", { p in
+                try FileManager.default.removeItem(atPath: p)
+                try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: false)
+            }),
+        ]
+        for (n, (label, damage)) in damages.enumerated() {
+            let id = "r\(n + 1)"
+            XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
+            try waitForStatusFile(id)
+            try damage(t.path + "/.git/expt/runs/\(id)/status.json")
+            let row = try XCTUnwrap(try rows("e").last)
+            XCTAssertEqual(row["run"] as? String, id)
+            XCTAssertEqual(row["state"] as? String, "lost", label)
+            let reason = row["reason"] as? String ?? ""
+            XCTAssertTrue(reason.contains("status.json of \(id) is unreadable") && reason.contains("outcome is unknown"), "\(label): \(reason)")
+            XCTAssertEqual(row["diagnosis"] as? String, "unknown", "\(label): never node_failure, nothing to retry")
+        }
+        let fix = try expt.run(["fix-and-relaunch", "e", "--dry-run", "--json"], in: t.path)
+        XCTAssertNotEqual(fix.status, 0, "nothing is relaunched on an unknown outcome: \(fix.stdout)")
+    }
+
+    func testADiskThatFillsDuringARunIsDiagnosedDiskFullNotANodeFailure() throws {
+        let mount = FileManager.default.temporaryDirectory.appendingPathComponent("expt-full-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
+        func sh(_ argv: [String]) -> Int32 {
+            guard let p = try? Process.run(URL(fileURLWithPath: argv[0]), arguments: Array(argv.dropFirst())) else { return -1 }
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        guard sh(["/bin/mount", "-t", "tmpfs", "-o", "size=6M", "tmpfs", mount.path]) == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here (needs root): the disk-full case is not exercised")
+        }
+        defer {
+            t = nil
+            _ = sh(["/bin/umount", "-l", mount.path])
+            try? FileManager.default.removeItem(at: mount)
+        }
+        try repo(under: mount, #"command = "python3 -c 'import time\nfor i in range(40): print(\"x\" * 6000, i, flush=True); time.sleep(0.1)'""#)
+        XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
+        usleep(800_000)
+        let filler = mount.path + "/filler"
+        XCTAssertTrue(FileManager.default.createFile(atPath: filler, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
+        let block = Data(count: 64 << 10)
+        while (try? handle.write(contentsOf: block)) != nil {}
+        try? handle.close()
+        try waitForStatusFile("r1")
+        try FileManager.default.removeItem(atPath: filler)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: t.path + "/.git/expt/runs/r1")
+            .filter { $0.contains(".tmp.") || $0.hasSuffix(".reserve") }
+        XCTAssertEqual(leftovers, [], "no half-written status files are left behind")
+        let row = try XCTUnwrap(try rows("e").last)
+        XCTAssertEqual(row["state"] as? String, "failed", "\(row)")
+        XCTAssertTrue((row["reason"] as? String ?? "").contains("was full (no space left on device)"), "\(row)")
+        XCTAssertEqual(row["diagnosis"] as? String, "disk_full", "not node_failure, which fix-and-relaunch would blindly retry")
+    }
 }

@@ -101,9 +101,17 @@ public final class LocalBackend: Backend {
                 result[ref] = Self.jobStatus(ref, status)
                 continue
             }
-            var reason = "the supervisor process is gone and left no exit status"
+            var raw = "SUPERVISOR_GONE", reason = "the supervisor process is gone and left no exit status"
+            if case .unreadable(let why) = files.readStatusFile() {
+                // The outcome is unknown, not lost to a node: never a retryable failure (R30).
+                raw = "STATUS_UNREADABLE"
+                reason = "status.json of \(runID) is unreadable (\(why)): the run's outcome is unknown"
+            } else if files.filesystemIsFull() {
+                raw = "DISK_FULL"
+                reason = "the supervisor could not record how the job ended: the filesystem holding \(files.dir) is full (no space left on device)"
+            }
             if jobStillRuns(info) { reason += "; the job's processes are still running (cancel it to stop them)" }
-            result[ref] = JobStatus(ref: ref, state: .lost, rawState: "SUPERVISOR_GONE", reason: reason,
+            result[ref] = JobStatus(ref: ref, state: .lost, rawState: raw, reason: reason,
                                     startedAt: info.startedAt, timeLimitSeconds: spec?.resources.timeLimitSeconds,
                                     requestedMemoryMB: spec?.resources.memoryMB)
         }

@@ -17,8 +17,70 @@ struct LocalRunFiles {
 
     private func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
 
+    /// Room kept for the last status write: a job that fills the disk must not leave the
+    /// supervisor unable to say how it ended (issue 10, R18).
+    var statusReserve: String { path("status.json.reserve") }
+    static let reserveBytes = 8192
+
     func readSupervisor() -> SupervisorInfo? { Self.read(SupervisorInfo.self, supervisor) }
-    func readStatus() -> LocalExitStatus? { Self.read(LocalExitStatus.self, status) }
+    func readStatus() -> LocalExitStatus? {
+        if case .ok(let s) = readStatusFile() { return s }
+        return nil
+    }
+
+    enum StatusFile { case missing, ok(LocalExitStatus), unreadable(String) }
+
+    /// status.json, telling a file that is not there from one that cannot be read: the latter
+    /// means the outcome is unknown, never that the supervisor vanished (R30).
+    func readStatusFile() -> StatusFile {
+        var st = stat()
+        guard lstat(status, &st) == 0 else { return .missing }
+        guard st.st_mode & S_IFMT == S_IFREG else { return .unreadable("it is not a regular file") }
+        guard st.st_size <= 1 << 20 else { return .unreadable("it is \(st.st_size) bytes, not a status") }
+        guard let data = FileManager.default.contents(atPath: status) else { return .unreadable(String(cString: strerror(errno))) }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do { return .ok(try decoder.decode(LocalExitStatus.self, from: data)) } catch {
+            return .unreadable(data.isEmpty ? "it is empty" : "it is not valid status JSON")
+        }
+    }
+
+    /// Sets aside `reserveBytes` for the final status (see `writeStatus`).
+    func reserveStatusSpace() {
+        let fd = open(statusReserve, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let blank = [UInt8](repeating: 0x20, count: Self.reserveBytes)
+        _ = blank.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+    }
+
+    /// Writes the final status: atomically as usual, else (no space left) over the reserved
+    /// blocks in place, then renamed into place; the reserve is removed either way.
+    func writeStatus(_ value: LocalExitStatus) throws {
+        do {
+            try Self.writeAtomically(value, to: status)
+            unlink(statusReserve)
+        } catch {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            let data = try encoder.encode(value)
+            let fd = open(statusReserve, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0, data.count <= Self.reserveBytes else { if fd >= 0 { close(fd) }; throw error }
+            let written = data.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+            let ok = written == data.count && ftruncate(fd, off_t(data.count)) == 0 && fsync(fd) == 0
+            close(fd)
+            guard ok, rename(statusReserve, status) == 0 else { throw error }
+        }
+    }
+
+    /// True when the filesystem holding the run directory has (almost) no space left.
+    func filesystemIsFull() -> Bool {
+        var fs = statvfs()
+        guard statvfs(dir, &fs) == 0 else { return false }
+        return UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 64 << 10
+    }
 
     /// Writes JSON to a temporary file and renames it over `path`, so a reader sees the old
     /// content or the new one, never a partial file.
@@ -28,7 +90,10 @@ struct LocalRunFiles {
         encoder.dateEncodingStrategy = .iso8601
         let data = try encoder.encode(value)
         let temp = path + ".tmp.\(getpid())"
-        try data.write(to: URL(fileURLWithPath: temp))
+        do { try data.write(to: URL(fileURLWithPath: temp)) } catch {
+            unlink(temp)
+            throw error
+        }
         guard rename(temp, path) == 0 else {
             let why = String(cString: strerror(errno))
             unlink(temp)

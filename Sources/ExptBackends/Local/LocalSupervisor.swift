@@ -58,6 +58,7 @@ private final class Supervision {
         var info = SupervisorInfo(pid: me, startTicks: stat.startTicks, pgid: getpgrp())
         // Written before the job starts: from here on `poll` can tell "alive" from "gone".
         try LocalRunFiles.writeAtomically(info, to: files.supervisor)
+        files.reserveStatusSpace()
 
         if cancelRequested() { return try finish(.cancelled, "CANCELLED", reason: "cancelled before it started", started: nil, wait: nil) }
         guard chdir(spec.workdir) == 0 else {
@@ -80,7 +81,8 @@ private final class Supervision {
         info.jobPgid = jobPid
         info.jobStartTicks = ProcStat.read(pid: jobPid)?.startTicks
         info.startedAt = started
-        try LocalRunFiles.writeAtomically(info, to: files.supervisor)
+        // Not fatal: the job runs either way, and poll reads a live supervisor from the first write.
+        try? LocalRunFiles.writeAtomically(info, to: files.supervisor)
 
         let (outcome, wait) = supervise()
         if let outcome {
@@ -179,11 +181,29 @@ private final class Supervision {
 
     private func finish(_ state: JobState, _ raw: String, reason: String?, started: Date?, wait: WaitResult?) throws {
         let rssMB = max(maxRSSBytes / (1024 * 1024), Int64(wait?.maxRSSKB ?? 0) / 1024)
+        var raw = raw, reason = reason
+        // A job that failed while its disk is full most likely failed of it, and its own
+        // "No space left" may not have reached its log: say so where the diagnosis reads it.
+        if state == .failed, files.filesystemIsFull() {
+            raw = "DISK_FULL"
+            reason = [reason, "the filesystem holding \(files.dir) was full (no space left on device) when the job ended"]
+                .compactMap { $0 }.joined(separator: "; ")
+        }
         let status = LocalExitStatus(
-            supervisorPid: getpid(), state: state, rawState: raw, reason: reason, exitCode: wait?.exitCode,
-            signal: wait?.signal, startedAt: started, endedAt: Date(), maxRSSMB: wait == nil ? nil : Int(rssMB),
+            supervisorPid: getpid(), state: state, rawState: raw, reason: reason.map { String($0.prefix(1000)) },
+            exitCode: wait?.exitCode, signal: wait?.signal, startedAt: started, endedAt: Date(),
+            maxRSSMB: wait == nil ? nil : Int(rssMB),
             memoryLimitMB: spec.resources.memoryMB, timeLimitSeconds: spec.resources.timeLimitSeconds)
-        try LocalRunFiles.writeAtomically(status, to: files.status)
+        // The reserve makes the first try succeed on a full disk; a disk that fails otherwise
+        // gets a minute to come back before the run is left for poll to call lost.
+        var attempt = 0
+        while true {
+            do { return try files.writeStatus(status) } catch {
+                attempt += 1
+                if attempt >= 30 { throw error }
+                sleep(2)
+            }
+        }
     }
 
     private func signalName(_ signal: Int32) -> String {

@@ -125,8 +125,9 @@ extension RunService {
         let config = try self.config(worktree: worktree ?? nil)
         let logs = try diagnosisInputs(record, task: task?.index)
         // A lost run's raw state is the backend's own word (SUPERVISOR_GONE, UNKNOWN); the
-        // rules know expt's unified `lost`.
-        let state = record.state == .lost ? "lost" : (record.rawState ?? record.state.rawValue)
+        // rules know expt's unified `lost`, and the two local states that say why it is lost.
+        let why: Set<String> = ["STATUS_UNREADABLE", "DISK_FULL"]
+        let state = record.state == .lost && !why.contains(record.rawState ?? "") ? "lost" : (record.rawState ?? record.state.rawValue)
         var facts = SchedulerFacts(state: state, exitCode: record.exitCode, signal: record.signal)
         if let task { facts = SchedulerFacts(state: task.rawState, exitCode: task.exitCode) }
         if let s = record.startedAt, let e = record.endedAt { facts.elapsedSeconds = Int(e.timeIntervalSince(s)) }
