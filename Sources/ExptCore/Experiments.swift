@@ -9,6 +9,9 @@ public struct NewExperiment: Codable, Sendable {
     public var worktree: String
     public var doc: String
     public var commit: String
+    /// Set when this `new` finished an interrupted one: where the incomplete worktree went.
+    public var finishedInterrupted: Bool = false
+    public var movedAside: String?
 }
 
 /// One row of `expt list`.
@@ -40,6 +43,9 @@ public struct Experiments {
         // Before any lookup: libgit2 cannot even look up an over-long name.
         try ws.validateNew(branch)
         try ws.requireWorktreesDirectory()
+        if try ws.repo.branchExists(branch), let recorded = try ws.interruptedCreation(of: branch) {
+            return try finishInterrupted(branch, base: recorded, dryRun: dryRun)
+        }
         if try ws.repo.branchExists(branch) {
             throw ExptError(.conflict, "a branch named '\(branch)' already exists",
                             hint: "choose another name, or use `expt worktree \(branch)` to get its worktree")
@@ -74,18 +80,55 @@ public struct Experiments {
             commit = try ws.repo.makeCommit(onto: start, adding: [(docPath, doc, false)],
                                             message: "Start experiment \(branch)\n\nExpt-Base: \(base)\n", signature: sig)
         }
+        try ws.markCreating(branch, base: base)
         try ws.repo.createBranch(branch, at: commit.hex)
+        FaultInjection.point("new-after-branch")
         var worktreeName: String?
         do {
             let wt = try ws.repo.addWorktree(branch: branch, at: path)
             worktreeName = wt.name
+            FaultInjection.point("new-after-worktree")
             try ws.setBase(base, of: branch)
+            try ws.clearCreating(branch)
             return NewExperiment(branch: branch, base: base, worktree: path, doc: docPath, commit: commit.hex)
         } catch {
             if let n = worktreeName { try? ws.repo.removeWorktree(named: n) }
             try? ws.repo.deleteBranch(branch)
+            try? ws.clearCreating(branch)
             throw error
         }
+    }
+
+    /// Finishes a `new` that was killed after it created the branch: the worktree it may have
+    /// half checked out is moved aside (never deleted) and checked out afresh, then the base
+    /// is recorded. The branch, with its doc commit, is kept as it is.
+    func finishInterrupted(_ branch: String, base: String, dryRun: Bool) throws -> NewExperiment {
+        let path = ws.worktreePath(for: branch)
+        let head = try ws.repo.branchTip(branch)
+        let docPath = ws.docRelativePath(for: branch)
+        let registered = try ws.repo.worktree(forBranch: branch)
+        var aside: String?
+        if FileManager.default.fileExists(atPath: registered?.path ?? path) || FileManager.default.fileExists(atPath: path) {
+            aside = ws.root + "/.worktrees/.interrupted/" + branch.replacingOccurrences(of: "/", with: "-") + "-" + ISO8601.timestamp(now()).replacingOccurrences(of: ":", with: "")
+        }
+        if dryRun {
+            return NewExperiment(branch: branch, base: base, worktree: path, doc: docPath, commit: head.hex,
+                                 finishedInterrupted: true, movedAside: aside)
+        }
+        if let aside {
+            try FileManager.default.createDirectory(atPath: (aside as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let from = FileManager.default.fileExists(atPath: registered?.path ?? path) ? (registered?.path ?? path) : path
+            guard rename(from, aside) == 0 else {
+                throw ExptError(.failure, "cannot move the incomplete worktree \(from) aside to \(aside): \(String(cString: strerror(errno)))",
+                                hint: "move it away by hand, then run `expt new \(branch)` again")
+            }
+        }
+        if let name = registered?.name { _ = try ws.repo.pruneWorktree(named: name) }
+        try ws.repo.addWorktree(branch: branch, at: path)
+        try ws.setBase(base, of: branch)
+        try ws.clearCreating(branch)
+        return NewExperiment(branch: branch, base: base, worktree: path, doc: docPath, commit: head.hex,
+                             finishedInterrupted: true, movedAside: aside)
     }
 
     /// Every experiment with its worktree, head, distance from its base and doc presence.
@@ -115,8 +158,19 @@ public struct Experiments {
     /// was removed. Returns whether it had to be recreated.
     public func ensureWorktree(_ branch: String) throws -> (path: String, recreated: Bool) {
         try ws.requireBranch(branch)
+        try ws.requireComplete(branch)
         if let wt = try ws.repo.worktree(forBranch: branch) {
-            if wt.exists { return (wt.path, false) }
+            if wt.exists, !Self.checkoutWasInterrupted(wt.path) { return (wt.path, false) }
+            if wt.exists {
+                // A checkout killed half way (no index yet): moved aside, checked out afresh.
+                let aside = ws.root + "/.worktrees/.interrupted/" + branch.replacingOccurrences(of: "/", with: "-") + "-"
+                    + ISO8601.timestamp(now()).replacingOccurrences(of: ":", with: "")
+                try FileManager.default.createDirectory(atPath: (aside as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                guard rename(wt.path, aside) == 0 else {
+                    throw ExptError(.failure, "cannot move the incomplete worktree \(wt.path) aside: \(String(cString: strerror(errno)))",
+                                    hint: "move it away by hand, then run `expt worktree \(branch)` again")
+                }
+            }
             if let name = wt.name { try ws.repo.pruneWorktree(named: name) }
         }
         let path = ws.worktreePath(for: branch)
@@ -129,12 +183,24 @@ public struct Experiments {
         return (path, true)
     }
 
+    /// A linked worktree whose checkout never finished: libgit2 writes its index last, so a
+    /// worktree without one is missing files that a commit would record as deleted (R1).
+    static func checkoutWasInterrupted(_ path: String) -> Bool {
+        guard let r = try? Repository.open(at: path), r.isLinkedWorktree else { return false }
+        return !FileManager.default.fileExists(atPath: r.gitDir + "/index")
+    }
+
     /// The existing worktree of a branch, or a clear error.
     public func existingWorktree(_ branch: String) throws -> String {
         try ws.requireBranch(branch)
+        try ws.requireComplete(branch)
         guard let wt = try ws.repo.worktree(forBranch: branch), wt.exists else {
             throw ExptError(.notFound, "'\(branch)' has no worktree",
                             hint: "`expt worktree \(branch)` recreates it")
+        }
+        if Self.checkoutWasInterrupted(wt.path) {
+            throw ExptError(.conflict, "the worktree of '\(branch)' at \(wt.path) has no index: its checkout was interrupted, so files are missing from it (a commit would record them as deleted)",
+                            hint: "`expt worktree \(branch)` moves it aside and checks it out afresh")
         }
         return wt.path
     }

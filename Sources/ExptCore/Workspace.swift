@@ -58,12 +58,34 @@ public final class Workspace {
     /// files into it or half-write a doc it never had (R15). docs/commands.md lists which
     /// commands take any branch.
     public func requireExperiment(_ branch: String, for command: String) throws {
+        try requireComplete(branch)
         guard try base(of: branch) == nil else { return }
         throw ExptError(.invalidInput, "\(branch) is not an experiment (it has no recorded base), so `expt \(command)` will not write into it",
                         hint: "start one with `expt new <name>` (it branches from \(branch)), or use git directly on \(branch)")
     }
     public func setBase(_ base: String, of branch: String) throws {
         try repo.setConfigString("branch.\(branch).exptbase", base)
+    }
+
+    /// `expt new` records `branch.<name>.exptcreating = <base>` before it creates anything and
+    /// removes it once the branch, worktree and base are all there: a creation killed half way
+    /// (a checkout of 2,000 of 3,000 files) is recognised, finished by rerunning `new`, and
+    /// refused by everything else (R1).
+    public func interruptedCreation(of branch: String) throws -> String? {
+        try repo.configString("branch.\(branch).exptcreating")
+    }
+    func markCreating(_ branch: String, base: String) throws {
+        try repo.setConfigString("branch.\(branch).exptcreating", base)
+    }
+    func clearCreating(_ branch: String) throws {
+        try repo.deleteConfig("branch.\(branch).exptcreating")
+    }
+    /// Refuses a branch whose creation was interrupted: its worktree may be missing files,
+    /// which a commit would record as deletions.
+    public func requireComplete(_ branch: String) throws {
+        guard try interruptedCreation(of: branch) != nil else { return }
+        throw ExptError(.conflict, "the creation of '\(branch)' was interrupted, so its worktree may be missing files (a commit would record them as deleted)",
+                        hint: "run `expt new \(branch)` again: it finishes the creation")
     }
 
     /// The branch new experiments start from by default: the main worktree's branch.

@@ -23,6 +23,19 @@ extension Repository {
         defer { git_config_free(local) }
         try check(git_config_set_string(local, key, value), "write config", key)
     }
+
+    /// Removes a key from the repository's own config file; an absent key is not an error.
+    public func deleteConfig(_ key: String) throws {
+        var cfg: OpaquePointer?
+        try check(git_repository_config(&cfg, pointer), "open config", key)
+        defer { git_config_free(cfg) }
+        var local: OpaquePointer?
+        try check(git_config_open_level(&local, cfg, GIT_CONFIG_LEVEL_LOCAL), "open local config", key)
+        defer { git_config_free(local) }
+        let rc = git_config_delete_entry(local, key)
+        if rc == GIT_ENOTFOUND.rawValue { git_error_clear(); return }
+        try check(rc, "delete config", key)
+    }
 }
 
 extension Repository {

@@ -15,6 +15,10 @@ struct NewCommand: ExptCommand {
     func run(in env: ExptEnvironment) throws {
         let result = try Experiments(try env.workspace(global)).create(branch, from: from, dryRun: dryRun)
         try env.console.emit(result, json: global.json) {
+            let aside = result.movedAside.map { "\nthe incomplete worktree \(dryRun ? "would be" : "was") moved aside to \($0)" } ?? ""
+            if result.finishedInterrupted {
+                return (dryRun ? "would finish" : "finished") + " the interrupted creation of \(result.branch) (\(result.commit.prefix(8)))\nworktree: \(result.worktree)" + aside
+            }
             if dryRun { return "would create \(result.branch) from \(result.base) (\(result.commit.prefix(8))) at \(result.worktree) with \(result.doc)" }
             return """
             created \(result.branch) from \(result.base) (\(result.commit.prefix(8)))
