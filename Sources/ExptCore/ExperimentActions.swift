@@ -81,6 +81,11 @@ extension Experiments {
     }
 
     func mergeBranches(source: String, target: String, dryRun: Bool) throws -> MergeResult {
+        // A stale index.lock in the target's worktree (a killed git or expt) would fail the
+        // checkout: moved aside like checkpoint does, a live holder named (R10).
+        if !dryRun, let wt = try ws.repo.worktree(forBranch: target), wt.exists {
+            try StaleLocks.recoverIndexLock(try Repository.open(at: wt.path), now: now())
+        }
         do {
             let sig = ws.repo.defaultSignature(time: now())
             switch try ws.repo.merge(source, into: target, signature: sig, dryRun: dryRun) {
@@ -98,6 +103,10 @@ extension Experiments {
                             hint: "run `expt sync` on the experiment and resolve the conflicts in its worktree, then merge again")
         } catch let g as GitError where g.reason == .dirtyWorktree || g.reason == .operationInProgress {
             throw ExptError(.conflict, g.description)
+        } catch let g as GitError where DiskSpace.isFull(at: ws.repo.commonDir) {
+            // libgit2 reports a commit object it could not write as "object not found" (R31).
+            throw ExptError(.failure, "no space left on device while merging '\(source)' into '\(target)': the filesystem holding \(ws.repo.commonDir) is full; '\(target)' was not moved (\(g.message))",
+                            hint: "free disk space there, then run the merge again")
         }
     }
 

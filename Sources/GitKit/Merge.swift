@@ -27,16 +27,21 @@ extension Repository {
     /// fast-forward is possible; never squashes or rebases. The merge is computed in memory
     /// (libgit2 `examples/merge.c` order: state check → analysis → merge → conflict check → tree →
     /// two-parent commit), so a conflict touches nothing. If `target` is checked out in a worktree
-    /// (main or linked), that worktree must be clean and is checked out at the merge; the branch
-    /// ref is moved with compare-and-swap through that worktree's handle.
+    /// (main or linked), that worktree must be clean (or hold only an interrupted attempt's
+    /// leftovers of this merge) and gets the merge's paths written, then the branch ref is moved
+    /// with compare-and-swap through that worktree's handle (MergeCheckout.swift).
     public func merge(_ source: String, into target: String, message: String? = nil,
                       signature: Signature? = nil, dryRun: Bool = false) throws -> MergeOutcome {
         let theirs = try branchTip(source)
         let ours = try branchTip(target)
         if try isAncestor(theirs, of: ours) { return .upToDate }
 
+        // In memory: a conflict touches nothing.
+        let mergedTree = try mergeTrees(ours: ours, theirs: theirs, source: source, target: target)
         // The worktree that has `target` checked out, opened as its own handle.
         var targetRepo: Repository? = nil
+        var writes: [MergeWrite] = []
+        var resuming = false
         if let wt = try worktree(forBranch: target) {
             guard wt.exists else {
                 throw GitError(operation: "merge", subject: target, code: -1,
@@ -49,23 +54,40 @@ extension Repository {
                                message: "an operation is in progress in \(wt.path) (\(op)); finish or abort it first",
                                reason: .operationInProgress)
             }
+            writes = try r.mergeWrites(from: try treeOf(ours), to: mergedTree)
+            resuming = r.interruptedMerge(ours: ours, tree: mergedTree)
             let dirty = try r.status(includeUntracked: false)
-            if !dirty.isEmpty {
+            if !dirty.isEmpty, !r.isLeftoverOfMerge(dirty, writes, resuming: resuming) {
                 throw GitError(operation: "merge", subject: target, code: -1, message:
                     "its worktree \(wt.path) has uncommitted changes (\(dirty.prefix(5).map(\.path).joined(separator: ", "))); commit or stash them first",
+                               reason: .dirtyWorktree)
+            }
+            let blockers = r.mergeBlockers(writes)
+            if !blockers.isEmpty, !resuming {
+                throw GitError(operation: "merge", subject: target, code: -1, message:
+                    "files in its worktree \(r.workdir) are in the way of the merge and differ from what it writes (\(blockers.prefix(5).joined(separator: ", "))\(blockers.count > 5 ? ", …" : "")); move them away first",
                                reason: .dirtyWorktree)
             }
             targetRepo = r
         }
 
-        let mergedTree = try mergeTrees(ours: ours, theirs: theirs, source: source, target: target)
         if dryRun { return .wouldMerge }
         let text = message ?? "Merge branch '\(source)' into \(target)\n"
         let commitID = try createCommit(tree: mergedTree, parents: [ours, theirs], message: text,
                                         signature: signature ?? defaultSignature(), updateRef: nil)
         if let r = targetRepo {
-            try r.checkoutTree(of: commitID)
-            try r.moveBranch(target, from: ours, to: commitID, reflog: "merge \(source): Merge made by expt")
+            // Files first, then the ref: a failed write is rolled back and the ref never moved;
+            // a kill in between leaves the marker, by which a rerun knows the files as its own.
+            if resuming { try r.setAside(r.mergeBlockers(writes)) }
+            try r.markMerge(ours: ours, tree: mergedTree)
+            try r.checkoutMerge(commitID, over: ours, writes: writes)
+            do {
+                try r.moveBranch(target, from: ours, to: commitID, reflog: "merge \(source): Merge made by expt")
+            } catch {
+                r.rollBack(to: ours, writes)
+                throw error
+            }
+            unlink(r.mergeMarker)
         } else {
             try moveBranch(target, from: ours, to: commitID, reflog: "merge \(source): Merge made by expt")
         }
@@ -102,18 +124,5 @@ extension Repository {
         }
         git_error_clear()
         return paths.sorted()
-    }
-
-    /// Safe checkout of a commit's tree into this worktree (updates files and index; refuses to
-    /// overwrite local modifications).
-    func checkoutTree(of commitID: ObjectID) throws {
-        var opts = git_checkout_options()
-        try check(git_checkout_options_init(&opts, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "check out", commitID.short)
-        opts.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
-        var raw = commitID.raw
-        var obj: OpaquePointer?
-        try check(git_object_lookup(&obj, pointer, &raw, GIT_OBJECT_COMMIT), "check out", commitID.short)
-        defer { git_object_free(obj) }
-        try check(git_checkout_tree(pointer, obj, &opts), "check out merge", workdir)
     }
 }

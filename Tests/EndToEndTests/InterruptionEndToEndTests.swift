@@ -98,4 +98,121 @@ final class InterruptionEndToEndTests: XCTestCase {
                        "written after the kill\n", "what was in it is moved aside, never deleted")
         XCTAssertEqual(try t.git("status", "--porcelain"), "", "the main worktree stays clean")
     }
+
+    /// An experiment `exp/<name>` that adds `dir/` with 600 files, committed, its worktree
+    /// cleaned: ready to merge into main.
+    func mergeable(_ name: String) throws {
+        XCTAssertEqual(try expt.run(["new", "exp/\(name)"], in: t.path).status, 0)
+        let wt = t.path + "/.worktrees/exp/\(name)"
+        for i in 1...600 { try t.write("\(name)/f\(i).txt", "\(name) \(i)\n", in: wt) }
+        XCTAssertEqual(try expt.run(["checkpoint", "exp/\(name)", "-m", name], in: t.path).status, 0)
+        XCTAssertEqual(try expt.run(["clean", "exp/\(name)"], in: t.path).status, 0)
+    }
+
+    func assertMerged(_ name: String, _ context: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try git("status", "--porcelain"), "", context, file: file, line: line)
+        XCTAssertEqual(try git("rev-parse", "main^2"), try git("rev-parse", "exp/\(name)"), "a merge commit: \(context)", file: file, line: line)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: t.path + "/\(name)").count, 600, context, file: file, line: line)
+    }
+
+    func testAStaleIndexLockIsMovedAsideAndAMergeNeverStrandsItsFiles() throws {
+        try mergeable("m7")
+        let before = try git("rev-parse", "main")
+        let lock = t.path + "/.git/index.lock"
+        XCTAssertTrue(FileManager.default.createFile(atPath: lock, contents: nil))
+        let merged = try expt.run(["merge", "exp/m7"], in: t.path)
+        XCTAssertEqual(merged.status, 0, "no process holds the lock: \(merged.stderr)")
+        try assertMerged("m7", "after a stale lock")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: lock))
+        XCTAssertNotEqual(try git("rev-parse", "main"), before)
+
+        // A lock a live process holds: refused before anything is written.
+        try mergeable("m8")
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+        holder.arguments = ["-c", "exec 3>\(lock); sleep 30"]
+        try holder.run()
+        defer { holder.terminate(); holder.waitUntilExit() }
+        usleep(300_000)
+        let head = try git("rev-parse", "main")
+        let refused = try expt.run(["merge", "exp/m8"], in: t.path)
+        XCTAssertEqual(refused.status, 3, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("locked by a running process (pid"), refused.stderr)
+        XCTAssertEqual(try git("rev-parse", "main"), head)
+        XCTAssertEqual(try git("status", "--porcelain", "--untracked-files=all"), "", "nothing of the merge was written")
+    }
+
+    func testLeftoversOfAnInterruptedMergeAreRecognisedAndTheMergeFinishes() throws {
+        try mergeable("m9")
+        // What a merge killed between its checkout and its ref update leaves: the merge's
+        // files, untracked or (in one trial of the probe) staged.
+        let source = t.path + "/m9"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        for i in 1...600 { try "m9 \(i)\n".write(toFile: source + "/f\(i).txt", atomically: false, encoding: .utf8) }
+        try t.git("add", "m9/f1.txt", "m9/f2.txt")
+        let merged = try expt.run(["merge", "exp/m9"], in: t.path)
+        XCTAssertEqual(merged.status, 0, merged.stderr)
+        try assertMerged("m9", "finished over its own leftovers")
+
+        // A person's different file in the way is never overwritten, and nothing is written.
+        try mergeable("m10")
+        try t.write("m10/f3.txt", "mine\n")
+        let head = try git("rev-parse", "main")
+        let refused = try expt.run(["merge", "exp/m10"], in: t.path)
+        XCTAssertEqual(refused.status, 3, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("in the way of the merge") && refused.stderr.contains("m10/f3.txt"), refused.stderr)
+        XCTAssertEqual(try git("rev-parse", "main"), head)
+        XCTAssertEqual(try String(contentsOfFile: t.path + "/m10/f3.txt", encoding: .utf8), "mine\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: t.path + "/m10"), ["f3.txt"])
+    }
+
+    func testAMergeKilledAtAnyMomentConvergesOnRerun() throws {
+        for (n, delay) in [0.03, 0.06, 0.1, 0.15, 0.25].enumerated() {
+            let name = "k\(n)"
+            try mergeable(name)
+            let p = try expt.start(["merge", "exp/\(name)"], in: t.path)
+            usleep(useconds_t(delay * 1e6))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let again = try expt.run(["merge", "exp/\(name)"], in: t.path)
+            XCTAssertEqual(again.status, 0, "killed after \(delay) s: \(again.stderr)")
+            try assertMerged(name, "killed after \(delay) s")
+        }
+    }
+
+    func testAFullDiskDuringAMergeIsNamedAndLeavesMainAsItWas() throws {
+        let mount = FileManager.default.temporaryDirectory.appendingPathComponent("expt-full-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
+        func sh(_ argv: [String]) -> Int32 {
+            guard let p = try? Process.run(URL(fileURLWithPath: argv[0]), arguments: Array(argv.dropFirst())) else { return -1 }
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        guard sh(["/bin/mount", "-t", "tmpfs", "-o", "size=12M", "tmpfs", mount.path]) == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here (needs root): the full-disk merge is not exercised")
+        }
+        defer {
+            t = nil
+            _ = sh(["/bin/umount", "-l", mount.path])
+            try? FileManager.default.removeItem(at: mount)
+        }
+        t = try TempRepo(files: ["README.md": "# test\n"], under: mount)
+        try mergeable("b")
+        let head = try git("rev-parse", "main")
+        let filler = mount.path + "/filler"
+        XCTAssertTrue(FileManager.default.createFile(atPath: filler, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
+        while (try? handle.write(contentsOf: Data(count: 16 << 10))) != nil {}
+        try? handle.close()
+        let full = try expt.run(["merge", "exp/b"], in: t.path)
+        XCTAssertEqual(full.status, 1, full.stderr)
+        XCTAssertTrue(full.stderr.contains("no space left on device while merging 'exp/b' into 'main'"), full.stderr)
+        XCTAssertTrue(full.stderr.contains("'main' was not moved"), full.stderr)
+        XCTAssertFalse(full.stderr.contains("object not found"), "the cause, not libgit2's symptom")
+        try FileManager.default.removeItem(atPath: filler)
+        XCTAssertEqual(try git("rev-parse", "main"), head)
+        XCTAssertEqual(try git("status", "--porcelain", "--untracked-files=all"), "", "nothing of the merge was left behind")
+        XCTAssertEqual(try expt.run(["merge", "exp/b"], in: t.path).status, 0)
+        XCTAssertEqual(try git("rev-parse", "main^2"), try git("rev-parse", "exp/b"))
+    }
 }

@@ -76,11 +76,7 @@ struct LocalRunFiles {
     }
 
     /// True when the filesystem holding the run directory has (almost) no space left.
-    func filesystemIsFull() -> Bool {
-        var fs = statvfs()
-        guard statvfs(dir, &fs) == 0 else { return false }
-        return UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 64 << 10
-    }
+    func filesystemIsFull() -> Bool { DiskSpace.isFull(at: dir) }
 
     /// Writes JSON to a temporary file and renames it over `path`, so a reader sees the old
     /// content or the new one, never a partial file.
