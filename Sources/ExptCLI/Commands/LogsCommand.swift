@@ -50,25 +50,36 @@ struct LogsCommand: ExptCommand {
     private func follow(_ record: RunRecord, _ source: LogSource, from start: UInt64, _ service: RunService,
                         _ env: ExptEnvironment) throws {
         var offset = start
-        func printNew() throws {
+        /// Prints the next chunk; true when the file already held more than it.
+        func printNew() throws -> Bool {
             let next = try service.read(record, source, .from(offset: offset, max: Self.maxBytes))
             if !next.head.isEmpty { env.console.writeOut(String(decoding: next.head, as: UTF8.self)) }
             offset = next.end
+            return Self.morePending(after: next)
         }
         var backoff = Backoff()
         var nextPoll = env.now()
         while true {
-            try printNew()
+            let behind = try printNew()
             if env.now() >= nextPoll {
                 if let r = try service.refresh(branches: [branch], fresh: true).first(where: { $0.id == record.id }), r.state.isTerminal {
-                    try printNew()
+                    // The run may end with a burst still unread: print all of it.
+                    while try printNew() {}
                     env.console.note("run \(r.id) ended: \(r.state.rawValue)")
                     return
                 }
                 nextPoll = env.now().addingTimeInterval(backoff.next() ?? 8)
             }
+            // Behind a burst, read on at once: one chunk per pause fell far behind 1 GB (R33).
+            if behind { continue }
             // Local output is cheap to reread every half second; a remote read is not.
             env.sleep(source.remote ? max(0.5, nextPoll.timeIntervalSince(env.now())) : 0.5)
         }
+    }
+
+    /// Whether a follow read stopped short of the end of the file as it was then, so more is
+    /// already there to read. A read that brought nothing never counts: no busy loop.
+    static func morePending(after chunk: LogChunk) -> Bool {
+        !chunk.head.isEmpty && chunk.end < chunk.size
     }
 }

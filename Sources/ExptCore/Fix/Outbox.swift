@@ -5,12 +5,17 @@ import GitKit
 /// Pushes and PR comments that could not be delivered yet wait in the ledger's outbox; any
 /// later expt command may retry them. Each item has a dedupe key, so nothing is queued twice,
 /// and a comment whose earlier attempt had an unknown outcome is first looked for on the PR
-/// (by the HTML marker in its body), so nothing is sent twice.
+/// (by the HTML marker in its body), so nothing is sent twice. An item is claimed in the ledger
+/// before it is sent, so two processes retrying the outbox at once never both send it.
 public struct Outbox {
     public let ws: Workspace
     public let ledger: Ledger
     public let hostFactory: PullRequestHostFactory?
     public var now: @Sendable () -> Date = { Date() }
+    /// When a delivery's claim lapses. Well above what one delivery may take (three gh calls of
+    /// at most `EXPT_COMMAND_TIMEOUT`, 120 s by default), so only the claim of a process killed
+    /// mid-delivery lapses; whoever takes it over looks for the comment on the PR first.
+    public var claimStaleAfter: TimeInterval = 600
 
     public init(ws: Workspace, ledger: Ledger, hostFactory: PullRequestHostFactory?) {
         self.ws = ws; self.ledger = ledger; self.hostFactory = hostFactory
@@ -51,10 +56,22 @@ public struct Outbox {
         return (delivered, pending)
     }
 
-    /// Tries one item; nil when delivered (now or before), else the reason it still waits.
+    /// Tries one item; nil when delivered (now or before), else the reason it still waits. An
+    /// item another process is delivering is skipped.
     @discardableResult
-    public func deliver(_ item: OutboxItem) throws -> String? {
-        if item.deliveredAt != nil { return nil }
+    public func deliver(_ queued: OutboxItem) throws -> String? {
+        if queued.deliveredAt != nil { return nil }
+        // Claimed in a ledger transaction before anything is sent (R12): `outbox --retry`,
+        // `status` and fix flows of other branches may all be retrying this item right now.
+        let owner = Ledger.claimOwner()
+        guard try ledger.claimOutbox(id: queued.id, owner: owner, at: now(), staleAfter: claimStaleAfter) else {
+            let delivered = try ledger.outboxItem(id: queued.id)?.deliveredAt != nil
+            return delivered ? nil : "another expt process is delivering it (retried after \(Int(claimStaleAfter / 60)) min if that process was killed)"
+        }
+        defer { try? ledger.releaseOutboxClaim(id: queued.id, owner: owner) }
+        // Read again under the claim: another process may have tried it since `queued` was read,
+        // and its attempt count decides whether the PR is searched for the comment first.
+        let item = try ledger.outboxItem(id: queued.id) ?? queued
         do {
             switch item.kind {
             case "push":

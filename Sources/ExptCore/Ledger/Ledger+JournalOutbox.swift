@@ -72,6 +72,52 @@ extension Ledger {
         try withDB("reading the outbox") { db in try db.query("SELECT * FROM outbox ORDER BY id").map(Self.outboxItem) }
     }
 
+    /// The item `id` as it is now, or nil when there is none.
+    public func outboxItem(id: Int64) throws -> OutboxItem? {
+        try withDB("reading outbox item \(id)") { db in
+            try db.query("SELECT * FROM outbox WHERE id = ?", [.int(id)]).first.map(Self.outboxItem)
+        }
+    }
+
+    /// Claims item `id` for `owner` before it is sent, in one transaction: true only when it is
+    /// undelivered and unclaimed, or its claim is at least `staleAfter` seconds old (its holder
+    /// was killed). Two processes retrying the outbox at once would otherwise both send it (R12).
+    public func claimOutbox(id: Int64, owner: String, at now: Date = Date(), staleAfter: TimeInterval) throws -> Bool {
+        try write("claiming outbox item \(id)") { db in
+            guard let row = try db.query("SELECT delivered_at, claimed_by, claimed_at FROM outbox WHERE id = ?", [.int(id)]).first,
+                  row.string("delivered_at") == nil else { return false }
+            if let holder = row.string("claimed_by"), let since = LedgerDate.date(row.string("claimed_at")),
+               now.timeIntervalSince(since) < staleAfter, !Self.claimHolderIsGone(holder) {
+                return false
+            }
+            try db.query("UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ?", [.text(owner), .of(now), .int(id)])
+            return true
+        }
+    }
+
+    /// An owner for `claimOutbox`: this process on this host, unique per delivery.
+    public static func claimOwner() -> String {
+        "pid \(getpid()) host \(ProcessInfo.processInfo.hostName) \(UUID().uuidString)"
+    }
+
+    /// A claim whose holder was a process on this host that no longer exists (killed
+    /// mid-delivery) lapses at once rather than after `staleAfter`.
+    static func claimHolderIsGone(_ owner: String) -> Bool {
+        let words = owner.split(separator: " ")
+        guard words.count >= 4, words[0] == "pid", let pid = Int32(words[1]), words[2] == "host",
+              words[3] == ProcessInfo.processInfo.hostName else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+
+    /// Drops `owner`'s claim on item `id`, delivered or not. A claim another owner took over
+    /// (after this one went stale) is left alone.
+    public func releaseOutboxClaim(id: Int64, owner: String) throws {
+        try write("releasing outbox item \(id)") { db in
+            try db.query("UPDATE outbox SET claimed_by = NULL, claimed_at = NULL WHERE id = ? AND claimed_by = ?",
+                         [.int(id), .text(owner)])
+        }
+    }
+
     public func markDelivered(id: Int64, at now: Date = Date()) throws {
         try write("marking outbox item \(id) delivered") { db in
             try db.query("UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?", [.of(now), .int(id)])

@@ -62,5 +62,10 @@ enum LedgerSchema {
         """
         ALTER TABLE outbox ADD COLUMN last_attempt_at TEXT;
         """,
+        // 3: who is delivering an outbox item and since when, so two processes never both send it.
+        """
+        ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+        ALTER TABLE outbox ADD COLUMN claimed_at TEXT;
+        """,
     ]
 }
