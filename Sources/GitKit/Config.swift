@@ -15,26 +15,27 @@ extension Repository {
 
     /// Writes a value into the repository's own config file (`<common-dir>/config`).
     public func setConfigString(_ key: String, _ value: String) throws {
-        var cfg: OpaquePointer?
-        try check(git_repository_config(&cfg, pointer), "open config", key)
-        defer { git_config_free(cfg) }
-        var local: OpaquePointer?
-        try check(git_config_open_level(&local, cfg, GIT_CONFIG_LEVEL_LOCAL), "open local config", key)
-        defer { git_config_free(local) }
-        try check(git_config_set_string(local, key, value), "write config", key)
+        try withLocalConfig(key) { local in try check(git_config_set_string(local, key, value), "write config", key) }
     }
 
     /// Removes a key from the repository's own config file; an absent key is not an error.
     public func deleteConfig(_ key: String) throws {
+        try withLocalConfig(key) { local in
+            let rc = git_config_delete_entry(local, key)
+            if rc == GIT_ENOTFOUND.rawValue { git_error_clear(); return }
+            try check(rc, "delete config", key)
+        }
+    }
+
+    /// The repository's own config file (`<common-dir>/config`), open for `body`.
+    private func withLocalConfig(_ key: String, _ body: (OpaquePointer?) throws -> Void) throws {
         var cfg: OpaquePointer?
         try check(git_repository_config(&cfg, pointer), "open config", key)
         defer { git_config_free(cfg) }
         var local: OpaquePointer?
         try check(git_config_open_level(&local, cfg, GIT_CONFIG_LEVEL_LOCAL), "open local config", key)
         defer { git_config_free(local) }
-        let rc = git_config_delete_entry(local, key)
-        if rc == GIT_ENOTFOUND.rawValue { git_error_clear(); return }
-        try check(rc, "delete config", key)
+        try body(local)
     }
 }
 

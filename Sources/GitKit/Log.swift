@@ -125,22 +125,23 @@ extension Repository {
     /// Paths that differ between two commits' trees.
     public func changedPaths(from old: ObjectID, to new: ObjectID) throws -> [String] {
         if old == new { return [] }
-        let oldTree = try treeOf(old), newTree = try treeOf(new)
+        return try treeDeltas(from: try treeOf(old), to: try treeOf(new)) { d in
+            (d.new_file.path ?? d.old_file.path).map { String(cString: $0) }
+        }
+    }
+
+    /// The deltas between two trees, as libgit2's diff sees them (paths valid while `body` runs).
+    func treeDeltas<T>(from oldTree: ObjectID, to newTree: ObjectID, _ body: (git_diff_delta) -> T?) throws -> [T] {
         var a: OpaquePointer?, b: OpaquePointer?
         var ra = oldTree.raw, rb = newTree.raw
-        try check(git_tree_lookup(&a, pointer, &ra), "read tree", old.short)
+        try check(git_tree_lookup(&a, pointer, &ra), "read tree", oldTree.short)
         defer { git_tree_free(a) }
-        try check(git_tree_lookup(&b, pointer, &rb), "read tree", new.short)
+        try check(git_tree_lookup(&b, pointer, &rb), "read tree", newTree.short)
         defer { git_tree_free(b) }
         var diff: OpaquePointer?
-        try check(git_diff_tree_to_tree(&diff, pointer, a, b, nil), "diff", "\(old.short)..\(new.short)")
+        try check(git_diff_tree_to_tree(&diff, pointer, a, b, nil), "diff", "\(oldTree.short)..\(newTree.short)")
         defer { git_diff_free(diff) }
-        var paths: [String] = []
-        for i in 0..<git_diff_num_deltas(diff) {
-            guard let d = git_diff_get_delta(diff, i)?.pointee else { continue }
-            if let p = d.new_file.path ?? d.old_file.path { paths.append(String(cString: p)) }
-        }
-        return paths
+        return (0..<git_diff_num_deltas(diff)).compactMap { i in git_diff_get_delta(diff, i).flatMap { body($0.pointee) } }
     }
 }
 

@@ -17,24 +17,12 @@ struct MergeWrite {
 extension Repository {
     /// What turning tree `oldTree` into tree `newTree` writes, path by path.
     func mergeWrites(from oldTree: ObjectID, to newTree: ObjectID) throws -> [MergeWrite] {
-        let ours = oldTree, merged = newTree
-        var a: OpaquePointer?, b: OpaquePointer?
-        var ra = oldTree.raw, rb = newTree.raw
-        try check(git_tree_lookup(&a, pointer, &ra), "read tree", ours.short)
-        defer { git_tree_free(a) }
-        try check(git_tree_lookup(&b, pointer, &rb), "read tree", merged.short)
-        defer { git_tree_free(b) }
-        var diff: OpaquePointer?
-        try check(git_diff_tree_to_tree(&diff, pointer, a, b, nil), "diff", "\(ours.short)..\(merged.short)")
-        defer { git_diff_free(diff) }
-        var writes: [MergeWrite] = []
-        for i in 0..<git_diff_num_deltas(diff) {
-            guard let d = git_diff_get_delta(diff, i)?.pointee, let p = d.new_file.path ?? d.old_file.path else { continue }
+        try treeDeltas(from: oldTree, to: newTree) { d in
+            guard let p = d.new_file.path ?? d.old_file.path else { return nil }
             let added = d.status == GIT_DELTA_ADDED, deleted = d.status == GIT_DELTA_DELETED
-            writes.append(MergeWrite(path: String(cString: p), before: added ? nil : ObjectID(d.old_file.id),
-                                     after: deleted ? nil : ObjectID(d.new_file.id)))
+            return MergeWrite(path: String(cString: p), before: added ? nil : ObjectID(d.old_file.id),
+                              after: deleted ? nil : ObjectID(d.new_file.id))
         }
-        return writes
     }
 
     /// The blob id a working-tree file would have (nil when absent), as `git hash-object`.

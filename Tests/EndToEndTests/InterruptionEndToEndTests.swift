@@ -181,35 +181,20 @@ final class InterruptionEndToEndTests: XCTestCase {
     }
 
     func testAFullDiskDuringAMergeIsNamedAndLeavesMainAsItWas() throws {
-        let mount = FileManager.default.temporaryDirectory.appendingPathComponent("expt-full-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
-        func sh(_ argv: [String]) -> Int32 {
-            guard let p = try? Process.run(URL(fileURLWithPath: argv[0]), arguments: Array(argv.dropFirst())) else { return -1 }
-            p.waitUntilExit()
-            return p.terminationStatus
-        }
-        guard sh(["/bin/mount", "-t", "tmpfs", "-o", "size=12M", "tmpfs", mount.path]) == 0 else {
+        guard let fs = Tmpfs(megabytes: 12) else {
             throw XCTSkip("cannot mount a tmpfs here (needs root): the full-disk merge is not exercised")
         }
-        defer {
-            t = nil
-            _ = sh(["/bin/umount", "-l", mount.path])
-            try? FileManager.default.removeItem(at: mount)
-        }
-        t = try TempRepo(files: ["README.md": "# test\n"], under: mount)
+        defer { t = nil; fs.unmount() }
+        t = try TempRepo(files: ["README.md": "# test\n"], under: fs.url)
         try mergeable("b")
         let head = try git("rev-parse", "main")
-        let filler = mount.path + "/filler"
-        XCTAssertTrue(FileManager.default.createFile(atPath: filler, contents: nil))
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
-        while (try? handle.write(contentsOf: Data(count: 16 << 10))) != nil {}
-        try? handle.close()
+        try fs.fill()
         let full = try expt.run(["merge", "exp/b"], in: t.path)
         XCTAssertEqual(full.status, 1, full.stderr)
         XCTAssertTrue(full.stderr.contains("no space left on device while merging 'exp/b' into 'main'"), full.stderr)
         XCTAssertTrue(full.stderr.contains("'main' was not moved"), full.stderr)
         XCTAssertFalse(full.stderr.contains("object not found"), "the cause, not libgit2's symptom")
-        try FileManager.default.removeItem(atPath: filler)
+        try fs.free()
         XCTAssertEqual(try git("rev-parse", "main"), head)
         XCTAssertEqual(try git("status", "--porcelain", "--untracked-files=all"), "", "nothing of the merge was left behind")
         XCTAssertEqual(try expt.run(["merge", "exp/b"], in: t.path).status, 0)

@@ -118,32 +118,16 @@ final class RecoveryEndToEndTests: XCTestCase {
     }
 
     func testADiskThatFillsDuringARunIsDiagnosedDiskFullNotANodeFailure() throws {
-        let mount = FileManager.default.temporaryDirectory.appendingPathComponent("expt-full-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
-        func sh(_ argv: [String]) -> Int32 {
-            guard let p = try? Process.run(URL(fileURLWithPath: argv[0]), arguments: Array(argv.dropFirst())) else { return -1 }
-            p.waitUntilExit()
-            return p.terminationStatus
-        }
-        guard sh(["/bin/mount", "-t", "tmpfs", "-o", "size=6M", "tmpfs", mount.path]) == 0 else {
+        guard let fs = Tmpfs(megabytes: 6) else {
             throw XCTSkip("cannot mount a tmpfs here (needs root): the disk-full case is not exercised")
         }
-        defer {
-            t = nil
-            _ = sh(["/bin/umount", "-l", mount.path])
-            try? FileManager.default.removeItem(at: mount)
-        }
-        try repo(under: mount, #"command = "python3 -c 'import time\nfor i in range(40): print(\"x\" * 6000, i, flush=True); time.sleep(0.1)'""#)
+        defer { t = nil; fs.unmount() }
+        try repo(under: fs.url, #"command = "python3 -c 'import time\nfor i in range(40): print(\"x\" * 6000, i, flush=True); time.sleep(0.1)'""#)
         XCTAssertEqual(try expt.run(["launch", "e"], in: t.path).status, 0)
         usleep(800_000)
-        let filler = mount.path + "/filler"
-        XCTAssertTrue(FileManager.default.createFile(atPath: filler, contents: nil))
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
-        let block = Data(count: 64 << 10)
-        while (try? handle.write(contentsOf: block)) != nil {}
-        try? handle.close()
+        try fs.fill()
         try waitForStatusFile("r1")
-        try FileManager.default.removeItem(atPath: filler)
+        try fs.free()
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: t.path + "/.git/expt/runs/r1")
             .filter { $0.contains(".tmp.") || $0.hasSuffix(".reserve") }
         XCTAssertEqual(leftovers, [], "no half-written status files are left behind")
