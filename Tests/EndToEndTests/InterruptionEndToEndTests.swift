@@ -130,7 +130,7 @@ final class InterruptionEndToEndTests: XCTestCase {
         try mergeable("m8")
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/bin/sh")
-        holder.arguments = ["-c", "exec 3>\(lock); sleep 30"]
+        holder.arguments = ["-c", "exec sleep 30 3>\(lock)"]   // sleep itself holds it: TERM ends it at once
         try holder.run()
         defer { holder.terminate(); holder.waitUntilExit() }
         usleep(300_000)

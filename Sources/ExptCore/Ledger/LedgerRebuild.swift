@@ -32,26 +32,14 @@ public enum RunManifest {
         }.sorted { $0.0 < $1.0 }
     }
 
-    /// What a run directory says about its run: its manifest, else (a local run from before
-    /// manifests) the local backend's `spec.json` and `supervisor.json`.
+    /// What a run directory says about its run: its manifest. (A backend's own files are not
+    /// read here: the core names no backend.)
     static func read(_ dir: String, seq: Int) -> RunRecord? {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        if let data = FileManager.default.contents(atPath: dir + "/" + fileName),
-           let record = try? decoder.decode(RunRecord.self, from: data), record.seq == seq {
-            return record
-        }
-        struct Supervisor: Decodable { var pid: Int32 }
-        guard let specData = FileManager.default.contents(atPath: dir + "/spec.json"),
-              let spec = try? decoder.decode(JobSpec.self, from: specData), spec.runID == "r\(seq)" else { return nil }
-        // Without supervisor.json the job never started (a refused launch): nothing to recover.
-        guard let pid = FileManager.default.contents(atPath: dir + "/supervisor.json")
-            .flatMap({ try? decoder.decode(Supervisor.self, from: $0) })?.pid else { return nil }
-        let created = ((try? FileManager.default.attributesOfItem(atPath: dir + "/spec.json"))?[.modificationDate] as? Date) ?? Date()
-        return RunRecord(id: spec.runID, seq: seq, branch: spec.branch, attempt: 0, parentRun: spec.parentRun, backend: "local",
-                         jobID: "\(spec.runID).\(pid)", jobName: spec.jobName,
-                         commit: spec.parameters["commit"] ?? "", profile: spec.profile, resources: spec.resources, spec: spec,
-                         submittedAt: created, state: .pending, logDir: dir, createdAt: created, updatedAt: created)
+        guard let data = FileManager.default.contents(atPath: dir + "/" + fileName),
+              let record = try? decoder.decode(RunRecord.self, from: data), record.seq == seq else { return nil }
+        return record
     }
 }
 
