@@ -107,22 +107,13 @@ public struct Experiments {
         let head = try ws.repo.branchTip(branch)
         let docPath = ws.docRelativePath(for: branch)
         let registered = try ws.repo.worktree(forBranch: branch)
-        var aside: String?
-        if FileManager.default.fileExists(atPath: registered?.path ?? path) || FileManager.default.fileExists(atPath: path) {
-            aside = ws.root + "/.worktrees/.interrupted/" + branch.replacingOccurrences(of: "/", with: "-") + "-" + ISO8601.timestamp(now()).replacingOccurrences(of: ":", with: "")
-        }
+        let existing = [registered?.path, path].compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) }
+        let aside = existing.map { _ in interruptedPlace(branch) }
         if dryRun {
             return NewExperiment(branch: branch, base: base, worktree: path, doc: docPath, commit: head.hex,
                                  finishedInterrupted: true, movedAside: aside)
         }
-        if let aside {
-            try FileManager.default.createDirectory(atPath: (aside as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            let from = FileManager.default.fileExists(atPath: registered?.path ?? path) ? (registered?.path ?? path) : path
-            guard rename(from, aside) == 0 else {
-                throw ExptError(.failure, "cannot move the incomplete worktree \(from) aside to \(aside): \(String(cString: strerror(errno)))",
-                                hint: "move it away by hand, then run `expt new \(branch)` again")
-            }
-        }
+        if let existing, let aside { try moveAside(existing, to: aside, rerun: "expt new \(branch)") }
         if let name = registered?.name { _ = try ws.repo.pruneWorktree(named: name) }
         try ws.repo.addWorktree(branch: branch, at: path)
         try ws.setBase(base, of: branch)
@@ -163,13 +154,7 @@ public struct Experiments {
             if wt.exists, !Self.checkoutWasInterrupted(wt.path) { return (wt.path, false) }
             if wt.exists {
                 // A checkout killed half way (no index yet): moved aside, checked out afresh.
-                let aside = ws.root + "/.worktrees/.interrupted/" + branch.replacingOccurrences(of: "/", with: "-") + "-"
-                    + ISO8601.timestamp(now()).replacingOccurrences(of: ":", with: "")
-                try FileManager.default.createDirectory(atPath: (aside as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                guard rename(wt.path, aside) == 0 else {
-                    throw ExptError(.failure, "cannot move the incomplete worktree \(wt.path) aside: \(String(cString: strerror(errno)))",
-                                    hint: "move it away by hand, then run `expt worktree \(branch)` again")
-                }
+                try moveAside(wt.path, to: interruptedPlace(branch), rerun: "expt worktree \(branch)")
             }
             if let name = wt.name { try ws.repo.pruneWorktree(named: name) }
         }
@@ -181,6 +166,21 @@ public struct Experiments {
         }
         try ws.repo.addWorktree(branch: branch, at: path)
         return (path, true)
+    }
+
+    /// Where an incomplete worktree of `branch` is kept: `.worktrees/.interrupted/<branch>-<time>`.
+    func interruptedPlace(_ branch: String) -> String {
+        ws.root + "/.worktrees/.interrupted/" + branch.replacingOccurrences(of: "/", with: "-") + "-"
+            + ISO8601.timestamp(now()).replacingOccurrences(of: ":", with: "")
+    }
+
+    /// Moves an incomplete worktree aside (research data is never deleted).
+    func moveAside(_ from: String, to aside: String, rerun: String) throws {
+        try FileManager.default.createDirectory(atPath: (aside as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        guard rename(from, aside) == 0 else {
+            throw ExptError(.failure, "cannot move the incomplete worktree \(from) aside to \(aside): \(String(cString: strerror(errno)))",
+                            hint: "move it away by hand, then run `\(rerun)` again")
+        }
     }
 
     /// A linked worktree whose checkout never finished: libgit2 writes its index last, so a

@@ -22,8 +22,14 @@ struct RebuildLedgerCommand: ExptCommand {
     func run(in env: ExptEnvironment) throws {
         let service = try env.service(global)
         let rebuilt = try Ledger.rebuild(dir: service.ws.stateDir, dryRun: dryRun, at: env.now())
-        // Learn each recovered run's state from its backend (a failed poll leaves it pending).
-        let records = dryRun ? rebuilt.runs : ((try? service.refresh(fresh: true)) ?? rebuilt.runs)
+        // Learn each recovered run's state from its backend; a failed poll leaves them pending
+        // (the ledger is rebuilt either way) and says why.
+        var records = rebuilt.runs
+        if !dryRun {
+            do { records = try service.refresh(fresh: true) } catch {
+                env.console.note("the recovered runs stay pending until a poll succeeds: \(error)")
+            }
+        }
         let rows = records.map { Row(run: $0.id, branch: $0.branch, backend: $0.backend, job: $0.jobID, state: $0.state.rawValue) }
         try env.console.emit(Output(dryRun: dryRun, runs: rows, skipped: rebuilt.skipped), json: global.json) {
             var lines = [dryRun ? "would recover \(rows.count) run(s); nothing written" : "rebuilt the run ledger with \(rows.count) run(s)"]
