@@ -90,7 +90,10 @@ enum Remedies {
             }
             return Remedy(kind: .escalateResources, description: "Host memory ran out\(peak): raise the memory request by \(percent(run.memoryFactor)), or reduce memory use (fewer DataLoader workers, smaller buffers).")
         }
-        var proposed = Int((Double(current) * run.memoryFactor).rounded(.up))
+        // Escalate from what the run was seen to use when that is above its request (sampling
+        // sees a job past its limit before killing it): never propose less than it used.
+        let used = max(current, scheduler?.maxRSSMB ?? 0)
+        var proposed = Int((Double(used) * run.memoryFactor).rounded(.up))
         if let cap = run.memoryCapMB {
             if current >= cap {
                 if hasHighmem {
@@ -100,6 +103,9 @@ enum Remedies {
                 return Remedy(kind: .needsChange, description: "Host memory ran out\(peak) and \(Units.memoryString(current)) is already the cap: reduce memory use (fewer DataLoader workers, smaller buffers, streaming data).")
             }
             proposed = min(proposed, cap)
+            if let seen = scheduler?.maxRSSMB, seen >= proposed {
+                return Remedy(kind: .needsChange, description: "Host memory ran out\(peak): the run used more than the \(Units.memoryString(cap)) cap allows: reduce memory use (fewer DataLoader workers, smaller buffers, streaming data).")
+            }
         }
         return Remedy(kind: .escalateResources, description: "Host memory ran out\(peak): raise memory \(Units.memoryString(current)) → \(Units.memoryString(proposed)).",
                       change: RemedyChange(memoryMB: proposed))

@@ -36,6 +36,22 @@ final class RemedyTests: XCTestCase {
         XCTAssertTrue(d.remedy.description.contains("peak RSS 1000M"), d.remedy.description)
     }
 
+    /// Issue 16: a job sampled at 613M under a 100M limit was offered 150M. The proposal now
+    /// grows from what the run used when that is above its request.
+    func testTheProposalIsNeverBelowWhatTheRunUsed() throws {
+        let d = try diagnose(text: hostOOM, scheduler: SchedulerFacts(state: "OUT_OF_MEMORY", maxRSSMB: 613, requestedMemoryMB: 100),
+                             run: RunFacts(memoryMB: 100))
+        XCTAssertEqual(d.remedy.change?.memoryMB, 920)
+        XCTAssertTrue(d.remedy.description.contains("100M → 920M"), d.remedy.description)
+        XCTAssertTrue(d.remedy.description.contains("peak RSS 613M"), d.remedy.description)
+        // Under the cap but above what the cap allows: no escalation that cannot fit.
+        let capped = try diagnose(text: hostOOM, scheduler: SchedulerFacts(state: "OUT_OF_MEMORY", maxRSSMB: 613, requestedMemoryMB: 100),
+                                  run: RunFacts(memoryMB: 100, memoryCapMB: 500))
+        XCTAssertEqual(capped.remedy.kind, .needsChange)
+        XCTAssertNil(capped.remedy.change?.memoryMB)
+        XCTAssertTrue(capped.remedy.description.contains("more than the 500M cap allows"), capped.remedy.description)
+    }
+
     func testUnknownMemoryWithAHighmemProfile() throws {
         let d = try diagnose(text: hostOOM, run: RunFacts(profiles: ["highmem"]))
         XCTAssertEqual(d.remedy.change?.profile, "highmem")

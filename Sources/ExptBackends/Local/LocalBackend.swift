@@ -18,11 +18,21 @@ public final class LocalBackend: Backend {
     public let runsRoot: String
     /// How long `submit` waits for the supervisor to report in.
     public let startTimeout: TimeInterval
+    /// `[local] memory_enforcement`: "auto" (a memory cgroup where one can be made, else
+    /// sampling), "cgroup" (fail the run without one) or "sampling".
+    public let memoryEnforcement: String
 
-    public init(supervisorExecutable: String, runsRoot: String, startTimeout: TimeInterval = 5) {
+    /// How the supervisor learns `memoryEnforcement` (it reads nothing but the run directory
+    /// and its environment); removed from the job's environment.
+    static let enforcementVariable = "EXPT_LOCAL_MEMORY_ENFORCEMENT"
+    public static let enforcementModes = ["auto", "cgroup", "sampling"]
+
+    public init(supervisorExecutable: String, runsRoot: String, startTimeout: TimeInterval = 5,
+                memoryEnforcement: String = "auto") {
         self.supervisorExecutable = supervisorExecutable
         self.runsRoot = runsRoot
         self.startTimeout = startTimeout
+        self.memoryEnforcement = memoryEnforcement
     }
 
     /// Starts the supervisor and returns once it has recorded itself (bounded by
@@ -50,8 +60,10 @@ public final class LocalBackend: Backend {
             throw ExptError(.failure, "cannot prepare the run directory \(files.dir): \(error.localizedDescription)",
                             hint: "check that the repository's git directory is writable")
         }
+        var environment = ProcessInfo.processInfo.environment
+        environment[Self.enforcementVariable] = memoryEnforcement
         let pid = try Spawn.spawn([supervisorExecutable, "__supervise", files.dir],
-                                  environment: ProcessInfo.processInfo.environment, stdin: "/dev/null",
+                                  environment: environment, stdin: "/dev/null",
                                   stdout: files.supervisorLog, stderr: files.supervisorLog, grouping: .newSession)
         // The supervisor is our child until we exit; reap it so a finished one does not linger
         // as a zombie in a long-lived process (liveness checks treat zombies as dead anyway).
@@ -118,8 +130,8 @@ public final class LocalBackend: Backend {
         return result
     }
 
-    /// Asks the supervisor to cancel: a `cancel-requested` marker (which it checks every
-    /// 100 ms, and then escalates TERM → KILL after the grace) plus an immediate SIGTERM to
+    /// Asks the supervisor to cancel: a `cancel-requested` marker (which wakes it through
+    /// inotify; it then escalates TERM → KILL after the grace) plus an immediate SIGTERM to
     /// the job's process group. A finished job is left alone. If the supervisor is gone but
     /// the job's processes remain, they are killed directly.
     public func cancel(_ ref: JobRef) throws {
@@ -183,10 +195,17 @@ public final class LocalBackend: Backend {
 }
 
 extension LocalBackend {
-    /// The `[local]` table: no settings yet, so any key in it is reported as unknown.
-    public struct Settings: Decodable, Sendable {}
+    /// The `[local]` table; any other key in it is reported as unknown.
+    public struct Settings: Decodable, Sendable {
+        public var memoryEnforcement: String?
+    }
 
-    public static let entry = BackendEntry(name: "local", settings: Settings.self) { _, context in
-        LocalBackend(supervisorExecutable: context.selfExecutable, runsRoot: context.runsDir)
+    public static let entry = BackendEntry(name: "local", settings: Settings.self) { s, context in
+        let mode = s.memoryEnforcement ?? "auto"
+        guard enforcementModes.contains(mode) else {
+            throw ExptError(.invalidInput, "[local] memory_enforcement = \"\(mode)\" is not a mode expt knows",
+                            hint: "use one of \(enforcementModes.map { "\"\($0)\"" }.joined(separator: ", ")) (docs/backends/local.md)")
+        }
+        return LocalBackend(supervisorExecutable: context.selfExecutable, runsRoot: context.runsDir, memoryEnforcement: mode)
     }
 }

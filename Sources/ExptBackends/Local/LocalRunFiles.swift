@@ -130,10 +130,15 @@ struct SupervisorInfo: Codable, Equatable {
     var jobPgid: Int32?
     var jobStartTicks: UInt64?
     var startedAt: Date?
+    /// "cgroup-v1", "cgroup-v2" or "sampling": how the job's memory limit is enforced.
+    var memoryEnforcement: String?
+    /// The job's memory cgroup, while it runs.
+    var cgroup: String?
 
     enum CodingKeys: String, CodingKey {
-        case pid, pgid
-        case startTicks = "start_ticks", jobPgid = "job_pgid", jobStartTicks = "job_start_ticks", startedAt = "started_at"
+        case pid, pgid, cgroup
+        case startTicks = "start_ticks", jobPgid = "job_pgid", jobStartTicks = "job_start_ticks", startedAt = "started_at",
+             memoryEnforcement = "memory_enforcement"
     }
 }
 

@@ -23,18 +23,16 @@ public enum LocalSupervisor {
     }
 }
 
-// Set from a signal handler, so it must be a plain global with a constant initializer (no lazy
-// initialisation inside the handler). SIGTERM/SIGINT to the supervisor mean "cancel the job".
-nonisolated(unsafe) private var terminationRequested: sig_atomic_t = 0
-
-/// One supervision of one job. Single-threaded: a 100 ms loop does waiting, sampling, limits.
+/// One supervision of one job. Single-threaded and event-driven: it sleeps in one poll(2)
+/// until the job exits, a cancel or the kernel's OOM event arrives, or a deadline passes
+/// (`SupervisorWaker`), so an idle supervisor costs nothing between events.
 private final class Supervision {
     let files: LocalRunFiles
     let spec: JobSpec
     let grace: Double
-    let tick: useconds_t = 100_000
+    let enforcement: MemoryWatch.Enforcement
     var jobPid: pid_t = 0
-    var maxRSSBytes: Int64 = 0
+    var memory: MemoryWatch!
 
     init(runDir: String) throws {
         let absolute = runDir.hasPrefix("/") ? runDir : FileManager.default.currentDirectoryPath + "/" + runDir
@@ -43,15 +41,15 @@ private final class Supervision {
             throw ExptError(.failure, "cannot read the job spec \(files.spec)")
         }
         self.spec = spec
-        grace = ProcessInfo.processInfo.environment["EXPT_LOCAL_KILL_GRACE"].flatMap(Double.init) ?? 10
+        let environment = ProcessInfo.processInfo.environment
+        grace = environment["EXPT_LOCAL_KILL_GRACE"].flatMap(Double.init) ?? 10
+        enforcement = environment[LocalBackend.enforcementVariable].flatMap(MemoryWatch.Enforcement.init) ?? .auto
     }
 
     func run() throws {
         signal(SIGHUP, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
-        let onTerminate: @convention(c) (Int32) -> Void = { _ in terminationRequested = 1 }
-        signal(SIGTERM, onTerminate)
-        signal(SIGINT, onTerminate)
+        let waker = SupervisorWaker(runDir: files.dir)
 
         let me = getpid()
         guard let stat = ProcStat.read(pid: me) else { throw ExptError(.failure, "cannot read /proc/\(me)/stat") }
@@ -70,13 +68,25 @@ private final class Supervision {
         environment["EXPT_RUN_ID"] = spec.runID
         environment["EXPT_RUN_DIR"] = files.dir
         environment["EXPT_BRANCH"] = spec.branch
+        environment.removeValue(forKey: LocalBackend.enforcementVariable)
+        let limitBytes = spec.resources.memoryMB.map { Int64($0) * 1024 * 1024 }
+        memory = MemoryWatch(name: "expt-\(spec.runID)-\(me)-\(stat.startTicks)", limitBytes: limitBytes, enforcement: enforcement)
+        if enforcement == .cgroup, let why = memory.fallbackReason {
+            let message = "memory_enforcement = \"cgroup\" but no memory cgroup can be made here: \(why)"
+            LocalRunFiles.appendLine("expt-local: error: \(message)", to: files.stderr)
+            return try finish(.failed, "FAILED", reason: message, started: nil, wait: nil)
+        }
+        defer { memory.close() }
+        info.memoryEnforcement = memory.mode
+        info.cgroup = memory.cgroup?.path
         do {
-            jobPid = try Spawn.spawn(["/bin/bash", "-c", spec.command], environment: environment, stdin: "/dev/null",
+            jobPid = try Spawn.spawn(Self.jobArgv(spec.command, cgroup: memory.cgroup), environment: environment, stdin: "/dev/null",
                                      stdout: files.stdout, stderr: files.stderr, grouping: .newProcessGroup)
         } catch {
             LocalRunFiles.appendLine("expt-local: error: \(error)", to: files.stderr)
             return try finish(.failed, "FAILED", reason: "\(error)", started: nil, wait: nil)
         }
+        memory.arm(waker)
         let started = Date()
         info.jobPgid = jobPid
         info.jobStartTicks = ProcStat.read(pid: jobPid)?.startTicks
@@ -84,7 +94,7 @@ private final class Supervision {
         // Not fatal: the job runs either way, and poll reads a live supervisor from the first write.
         try? LocalRunFiles.writeAtomically(info, to: files.supervisor)
 
-        let (outcome, wait) = supervise()
+        let (outcome, wait) = supervise(waker)
         if let outcome {
             try finish(outcome.state, outcome.raw, reason: outcome.reason, started: started, wait: wait)
         } else if let code = wait.exitCode {
@@ -99,39 +109,35 @@ private final class Supervision {
     typealias Outcome = (state: JobState, raw: String, reason: String)
     typealias WaitResult = (exitCode: Int32?, signal: Int32?, maxRSSKB: Int)
 
+    /// The job's argv. In a cgroup, a two-line sh trampoline joins it before exec'ing the job,
+    /// so not even the first allocation escapes the limit; the cgroup path and the command are
+    /// arguments, never part of the script.
+    static func jobArgv(_ command: String, cgroup: JobCgroup?) -> [String] {
+        guard let cgroup else { return ["/bin/bash", "-c", command] }
+        let trampoline = #"echo $$ > "$0" || echo "expt-local: warning: could not join the memory cgroup $0" >&2; exec "$@""#
+        return ["/bin/sh", "-c", trampoline, cgroup.procsFile, "/bin/bash", "-c", command]
+    }
+
     /// Waits for the job while enforcing limits; returns the limit or cancel that ended it, if
     /// any, and how it exited. Leftover processes (a background `sleep &`) are killed once the
     /// job's main process is gone, as Slurm does at the end of a step.
-    private func supervise() -> (Outcome?, WaitResult) {
+    private func supervise(_ waker: SupervisorWaker) -> (Outcome?, WaitResult) {
         let start = DispatchTime.now().uptimeNanoseconds
-        let memoryLimit = spec.resources.memoryMB.map { Int64($0) * 1024 * 1024 }
         let timeLimit = spec.resources.timeLimitSeconds
+        let timeLimitAt = timeLimit.map { start + UInt64($0) * 1_000_000_000 }
         var outcome: Outcome?
         var killAt: UInt64?
         var status: Int32 = 0
         var usage = rusage()
-        var ticks = 0
-        var rss: Int64 = 0
+        var nextSample: UInt64 = 0
         while true {
             let r = wait4(jobPid, &status, WNOHANG, &usage)
             if r == jobPid || (r < 0 && errno == ECHILD) { break }
             let now = DispatchTime.now().uptimeNanoseconds
-            // Sampling means reading /proc/<pid>/stat of every process on the machine, so it is
-            // paced: every tick when memory is above half its limit (an OOM is near), every
-            // 5 ticks below that, every 10 without a limit. Fifty idle supervisors otherwise
-            // keep two cores busy (docs/benchmarks.md).
-            let near = memoryLimit.map { rss * 2 > $0 } ?? false
-            if ticks % (near ? 1 : memoryLimit == nil ? 10 : 5) == 0 {
-                rss = ProcFS.rssBytes(members())
-                maxRSSBytes = max(maxRSSBytes, rss)
-            }
-            ticks += 1
-            if outcome == nil, let memoryLimit, let limitMB = spec.resources.memoryMB, rss > memoryLimit {
-                signalJob(SIGKILL)
-                let usedMB = rss / (1024 * 1024)
-                LocalRunFiles.appendLine("expt-local: error: Detected 1 oom-kill event(s): job used \(usedMB)M RSS, above its memory limit of \(limitMB)M; killed.", to: files.stderr)
-                outcome = (.oom, "OUT_OF_MEMORY", "used \(usedMB)M RSS, above its memory limit of \(limitMB)M")
-            } else if outcome == nil, let timeLimit, now - start >= UInt64(timeLimit) * 1_000_000_000 {
+            if now >= nextSample { nextSample = now + memory.sample(members: members) }
+            if outcome == nil, memory.limitReached {
+                outcome = oomOutcome(waitMaxRSSKB: 0)
+            } else if outcome == nil, let timeLimit, let timeLimitAt, now >= timeLimitAt {
                 // TERM first, like Slurm's --signal, so the job can write a checkpoint.
                 signalJob(SIGTERM)
                 LocalRunFiles.appendLine("expt-local: error: *** JOB CANCELLED DUE TO TIME LIMIT (\(Units.durationString(timeLimit))) ***", to: files.stderr)
@@ -146,23 +152,49 @@ private final class Supervision {
                 signalJob(SIGKILL)
                 killAt = nil
             }
-            usleep(tick)
+            // Sleep until the next thing that can need us; events wake us sooner.
+            var wake = nextSample
+            if outcome == nil, let timeLimitAt { wake = min(wake, timeLimitAt) }
+            if let killAt { wake = min(wake, killAt) }
+            if !waker.watchesFiles { wake = min(wake, now + 1_000_000_000) }
+            waker.sleep(until: wake)
         }
         if !members().isEmpty { signalJob(SIGKILL) }
         // `cancel` also signals the group directly, so the job may be gone before this loop
-        // saw the marker; it was still cancelled, however it exited.
+        // saw the marker; it was still cancelled, however it exited. The kernel may have
+        // OOM-killed in the cgroup just before the end, too.
         if outcome == nil, cancelRequested() {
             outcome = (.cancelled, "CANCELLED", terminationRequested != 0 ? "the supervisor was terminated" : "cancelled by request")
+        } else if outcome == nil, memory.cgroup != nil, memory.limitReached {
+            outcome = oomOutcome(waitMaxRSSKB: usage.ru_maxrss)
         }
         let exited = status & 0x7f == 0
         let wait: WaitResult = (exited ? (status >> 8) & 0xff : nil, exited ? nil : status & 0x7f, usage.ru_maxrss)
         return (outcome, wait)
     }
 
+    /// The job went over its memory limit: what is left of it is killed (the kernel killed one
+    /// process in a cgroup; sampling kills them all), and the line Slurm writes is appended.
+    private func oomOutcome(waitMaxRSSKB: Int) -> Outcome {
+        signalJob(SIGKILL)
+        let limitMB = spec.resources.memoryMB ?? 0
+        let usedMB = memory.reportedPeakBytes(waitMaxRSSKB: waitMaxRSSKB, oom: true) / (1024 * 1024)
+        let how = memory.cgroup == nil
+            ? "job used \(usedMB)M RSS, above its memory limit of \(limitMB)M; killed."
+            : "job reached its memory limit of \(limitMB)M (peak \(usedMB)M) and the kernel killed it."
+        LocalRunFiles.appendLine("expt-local: error: Detected 1 oom-kill event(s): \(how)", to: files.stderr)
+        let reason = memory.cgroup == nil ? "used \(usedMB)M RSS, above its memory limit of \(limitMB)M"
+            : "reached its memory limit of \(limitMB)M (peak \(usedMB)M); the kernel's OOM killer ended it"
+        return (.oom, "OUT_OF_MEMORY", reason)
+    }
+
     /// The job's live processes: its process group, plus the rest of our session when we lead
     /// one (a `setsid` grandchild of the job is out of reach, as it would be under Slurm
     /// without cgroups).
     private func members() -> [ProcStat] {
+        if let pids = memory?.members() {
+            return pids.compactMap { ProcStat.read(pid: $0) }.filter { !$0.isDead }
+        }
         let me = getpid()
         let session = getsid(0) == me ? me : -1
         return ProcFS.members(session: session, group: jobPid, excluding: me)
@@ -180,7 +212,7 @@ private final class Supervision {
     }
 
     private func finish(_ state: JobState, _ raw: String, reason: String?, started: Date?, wait: WaitResult?) throws {
-        let rssMB = max(maxRSSBytes / (1024 * 1024), Int64(wait?.maxRSSKB ?? 0) / 1024)
+        let rssMB = (memory?.reportedPeakBytes(waitMaxRSSKB: wait?.maxRSSKB ?? 0, oom: state == .oom) ?? 0) / (1024 * 1024)
         var raw = raw, reason = reason
         // A job that failed while its disk is full most likely failed of it, and its own
         // "No space left" may not have reached its log: say so where the diagnosis reads it.
