@@ -60,6 +60,20 @@ final class RunsEndToEndTests: XCTestCase {
         XCTAssertEqual(runs.map { $0["run"] as? String }, ["r1"])
     }
 
+    /// A finished run's log is read once: later views come from the ledger's cache of its
+    /// tail (issue 16), so they say the same even once the log is gone.
+    func testAFinishedRunsProgressIsReadOnceAndCached() throws {
+        try setUp(command: "echo step 10/30; echo step 30/30; echo all done")
+        XCTAssertEqual(try expt.run(["launch", "e1"], in: t.path).status, 0)
+        let first = try waitForEnd()
+        XCTAssertEqual(first["progress"] as? String, "step 30/30 (100%)")
+        let runDir = t.path + "/.git/expt/runs/r1"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: runDir + "/stdout.log"))
+        try FileManager.default.moveItem(atPath: runDir + "/stdout.log", toPath: t.path + "/.git/expt/stdout.aside")
+        let rows = try XCTUnwrap(try expt.run(["status", "e1", "--json"], in: t.path).json() as? [[String: Any]])
+        XCTAssertEqual(rows.last?["progress"] as? String, "step 30/30 (100%)", "from the cache, not the (moved) log")
+    }
+
     func testOOMTimeoutFailureAndCancelAreReportedAsSuch() throws {
         try setUp(command: "python3 -c 'b = bytearray(400 * 1024 * 1024); import time; time.sleep(30)'")
         XCTAssertEqual(try expt.run(["launch", "e1", "--mem", "100M"], in: t.path).status, 0)

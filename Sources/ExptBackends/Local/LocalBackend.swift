@@ -99,15 +99,15 @@ public final class LocalBackend: Backend {
                 continue
             }
             guard let info = files.readSupervisor(), info.pid == pid else { continue }
-            let spec = LocalRunFiles.read(JobSpec.self, files.spec)
             if ProcFS.isAlive(pid: info.pid, startTicks: info.startTicks) {
                 let started = info.jobPgid != nil
                 result[ref] = JobStatus(
                     ref: ref, state: started ? .running : .pending, rawState: started ? "RUNNING" : "STARTING",
                     startedAt: info.startedAt, elapsedSeconds: info.startedAt.map { Int(Date().timeIntervalSince($0)) },
-                    timeLimitSeconds: spec?.resources.timeLimitSeconds, requestedMemoryMB: spec?.resources.memoryMB)
+                    timeLimitSeconds: info.timeLimitSeconds, requestedMemoryMB: info.memoryLimitMB)
                 continue
             }
+            let spec = LocalRunFiles.read(JobSpec.self, files.spec)
             // It may have written its status and exited between the two reads above.
             if let status = files.readStatus(), status.supervisorPid == pid {
                 result[ref] = Self.jobStatus(ref, status)

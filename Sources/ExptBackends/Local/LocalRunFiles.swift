@@ -134,11 +134,14 @@ struct SupervisorInfo: Codable, Equatable {
     var memoryEnforcement: String?
     /// The job's memory cgroup, while it runs.
     var cgroup: String?
+    /// The job's limits, copied from spec.json so a poll reads one small file per run.
+    var timeLimitSeconds: Int?
+    var memoryLimitMB: Int?
 
     enum CodingKeys: String, CodingKey {
         case pid, pgid, cgroup
         case startTicks = "start_ticks", jobPgid = "job_pgid", jobStartTicks = "job_start_ticks", startedAt = "started_at",
-             memoryEnforcement = "memory_enforcement"
+             memoryEnforcement = "memory_enforcement", timeLimitSeconds = "time_limit_seconds", memoryLimitMB = "memory_limit_mb"
     }
 }
 

@@ -54,6 +54,8 @@ private final class Supervision {
         let me = getpid()
         guard let stat = ProcStat.read(pid: me) else { throw ExptError(.failure, "cannot read /proc/\(me)/stat") }
         var info = SupervisorInfo(pid: me, startTicks: stat.startTicks, pgid: getpgrp())
+        info.timeLimitSeconds = spec.resources.timeLimitSeconds
+        info.memoryLimitMB = spec.resources.memoryMB
         // Written before the job starts: from here on `poll` can tell "alive" from "gone".
         try LocalRunFiles.writeAtomically(info, to: files.supervisor)
         files.reserveStatusSpace()

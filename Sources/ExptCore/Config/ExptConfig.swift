@@ -100,6 +100,15 @@ public struct ExptConfig: Sendable, Equatable {
         return try ExptConfig(table: merged ?? TOMLTable(), sources: files, backends: backends)
     }
 
+    /// True when the worktree has an expt.toml with the very bytes of the root's (a worktree
+    /// overlaid on an identical root changes nothing). Positions in errors then name the root
+    /// file, whose line is the same.
+    static func worktreeFileIsTheRoots(repoRoot: String, worktree: String) -> Bool {
+        guard worktree != repoRoot, let root = FileManager.default.contents(atPath: repoRoot + "/expt.toml"),
+              let own = FileManager.default.contents(atPath: worktree + "/expt.toml") else { return false }
+        return root == own
+    }
+
     /// The file's text, or an error that says what is wrong with it (R28): a directory, a file
     /// that cannot be read, or bytes that are not UTF-8 (with the line of the first bad one).
     static func readConfigFile(_ f: String) throws -> String {

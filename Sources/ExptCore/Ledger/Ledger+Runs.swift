@@ -153,7 +153,11 @@ extension Ledger {
     }
 
     private func select(_ doing: String, _ clause: String, _ bindings: [SQLValue]) throws -> [RunRecord] {
-        try withDB(doing) { db in try db.query("SELECT * FROM runs \(clause)", bindings).map(RunRecord.init(row:)) }
+        try withDB(doing) { db in
+            // Runs of one experiment share their resources: decode each distinct JSON once.
+            var resources: [String: Resources] = [:]
+            return try db.query("SELECT * FROM runs \(clause)", bindings).map { RunRecord(row: $0, resources: &resources) }
+        }
     }
 
     private func fetch(_ db: SQLiteDatabase, _ id: String) throws -> RunRecord? {

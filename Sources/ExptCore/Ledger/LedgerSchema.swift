@@ -67,5 +67,13 @@ enum LedgerSchema {
         ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
         ALTER TABLE outbox ADD COLUMN claimed_at TEXT;
         """,
+        // 4: what the end of a finished run's output says (progress, last line), read once after
+        // it ended instead of on every `status` (a cache: losing it costs one read per run).
+        """
+        CREATE TABLE output_tails (
+            run_id TEXT PRIMARY KEY,
+            tail   TEXT NOT NULL
+        );
+        """,
     ]
 }

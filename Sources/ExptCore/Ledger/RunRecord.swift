@@ -18,7 +18,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var commit: String
     public var profile: String?
     public var resources: Resources
-    public var spec: JobSpec?
+    @LazyDecoded public var spec: JobSpec?
     public var submittedAt: Date?
     public var startedAt: Date?
     public var endedAt: Date?
@@ -41,6 +41,12 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// Cancelled because someone asked (`expt cancel`), not by the scheduler: not a failure to
     /// diagnose or fix.
     public var wasCancelledByRequest: Bool { state == .cancelled && (reason ?? "").hasPrefix(Self.cancelledByRequest) }
+
+    /// The run's tracker id (W&B), from its job's environment; rows whose spec cannot hold
+    /// one are not decoded.
+    public var trackerRunID: String? {
+        $spec.mayContain("WANDB_RUN_ID") ? spec?.environment["WANDB_RUN_ID"] : nil
+    }
 
     /// The backend's handle on the job, once it has one.
     public var ref: JobRef? { jobID.map { JobRef(backend: backend, jobID: $0) } }
@@ -106,7 +112,40 @@ enum LedgerDate {
     private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
 
     static func string(_ date: Date) -> String { date.formatted(style) }
-    static func date(_ text: String?) -> Date? { text.flatMap { try? style.parse($0) } }
+    static func date(_ text: String?) -> Date? {
+        guard let text else { return nil }
+        return fastDate(text) ?? (try? style.parse(text))
+    }
+
+    /// The form `string` writes (`2026-11-24T10:00:00.123Z`), parsed by hand: a ledger read
+    /// of 1,000 runs parses 5,000 of them, and the format style took a tenth of `status --all`.
+    /// Anything else goes to the format style.
+    static func fastDate(_ text: String) -> Date? {
+        var u = text.utf8.makeIterator()
+        var b = [UInt8](); b.reserveCapacity(24)
+        while let c = u.next() { b.append(c); if b.count > 24 { return nil } }
+        guard b.count == 24, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A,
+              b[19] == 0x2E, b[23] == 0x5A else { return nil }
+        func n(_ from: Int, _ to: Int) -> Int? {
+            var v = 0
+            for i in from..<to { let d = Int(b[i]) - 48; guard d >= 0, d <= 9 else { return nil }; v = v * 10 + d }
+            return v
+        }
+        guard let y = n(0, 4), let mo = n(5, 7), let d = n(8, 10), let h = n(11, 13), let mi = n(14, 16),
+              let s = n(17, 19), let ms = n(20, 23), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 60
+        else { return nil }
+        // Days from the civil date (Howard Hinnant's algorithm), proleptic Gregorian, UTC.
+        let yy = mo <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        // Counted from the reference date, as Date stores it, so the value is the one the
+        // format style gives, bit for bit.
+        let seconds = Double(days * 86400 + h * 3600 + mi * 60 + s - 978_307_200) + Double(ms) / 1000
+        return Date(timeIntervalSinceReferenceDate: seconds)
+    }
 }
 
 extension SQLValue {
@@ -133,6 +172,12 @@ enum LedgerJSON {
 extension RunRecord {
     /// Builds a record from a `SELECT * FROM runs` row.
     init(row: SQLiteRow) {
+        var memo: [String: Resources] = [:]
+        self.init(row: row, resources: &memo)
+    }
+
+    /// Builds a record from a row, reusing the decoded resources of earlier rows (`memo`).
+    init(row: SQLiteRow, resources memo: inout [String: Resources]) {
         id = row.string("id") ?? ""
         seq = Int(row.int("seq") ?? 0)
         branch = row.string("branch") ?? ""
@@ -143,8 +188,12 @@ extension RunRecord {
         jobName = row.string("job_name")
         commit = row.string("commit_sha") ?? ""
         profile = row.string("profile")
-        resources = LedgerJSON.decode(Resources.self, row.string("resources_json")) ?? Resources()
-        spec = LedgerJSON.decode(JobSpec.self, row.string("spec_json"))
+        let resourcesJSON = row.string("resources_json") ?? ""
+        if let known = memo[resourcesJSON] { resources = known } else {
+            resources = LedgerJSON.decode(Resources.self, resourcesJSON) ?? Resources()
+            memo[resourcesJSON] = resources
+        }
+        _spec = LazyDecoded(json: row.string("spec_json"))
         submittedAt = LedgerDate.date(row.string("submitted_at"))
         startedAt = LedgerDate.date(row.string("started_at"))
         endedAt = LedgerDate.date(row.string("ended_at"))
@@ -157,7 +206,8 @@ extension RunRecord {
         maxRSSMB = row.int("max_rss_mb").map { Int($0) }
         logDir = row.string("log_dir")
         diagnosis = row.string("diagnosis")
-        tasks = LedgerJSON.decode([TaskStatus].self, row.string("tasks_json")) ?? []
+        let tasksJSON = row.string("tasks_json")
+        tasks = tasksJSON == nil || tasksJSON == "[]" ? [] : LedgerJSON.decode([TaskStatus].self, tasksJSON) ?? []
         createdAt = LedgerDate.date(row.string("created_at")) ?? Date(timeIntervalSince1970: 0)
         updatedAt = LedgerDate.date(row.string("updated_at")) ?? Date(timeIntervalSince1970: 0)
     }

@@ -110,6 +110,8 @@ final class SQLiteStatement {
     private let db: SQLiteDatabase
     private let stmt: OpaquePointer
     let sql: String
+    /// Column names, read once per statement rather than once per row.
+    private var names: [String]?
 
     fileprivate init(db: SQLiteDatabase, stmt: OpaquePointer, sql: String) {
         self.db = db; self.stmt = stmt; self.sql = sql
@@ -135,9 +137,11 @@ final class SQLiteStatement {
     func step() throws -> SQLiteRow? {
         let rc = try db.check(sqlite3_step(stmt), sql, ok: [SQLITE_ROW, SQLITE_DONE])
         guard rc == SQLITE_ROW else { return nil }
-        var columns: [String: SQLValue] = [:]
-        for i in 0..<sqlite3_column_count(stmt) {
-            let name = String(cString: sqlite3_column_name(stmt, i))
+        let count = sqlite3_column_count(stmt)
+        if names == nil { names = (0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) } }
+        var columns = [String: SQLValue](minimumCapacity: Int(count))
+        for i in 0..<count {
+            let name = names![Int(i)]
             switch sqlite3_column_type(stmt, i) {
             case SQLITE_INTEGER: columns[name] = .int(sqlite3_column_int64(stmt, i))
             case SQLITE_FLOAT: columns[name] = .real(sqlite3_column_double(stmt, i))

@@ -25,8 +25,8 @@ public final class RunService {
     private var cachedLedger: Ledger?
     /// Backends built so far, by name and the settings table they were built from.
     private var backends: [(name: String, table: TOMLTable?, backend: Backend)] = []
-    /// Existing worktrees by branch ("" when the branch has none), looked up once per command.
-    private var worktrees: [String: String] = [:]
+    /// Existing worktrees by branch, listed once per command (nil until first needed).
+    private var worktrees: [String: String]?
     /// What this command has polled already: one scheduler snapshot per command, unless a
     /// caller that waits for a change asks for a fresh one.
     private var polledAll = false
@@ -57,7 +57,15 @@ public final class RunService {
     /// when there is no expt.toml, an error when one is invalid.
     public func config(worktree: String?) throws -> ExptConfig {
         if let c = configs[worktree ?? ""] { return c }
-        let c = try ExptConfig.loadIfPresent(repoRoot: ws.root, worktree: worktree, backends: registry)
+        var c: ExptConfig
+        if let worktree, ExptConfig.worktreeFileIsTheRoots(repoRoot: ws.root, worktree: worktree) {
+            // The usual case (the worktree's expt.toml is the committed root file): it merges
+            // to the root's table, so decode once, not once per branch (`status` over 50 branches).
+            c = try config(worktree: nil)
+            c.sources.append(worktree + "/expt.toml")
+        } else {
+            c = try ExptConfig.loadIfPresent(repoRoot: ws.root, worktree: worktree, backends: registry)
+        }
         configs[worktree ?? ""] = c
         return c
     }
@@ -111,13 +119,19 @@ public final class RunService {
     }
 
     /// The branch's worktree when it exists on disk (`forget` after creating one).
-    func forgetWorktree(_ branch: String) { worktrees.removeValue(forKey: branch) }
+    func forgetWorktree(_ branch: String) { worktrees = nil }
 
+    /// All worktrees are listed once per command (listing costs a libgit2 lookup of every
+    /// worktree, so one listing per branch made `status` quadratic in worktrees).
     func existingWorktree(_ branch: String) -> String? {
-        if let known = worktrees[branch] { return known.isEmpty ? nil : known }
-        let path = (try? ws.repo.worktree(forBranch: branch)).flatMap { $0?.exists == true ? $0?.path : nil }
-        worktrees[branch] = path ?? ""
-        return path
+        if worktrees == nil {
+            var byBranch: [String: String] = [:]
+            for w in (try? ws.repo.worktrees()) ?? [] where w.exists {
+                if let b = w.branch, byBranch[b] == nil { byBranch[b] = w.path }
+            }
+            worktrees = byBranch
+        }
+        return worktrees?[branch]
     }
 
     /// What the pending reason of `run` means on its scheduler. No reason yet (just submitted)

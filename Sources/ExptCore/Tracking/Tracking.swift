@@ -38,7 +38,7 @@ extension RunService {
     /// The tracker of `run`'s experiment, and its tracker run id (from the variables it was
     /// launched with), when it has one.
     func trackerOf(_ run: RunRecord) -> (RunTracker, String)? {
-        guard let id = run.spec?.environment["WANDB_RUN_ID"], let t = try? tracker(worktree: existingWorktree(run.branch)) else { return nil }
+        guard let id = run.trackerRunID, let t = try? tracker(worktree: existingWorktree(run.branch)) else { return nil }
         return (t, id)
     }
 
@@ -88,9 +88,9 @@ extension RunService {
         var continued: Set<String> = []
         var branchRuns: [String: [RunRecord]] = [:]
         for r in records {
-            guard let id = r.spec?.environment["WANDB_RUN_ID"] else { continue }
+            guard let id = r.trackerRunID else { continue }
             if branchRuns[r.branch] == nil { branchRuns[r.branch] = (try? ledger().runs(branch: r.branch)) ?? [] }
-            if branchRuns[r.branch]!.contains(where: { $0.seq > r.seq && $0.spec?.environment["WANDB_RUN_ID"] == id }) { continued.insert(r.id) }
+            if branchRuns[r.branch]!.contains(where: { $0.seq > r.seq && $0.trackerRunID == id }) { continued.insert(r.id) }
         }
         var snapshots: [String: TrackerRun] = [:]
         for g in groups {
@@ -107,8 +107,17 @@ extension RunService {
                                                     sweep: run?.sweep, directories: run?.directories ?? [])
             }
         }
+        // A finished run's tail is read once and cached; live runs are read every time.
+        let cached = records.contains { $0.state.isTerminal } ? ((try? ledger().outputTails()) ?? [:]) : [:]
+        var newlyCached: [String: String] = [:]
         for r in records {
-            let tail = outputTail(r)
+            var tail: OutputTail
+            if r.state.isTerminal, let known = cached[r.id].flatMap(OutputTail.init(encoded:)) {
+                tail = known
+            } else {
+                tail = outputTail(r)
+                if r.state.isTerminal { newlyCached[r.id] = tail.encoded }
+            }
             let cfg = (try? config(worktree: existingWorktree(r.branch)))?.run ?? RunFactsConfig()
             let progress = r.tasks.isEmpty ? ProgressReport.make(tracker: snapshots[r.id], log: tail.progress, config: cfg) : nil
             if let progress { report.progress[r.id] = progress }
@@ -116,16 +125,18 @@ extension RunService {
                                                  lastOutputAt: tail.modified, lastLine: tail.lastLine, config: cfg, now: now())
             if !found.isEmpty { report.discrepancies[r.id] = found }
         }
+        // Not fatal: a failed write only means reading these logs again next time.
+        try? ledger().cacheOutputTails(newlyCached)
         return report
     }
 
     /// The end of a run's stdout: its progress, its last line and when it was last written
     /// (local files only: a remote one is read while the run runs, its time is not known).
-    func outputTail(_ run: RunRecord) -> (progress: ExptDiagnosis.Progress?, lastLine: String?, modified: Date?) {
+    func outputTail(_ run: RunRecord) -> OutputTail {
         guard let sources = try? outputSources(run, task: nil),
               let out = sources.first(where: { $0.kind == .stdout || $0.kind == .combined }),
               !out.remote || run.state == .running,
-              let chunk = try? read(run, out, .tail(bytes: 64 << 10)) else { return (nil, nil, nil) }
+              let chunk = try? read(run, out, .tail(bytes: 64 << 10)) else { return OutputTail(progress: nil, lastLine: nil, modified: nil) }
         var modified: Date?
         if !out.remote {
             let all = sources.filter { !$0.remote }.compactMap { (try? FileManager.default.attributesOfItem(atPath: $0.path))?[.modificationDate] as? Date }
@@ -133,6 +144,7 @@ extension RunService {
         }
         let text = String(decoding: chunk.tail ?? chunk.head, as: UTF8.self)
         let last = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        return (ExptDiagnosis.Progress.read(chunk), last.map { Redactor.redact(String($0.prefix(300))) }, modified)
+        return OutputTail(progress: ExptDiagnosis.Progress.read(chunk), lastLine: last.map { Redactor.redact(String($0.prefix(300))) },
+                          modified: modified)
     }
 }
