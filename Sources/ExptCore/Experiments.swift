@@ -127,16 +127,21 @@ public struct Experiments {
         let worktrees = Dictionary(try ws.repo.worktrees().compactMap { w in w.branch.map { ($0, w) } },
                                    uniquingKeysWith: { a, _ in a })
         let bases = try ws.experimentBases()
+        let tips = try ws.repo.localBranchTips()
+        let tipOf = Dictionary(tips.map { ($0.name, $0.tip) }, uniquingKeysWith: { a, _ in a })
         var baseTips: [String: ObjectID] = [:]
-        return try ws.repo.localBranches().filter { bases[$0] != nil }.map { branch in
-            let head = try ws.repo.branchTip(branch)
-            let info = try ws.repo.commit(head)
+        return try tips.filter { bases[$0.name] != nil }.map { branch, head in
             let base = bases[branch]
             var ahead: Int?, behind: Int?
-            if let base, let baseTip = baseTips[base] ?? (try? ws.repo.resolveCommit(base)) {
+            // A base that is a branch is taken from the refs, not parsed: libgit2 keeps a parsed
+            // commit in its cache in place of the raw object that ahead/behind reads, so a parsed
+            // base was re-read from disk for each of 500 experiments. For the same reason the
+            // walk comes before the head's commit is parsed.
+            if let base, let baseTip = baseTips[base] ?? tipOf[base] ?? (try? ws.repo.resolveCommit(base)) {
                 baseTips[base] = baseTip
                 (ahead, behind) = try ws.repo.aheadBehind(head, baseTip)
             }
+            let info = try ws.repo.commit(head)
             let wt = worktrees[branch]
             return ExperimentInfo(branch: branch, base: base, worktree: wt?.path ?? ws.worktreePath(for: branch),
                                   worktreeExists: wt?.exists ?? false, head: head.hex, ahead: ahead, behind: behind,

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// Sizes and durations as users write them in expt.toml and on the command line.
@@ -115,5 +118,18 @@ public enum ISO8601 {
     nonisolated(unsafe) private static let timestampFormatter = ISO8601DateFormatter()
 
     public static func day(_ d: Date) -> String { dayFormatter.string(from: d) }
-    public static func timestamp(_ d: Date) -> String { timestampFormatter.string(from: d) }
+    /// `2026-11-24T10:00:00Z`, as ISO8601DateFormatter writes it, from gmtime_r: the formatter
+    /// went through CFDateFormatter for every row of `expt list`.
+    public static func timestamp(_ d: Date) -> String {
+        // To the millisecond first, then down, as the formatter does.
+        var t = time_t(((d.timeIntervalSince1970 * 1000).rounded() / 1000).rounded(.down))
+        var parts = tm()
+        guard gmtime_r(&t, &parts) != nil, parts.tm_year + 1900 >= 0, parts.tm_year + 1900 <= 9999 else {
+            return timestampFormatter.string(from: d)
+        }
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let y = String(parts.tm_year + 1900)
+        return String(repeating: "0", count: max(0, 4 - y.count)) + y + "-" + two(parts.tm_mon + 1) + "-" + two(parts.tm_mday)
+            + "T" + two(parts.tm_hour) + ":" + two(parts.tm_min) + ":" + two(parts.tm_sec) + "Z"
+    }
 }

@@ -90,6 +90,31 @@ extension Repository {
         return names.sorted()
     }
 
+    /// Every local branch with the commit it points at, sorted by name: one pass over the refs
+    /// (looking each tip up again by name re-reads its loose ref and stats packed-refs).
+    public func localBranchTips() throws -> [(name: String, tip: ObjectID)] {
+        var iter: OpaquePointer?
+        try check(git_branch_iterator_new(&iter, pointer, GIT_BRANCH_LOCAL), "list branches")
+        defer { git_branch_iterator_free(iter) }
+        var tips: [(name: String, tip: ObjectID)] = []
+        var ref: OpaquePointer?
+        var type = GIT_BRANCH_LOCAL
+        while true {
+            let rc = git_branch_next(&ref, &type, iter)
+            if rc == GIT_ITEROVER.rawValue { git_error_clear(); break }
+            try check(rc, "list branches")
+            defer { git_reference_free(ref) }
+            var namePtr: UnsafePointer<CChar>?
+            // A symbolic branch (rare) has no direct target: resolve it like branchTip does.
+            if git_branch_name(&namePtr, ref) == 0, let namePtr {
+                let name = String(cString: namePtr)
+                if let target = git_reference_target(ref) { tips.append((name, ObjectID(target.pointee))) }
+                else { tips.append((name, try branchTip(name))) }
+            }
+        }
+        return tips.sorted { $0.name < $1.name }
+    }
+
     /// Creates `name` at `startPoint` (any revision). Refuses an existing branch.
     @discardableResult
     public func createBranch(_ name: String, at startPoint: String) throws -> ObjectID {
