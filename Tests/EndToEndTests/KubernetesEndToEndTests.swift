@@ -72,11 +72,16 @@ final class KubernetesEndToEndTests: XCTestCase {
         let d = try XCTUnwrap(try json(["diagnose", "sweep"]) as? [String: Any])
         XCTAssertEqual(d["category"] as? String, "oom_host", "\(d["evidence"] ?? "")")
 
+        let before = kube.calls().count
         let fix = try expt.run(["fix-and-relaunch", "sweep", "--yes", "--no-push", "--no-comment", "--json"], in: t.path)
         XCTAssertEqual(fix.status, 0, fix.stdout + fix.stderr)
         let plan = try XCTUnwrap((try fix.json() as? [String: Any])?["plan"] as? [String: Any])
         XCTAssertEqual(plan["tasks"] as? [Int], [7, 13])
         let second = try XCTUnwrap(kube.calls().last { $0.argv.first == "create" })
+        // Issue 16: at most 3 scheduler calls before the relaunch (a poll, the logs, one lookup).
+        let fixCalls = Array(kube.calls()[before...])
+        let untilCreate = try XCTUnwrap(fixCalls.firstIndex { $0.argv.first == "create" })
+        XCTAssertLessThanOrEqual(untilCreate, 3, "scheduler calls before the relaunch: \(fixCalls[..<untilCreate].map(\.argv))")
         let relaunch = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(second.stdin.utf8)) as? [String: Any])
         XCTAssertEqual((relaunch["spec"] as? [String: Any])?["completions"] as? Int, 2, "a fresh Job over just the two indexes")
         XCTAssertEqual(((relaunch["metadata"] as? [String: Any])?["annotations"] as? [String: String])?["expt.items"], "7,13")

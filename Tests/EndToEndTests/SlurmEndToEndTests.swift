@@ -91,6 +91,23 @@ final class SlurmEndToEndTests: XCTestCase {
         return last
     }
 
+    /// Puts a wrapper for each Slurm command first on expt's PATH that appends the call to a
+    /// file and runs the real command; returns the file.
+    func countSlurmCalls() throws -> String {
+        let dir = t.path + "/.git/slurm-shim", log = dir + "/calls.log"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for name in ["sbatch", "squeue", "sacct", "scontrol", "scancel", "sinfo"] {
+            guard let real = path.split(separator: ":").map({ "\($0)/\(name)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+            else { continue }
+            let script = "#!/bin/sh\necho \"\(name) $*\" >> '\(log)'\nexec '\(real)' \"$@\"\n"
+            _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755])
+        }
+        expt.environment["PATH"] = dir + ":" + path
+        return log
+    }
+
     func diagnosis(_ branch: String) throws -> [String: Any] {
         let r = try expt.run(["diagnose", branch, "--json"], in: t.path)
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -191,10 +208,15 @@ final class SlurmEndToEndTests: XCTestCase {
         XCTAssertEqual(whole.status, 2, "an array's output is per task")
         XCTAssertTrue(whole.stderr.contains("--task") && whole.stderr.contains("failed: 2"), whole.stderr)
         XCTAssertEqual(try expt.run(["logs", "sweep", "--task", "9"], in: t.path).status, 2)
+        let calls = try countSlurmCalls()
         let fix = try expt.run(["fix-and-relaunch", "sweep", "--yes", "--json", "--no-push", "--no-comment"], in: t.path)
         XCTAssertEqual(fix.status, 0, fix.stderr)
         let plan = try XCTUnwrap((try fix.json() as? [String: Any])?["plan"] as? [String: Any])
         XCTAssertEqual(plan["tasks"] as? [Int], [2])
+        // Issue 16: at most 3 scheduler calls before the relaunch.
+        let made = try String(contentsOfFile: calls, encoding: .utf8).split(separator: "\n")
+        let submit = try XCTUnwrap(made.firstIndex { $0.hasPrefix("sbatch") }, "\(made)")
+        XCTAssertLessThanOrEqual(submit, 3, "scheduler calls before the relaunch: \(made[..<submit])")
         XCTAssertEqual(plan["profile"] as? String, "highmem")
         let runs = try XCTUnwrap(try expt.run(["runs", "sweep", "--json"], in: t.path).json() as? [[String: Any]])
         let relaunch = try XCTUnwrap(runs.last)
