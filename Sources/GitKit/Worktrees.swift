@@ -86,14 +86,37 @@ extension Repository {
         // Checkout filters (eol, ident, filter drivers) cost a lookup per file; with no
         // attributes anywhere and no autocrlf they would change nothing, so skip them
         // (docs/benchmarks.md, "Where the time goes": 0.8× `git worktree add` instead of 1.3×).
-        if try !needsCheckoutFilters(branchTip: try branchTip(branch)) { opts.checkout_options.disable_filters = 1 }
+        let tip = try branchTip(branch)
+        let parallel = try !needsCheckoutFilters(branchTip: tip)
+        if parallel {
+            // The files are written by ParallelCheckout: libgit2 only makes the worktree.
+            opts.checkout_options.checkout_strategy = GIT_CHECKOUT_NONE.rawValue
+        }
         var wt: OpaquePointer?
         try check(git_worktree_add(&wt, pointer, name, path, &opts), "add worktree", path)
         git_worktree_free(wt)
+        if parallel { try checkOutInParallel(tip, into: path) }
         guard let info = try worktree(named: name) else {
             throw GitError(operation: "add worktree", subject: path, code: -1, message: "worktree vanished after creation")
         }
         return info
+    }
+
+    /// Writes `commit`'s tree into the new, empty worktree at `path` on every core, then its index.
+    func checkOutInParallel(_ commit: ObjectID, into path: String) throws {
+        let worktree = try Repository.open(at: path)
+        // libgit2 wrote an index even without checking out: remove it, so that a checkout cut
+        // short leaves a worktree without one, which reads as interrupted (R1).
+        unlink(worktree.gitDir + "/index")
+        try withCommit(commit) { c in
+            var tree: OpaquePointer?
+            try check(git_commit_tree(&tree, c), "read tree", commit.short)
+            defer { git_tree_free(tree) }
+            let (dirs, items) = try ParallelCheckout.items(of: tree!)
+            let checkout = ParallelCheckout(worktree: worktree.workdir, objectsRepository: commonDir)
+            let stats = try checkout.write(dirs: dirs, items: items, workers: ProcessInfo.processInfo.activeProcessorCount)
+            try ParallelCheckout.writeIndex(of: worktree.pointer, tree: tree!, stats: stats)
+        }
     }
 
     func needsCheckoutFilters(branchTip: ObjectID) throws -> Bool {
