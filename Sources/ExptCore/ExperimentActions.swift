@@ -36,9 +36,9 @@ extension Experiments {
         let path = try existingWorktree(branch)
         try ws.requireExperiment(branch, for: "checkpoint")
         let r = try Repository.open(at: path)
-        try SecretFiles.refuseUntracked(in: r)
         let outputs = RunOutputs.of(repoRoot: ws.root, worktree: path)
         if dryRun {
+            try SecretFiles.refuseUntracked(in: r)
             let n = try r.status().filter { ($0.inWorkdir || $0.change != .untracked) && !outputs.contains($0.path) }.count
             return CheckpointResult(branch: branch, committed: false, commit: try r.headCommit()?.hex ?? "", changedPaths: n)
         }
@@ -48,8 +48,10 @@ extension Experiments {
         let writer = try BranchLock.acquireWriter(dir: ws.stateDir, branch: branch, doing: "fixing or committing", wait: 30)
         defer { writer.release() }
         try StaleLocks.recoverIndexLock(r, now: now())
+        // One scan of the worktree serves the secret check and the commit.
         switch try r.commitAll(message: message.hasSuffix("\n") ? message : message + "\n",
-                               signature: r.defaultSignature(time: now()), excluding: outputs.contains) {
+                               signature: r.defaultSignature(time: now()), excluding: outputs.contains,
+                               checking: { try SecretFiles.refuseUntracked($0, in: r) }) {
         case .committed(let id, let n):
             return CheckpointResult(branch: branch, committed: true, commit: id.hex, changedPaths: n)
         case .nothingToCommit:

@@ -36,8 +36,12 @@ enum SecretFiles {
     /// Throws when the worktree has an untracked file that looks like a secret and that a
     /// commit of everything would add; `excluding` is what that commit leaves out.
     static func refuseUntracked(in repo: Repository, excluding: (String) -> Bool = { _ in false }) throws {
-        let untracked = try repo.status(includeUntracked: true, workdirOnly: true)
-            .filter { $0.change == .untracked && !$0.path.hasSuffix("/") && !excluding($0.path) }
+        try refuseUntracked(try repo.status(includeUntracked: true, workdirOnly: true), in: repo, excluding: excluding)
+    }
+
+    /// The same check over a status already read.
+    static func refuseUntracked(_ status: [StatusEntry], in repo: Repository, excluding: (String) -> Bool = { _ in false }) throws {
+        let untracked = status.filter { $0.change == .untracked && !$0.path.hasSuffix("/") && !excluding($0.path) }
         for entry in untracked.sorted(by: { $0.path < $1.path }) {
             if let why = reason(path: repo.workdir + "/" + entry.path, relPath: entry.path) {
                 throw ExptError(.invalidInput, "refusing to commit the untracked file \(entry.path): \(why)",

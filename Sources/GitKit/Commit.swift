@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CLibGit2
 import Foundation
 
@@ -44,11 +47,19 @@ extension Repository {
     /// - Parameter excluding: paths for which this returns true stay out of the commit (run
     ///   outputs such as checkpoints that happen not to be ignored).
     public func commitAll(message: String, signature: Signature? = nil,
-                          excluding: (String) -> Bool = { _ in false }) throws -> CommitResult {
-        let changes = try status(includeUntracked: true, refreshIndex: true, workdirOnly: true).filter { !excluding($0.path) }
+                          excluding: (String) -> Bool = { _ in false },
+                          checking: ([StatusEntry]) throws -> Void = { _ in }) throws -> CommitResult {
         var index: OpaquePointer?
         try check(git_repository_index(&index, pointer), "open index", workdir)
         defer { git_index_free(index) }
+        // The parallel scan where it models the repository, libgit2's status otherwise.
+        var scanned: WorktreeScan.Found?
+        do { scanned = try WorktreeScan.scan(self, index: index!) } catch is WorktreeScan.Fallback { scanned = nil }
+        let all = try scanned?.entries ?? status(includeUntracked: true, refreshIndex: true, workdirOnly: true)
+        if scanned == nil { try check(git_index_read(index, 1), "read index", workdir) }   // the status refreshed it
+        try checking(all)
+        let changes = all.filter { !excluding($0.path) }
+        for (path, st) in scanned?.refreshed ?? [] { Self.refreshStat(index!, path, st) }
         // A path ending in '/' is a nested repository (git status shows it as one untracked
         // directory); git would add it as an embedded repo by accident, expt leaves it alone.
         for entry in changes where (entry.inWorkdir || entry.change == .conflicted) && !entry.path.hasSuffix("/") {
@@ -69,6 +80,19 @@ extension Repository {
                                   message: message, signature: signature ?? defaultSignature(), updateRef: "HEAD")
         try check(git_index_write(index), "write index", workdir)
         return .committed(id, changedPaths: changes.count)
+    }
+
+    /// Writes fresh stat data into the index entry of an unchanged file (what a status refresh does).
+    static func refreshStat(_ index: OpaquePointer, _ path: String, _ st: stat) {
+        guard let constEntry = git_index_get_bypath(index, path, 0) else { return }
+        let entry = UnsafeMutablePointer(mutating: constEntry)
+        entry.pointee.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_ctim.tv_sec), nanoseconds: UInt32(st.st_ctim.tv_nsec))
+        entry.pointee.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_mtim.tv_sec), nanoseconds: UInt32(st.st_mtim.tv_nsec))
+        entry.pointee.dev = UInt32(truncatingIfNeeded: st.st_dev)
+        entry.pointee.ino = UInt32(truncatingIfNeeded: st.st_ino)
+        entry.pointee.uid = st.st_uid
+        entry.pointee.gid = st.st_gid
+        entry.pointee.file_size = UInt32(truncatingIfNeeded: st.st_size)
     }
 
     /// The tree id of a commit.

@@ -29,9 +29,11 @@ final class OwnershipEndToEndTests: XCTestCase {
     }
 
     /// A repository whose branch `e` has one run the local backend killed for memory (OOM).
+    /// Only the first run goes over the limit: with the kernel enforcing it (a cgroup) a
+    /// relaunch that did too would be killed before the fix's verify saw it running.
     func failedRun() throws {
         try repo("""
-        command = "python3 -c 'b = bytearray(600 << 20); import time; time.sleep(20)'"
+        command = "if [ $EXPT_RUN_ID = r1 ]; then python3 -c 'b = bytearray(600 << 20); import time; time.sleep(20)'; else sleep 20; fi"
         [resources]
         mem = "100M"
         """)

@@ -1,0 +1,253 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLibGit2
+import Dispatch
+import Foundation
+
+/// The working tree compared with the index, on every core: what `commitAll` stages. libgit2's
+/// status walks the tree on one core and stats every file by its full path; this reads each
+/// directory once and stats its entries relative to it (`fstatat`), one directory list per
+/// thread, then hashes only the files whose stat data changed.
+///
+/// It models the common repository only. `scan` returns nil, and the caller uses libgit2's
+/// status, when the index has conflicts, intent-to-add, skip-worktree or assume-unchanged
+/// entries or submodules, or the configuration changes what a change is (core.filemode,
+/// core.ignorecase, core.symlinks, core.autocrlf, sparse checkout, attributes anywhere).
+struct WorktreeScan {
+    struct Tracked {
+        var path: String
+        var name: String
+        var mode: UInt32
+        var id: git_oid
+        var mtime: git_index_time
+        var ctime: git_index_time
+        var ino: UInt32
+        var uid: UInt32
+        var gid: UInt32
+        var size: UInt32
+    }
+
+    struct Found {
+        var entries: [StatusEntry] = []
+        /// Tracked files whose content is unchanged but whose stat data moved (a touch, a
+        /// checkout): their index entries are refreshed so they are not hashed again.
+        var refreshed: [(path: String, stat: stat)] = []
+    }
+
+    let repo: Repository
+    let workdir: String
+
+    /// Nil when the repository uses something the scan does not model (see the type's doc).
+    static func scan(_ repo: Repository, index: OpaquePointer) throws -> Found? {
+        guard try repo.isPlainForScanning() else { return nil }
+        var tracked: [Tracked] = []
+        let count = git_index_entrycount(index)
+        tracked.reserveCapacity(count)
+        for i in 0..<count {
+            guard let e = git_index_get_byindex(index, i)?.pointee else { continue }
+            let stage = (Int32(e.flags) & GIT_INDEX_ENTRY_STAGEMASK) >> GIT_INDEX_ENTRY_STAGESHIFT
+            if stage != 0 || Int32(e.flags) & Int32(GIT_INDEX_ENTRY_VALID.rawValue) != 0
+                || Int32(e.flags_extended) & Int32(GIT_INDEX_ENTRY_EXTENDED_FLAGS.rawValue) != 0
+                || e.mode == GIT_FILEMODE_COMMIT.rawValue { return nil }
+            let path = String(cString: e.path)
+            let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+            tracked.append(Tracked(path: path, name: name, mode: e.mode, id: e.id, mtime: e.mtime, ctime: e.ctime,
+                                   ino: e.ino, uid: e.uid, gid: e.gid, size: e.file_size))
+        }
+        var indexStat = stat()
+        let indexTime = lstat(repo.gitDir + "/index", &indexStat) == 0 ? indexStat.st_mtim : timespec()
+        return try WorktreeScan(repo: repo, workdir: repo.workdir).run(tracked, indexTime: indexTime)
+    }
+
+    /// One directory's result from a worker.
+    private struct DirResult {
+        var dirty: [Int] = []            // tracked entries whose stat data differs (or is racy)
+        var stats: [Int: stat] = [:]
+        var deleted: [Int] = []
+        var modeChanged: [Int] = []      // the executable bit flipped: a change whatever the content
+        var typeChanged = false
+        var untrackedFiles: [String] = []
+        var untrackedDirs: [String] = []
+    }
+
+    private func run(_ tracked: [Tracked], indexTime: timespec) throws -> Found {
+        // Tracked entries by directory ("" is the root), in index order; every ancestor of a
+        // tracked file is a tracked directory.
+        var byDir: [String: [Int]] = [:]
+        var dirs: Set<String> = [""]
+        for (i, t) in tracked.enumerated() {
+            let dir = t.path.count == t.name.count ? "" : String(t.path.dropLast(t.name.count + 1))
+            byDir[dir, default: []].append(i)
+            var d = dir
+            while !d.isEmpty, dirs.insert(d).inserted {
+                d = d.lastIndex(of: "/").map { String(d[..<$0]) } ?? ""
+            }
+        }
+        let ordered = dirs.sorted()
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, ordered.count / 8 + 1))
+        final class Slots: @unchecked Sendable {
+            let buffer: UnsafeMutableBufferPointer<[String: DirResult]>
+            init(_ n: Int) { buffer = .allocate(capacity: n); buffer.initialize(repeating: [:]) }
+            deinit { buffer.deinitialize(); buffer.deallocate() }
+        }
+        let slots = Slots(workers)
+        let (groups, trackedDirs, root) = (byDir, dirs, workdir)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var out: [String: DirResult] = [:]
+            for k in (ordered.count * w / workers)..<(ordered.count * (w + 1) / workers) {
+                let dir = ordered[k]
+                out[dir] = Self.scanDirectory(dir, in: root, entries: groups[dir] ?? [], tracked: tracked,
+                                              trackedDirs: trackedDirs, indexTime: indexTime)
+            }
+            slots.buffer[w] = out
+        }
+        var found = Found()
+        var dirty: [Int] = [], stats: [Int: stat] = [:], untrackedFiles: [String] = [], untrackedDirs: [String] = []
+        for part in slots.buffer {
+            for (_, r) in part {
+                if r.typeChanged { throw Fallback() }
+                dirty += r.dirty; stats.merge(r.stats) { a, _ in a }
+                untrackedFiles += r.untrackedFiles; untrackedDirs += r.untrackedDirs
+                for i in r.deleted { found.entries.append(StatusEntry(path: tracked[i].path, change: .deleted, inWorkdir: true)) }
+                for i in r.modeChanged { found.entries.append(StatusEntry(path: tracked[i].path, change: .modified, inWorkdir: true)) }
+            }
+        }
+        // Content of the stat-dirty files, through libgit2 (which applies no filter here: the
+        // scan only runs where none is configured).
+        for i in dirty.sorted() {
+            if tracked[i].mode == GIT_FILEMODE_LINK.rawValue {
+                // Staged again as it is: libgit2 reads the link itself.
+                found.entries.append(StatusEntry(path: tracked[i].path, change: .modified, inWorkdir: true))
+                continue
+            }
+            var id = git_oid()
+            try check(git_repository_hashfile(&id, repo.pointer, tracked[i].path, GIT_OBJECT_BLOB, nil), "hash", tracked[i].path)
+            var known = tracked[i].id
+            if git_oid_equal(&id, &known) == 1, let st = stats[i] {
+                found.refreshed.append((tracked[i].path, st))
+            } else {
+                found.entries.append(StatusEntry(path: tracked[i].path, change: .modified, inWorkdir: true))
+            }
+        }
+        for path in untrackedFiles where !(try isIgnored(path)) {
+            found.entries.append(StatusEntry(path: path, change: .untracked, inWorkdir: true))
+        }
+        for dir in untrackedDirs { try addUntracked(directory: dir, to: &found) }
+        found.entries.sort { $0.path < $1.path }
+        return found
+    }
+
+    /// Thrown inside the scan when the tree has something it hands to libgit2 (a type change).
+    struct Fallback: Error {}
+
+    private static func scanDirectory(_ dir: String, in workdir: String, entries: [Int], tracked: [Tracked],
+                                      trackedDirs: Set<String>, indexTime: timespec) -> DirResult {
+        var r = DirResult()
+        let full = dir.isEmpty ? workdir : workdir + "/" + dir
+        let fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else {
+            // Gone (or replaced by a file or link): every tracked file in it is deleted, or a
+            // type change when something else stands there.
+            if errno == ENOENT { r.deleted = entries } else { r.typeChanged = true }
+            return r
+        }
+        var names: [String: UInt8] = [:]
+        if let stream = fdopendir(fd) {
+            while let entry = readdir(stream) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name == "." || name == ".." || (dir.isEmpty && name == ".git") { continue }
+                names[name] = entry.pointee.d_type
+            }
+            // Stat relative to the open directory: one path component per lookup.
+            let dfd = dirfd(stream)
+            for i in entries {
+                let t = tracked[i]
+                guard names.removeValue(forKey: t.name) != nil else { r.deleted.append(i); continue }
+                var st = stat()
+                guard fstatat(dfd, t.name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { r.deleted.append(i); continue }
+                let isLink = st.st_mode & S_IFMT == S_IFLNK, isFile = st.st_mode & S_IFMT == S_IFREG
+                guard (t.mode == GIT_FILEMODE_LINK.rawValue && isLink) || (t.mode != GIT_FILEMODE_LINK.rawValue && isFile) else {
+                    r.typeChanged = true
+                    continue
+                }
+                let executable = isFile && st.st_mode & 0o100 != 0
+                if isFile && executable != (t.mode == GIT_FILEMODE_BLOB_EXECUTABLE.rawValue) {
+                    r.modeChanged.append(i)
+                    continue
+                }
+                let racy = (Int(t.mtime.seconds), Int(t.mtime.nanoseconds)) >= (Int(indexTime.tv_sec), Int(indexTime.tv_nsec))
+                if racy || !Self.matches(t, st) { r.dirty.append(i); r.stats[i] = st }
+            }
+            for (name, type) in names {
+                let path = dir.isEmpty ? name : dir + "/" + name
+                if trackedDirs.contains(path) { continue }
+                var kind = type
+                if kind == UInt8(DT_UNKNOWN) {
+                    var st = stat()
+                    kind = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mode & S_IFMT == S_IFDIR ? UInt8(DT_DIR) : UInt8(DT_REG)
+                }
+                if kind == UInt8(DT_DIR) { r.untrackedDirs.append(path) } else { r.untrackedFiles.append(path) }
+            }
+            closedir(stream)
+        } else {
+            close(fd)
+            r.typeChanged = true
+        }
+        return r
+    }
+
+    /// git's stat check (ie_match_stat): mtime and ctime to the nanosecond, inode, owner, size.
+    static func matches(_ t: Tracked, _ st: stat) -> Bool {
+        t.mtime.seconds == Int32(truncatingIfNeeded: st.st_mtim.tv_sec) && t.mtime.nanoseconds == UInt32(st.st_mtim.tv_nsec)
+            && t.ctime.seconds == Int32(truncatingIfNeeded: st.st_ctim.tv_sec) && t.ctime.nanoseconds == UInt32(st.st_ctim.tv_nsec)
+            && t.ino == UInt32(truncatingIfNeeded: st.st_ino) && t.uid == st.st_uid && t.gid == st.st_gid
+            && t.size == UInt32(truncatingIfNeeded: st.st_size)
+    }
+
+    private func isIgnored(_ path: String) throws -> Bool {
+        var ignored: Int32 = 0
+        try check(git_ignore_path_is_ignored(&ignored, repo.pointer, path), "check ignore rules", path)
+        return ignored == 1
+    }
+
+    /// An untracked directory as git status shows it with untracked directories recursed:
+    /// its files one by one, minus ignored ones. A nested repository is left out: it is never
+    /// staged (libgit2 lists one as `dir/` only sometimes; commitAll skips those either way).
+    private func addUntracked(directory dir: String, to found: inout Found) throws {
+        if try isIgnored(dir + "/") { return }
+        let full = workdir + "/" + dir
+        if FileManager.default.fileExists(atPath: full + "/.git") { return }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: full) else { return }
+        for name in names.sorted() {
+            let path = dir + "/" + name
+            var st = stat()
+            guard lstat(workdir + "/" + path, &st) == 0 else { continue }
+            if st.st_mode & S_IFMT == S_IFDIR { try addUntracked(directory: path, to: &found) }
+            else if !(try isIgnored(path)) { found.entries.append(StatusEntry(path: path, change: .untracked, inWorkdir: true)) }
+        }
+    }
+}
+
+extension Repository {
+    /// The scan over this worktree's index as it is on disk (nil where libgit2's status applies).
+    func scanWorktree() throws -> WorktreeScan.Found? {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, pointer), "open index", workdir)
+        defer { git_index_free(index) }
+        do { return try WorktreeScan.scan(self, index: index!) } catch is WorktreeScan.Fallback { return nil }
+    }
+
+    /// True when nothing in the configuration changes what the scan considers a change.
+    func isPlainForScanning() throws -> Bool {
+        func setting(_ key: String) throws -> String? { try configString(key)?.lowercased() }
+        if let v = try setting("core.filemode"), v == "false" { return false }
+        if let v = try setting("core.ignorecase"), v == "true" { return false }
+        if let v = try setting("core.symlinks"), v == "false" { return false }
+        if let v = try setting("core.sparsecheckout"), v == "true" { return false }
+        if let v = try setting("core.trustctime"), v == "false" { return false }
+        if let v = try setting("core.checkstat"), v == "minimal" { return false }
+        guard let head = try headCommit() else { return false }
+        return try !needsCheckoutFilters(branchTip: head)
+    }
+}
