@@ -52,6 +52,8 @@ struct WorktreeScan {
                 || e.mode == GIT_FILEMODE_COMMIT.rawValue { return nil }
             let path = String(cString: e.path)
             let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+            // An attributes file anywhere can filter content: libgit2 applies those.
+            if name == ".gitattributes" { return nil }
             tracked.append(Tracked(path: path, name: name, mode: e.mode, id: e.id, mtime: e.mtime, ctime: e.ctime,
                                    ino: e.ino, uid: e.uid, gid: e.gid, size: e.file_size))
         }
@@ -247,7 +249,8 @@ extension Repository {
         if let v = try setting("core.sparsecheckout"), v == "true" { return false }
         if let v = try setting("core.trustctime"), v == "false" { return false }
         if let v = try setting("core.checkstat"), v == "minimal" { return false }
-        guard let head = try headCommit() else { return false }
-        return try !needsCheckoutFilters(branchTip: head)
+        // Tracked .gitattributes files are looked for in the index by `scan` (cheaper than
+        // walking HEAD's tree); an untracked one is staged by libgit2, which applies it.
+        return try !needsFiltersOutsideTheTree()
     }
 }

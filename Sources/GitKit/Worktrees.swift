@@ -120,12 +120,16 @@ extension Repository {
     }
 
     func needsCheckoutFilters(branchTip: ObjectID) throws -> Bool {
+        try needsFiltersOutsideTheTree() || treeContains(name: ".gitattributes", in: branchTip)
+    }
+
+    /// Attributes or autocrlf that apply whatever the tree holds.
+    func needsFiltersOutsideTheTree() throws -> Bool {
         if FileManager.default.fileExists(atPath: commonDir + "/info/attributes") { return true }
         if let crlf = try configString("core.autocrlf"), crlf.lowercased() != "false" { return true }
         if try configString("core.attributesFile") != nil { return true }
         let home = ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"] ?? (NSHomeDirectory() + "/.config")
-        if FileManager.default.fileExists(atPath: home + "/git/attributes") { return true }
-        return try treeContains(name: ".gitattributes", in: branchTip)
+        return FileManager.default.fileExists(atPath: home + "/git/attributes")
     }
 
     /// True when any entry of the commit's tree (at any depth) is called `name`; stops at the first.

@@ -83,8 +83,16 @@ final class WorktreeScanTests: XCTestCase {
         try write(t, "src/m4/added.py", "added\n")
         try FileManager.default.removeItem(atPath: t.path + "/src/m2/f2.py")
         let r = try t.reopen()
-        guard case .committed(_, let n) = try r.commitAll(message: "scan\n") else { return XCTFail("nothing committed") }
+        func loose() throws -> String { try t.git("count-objects", "-v").split(separator: "\n").first { $0.hasPrefix("count:") }.map(String.init) ?? "" }
+        let looseBefore = try loose()
+        guard case .committed(let id, let n) = try r.commitAll(message: "scan\n") else { return XCTFail("nothing committed") }
         XCTAssertEqual(n, 3)
+        // git finds every object and the reflog entry.
+        XCTAssertNotEqual(try loose(), looseBefore)
+        XCTAssertEqual(try t.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines), id.hex)
+        _ = try t.git("fsck", "--strict", "--no-dangling")
+        let reflog = try t.git("reflog", "-1", "--format=%gs")
+        XCTAssertTrue(reflog.hasPrefix("commit: scan"), reflog)
         XCTAssertEqual(try t.git("status", "--porcelain"), "")
         XCTAssertEqual(try t.git("diff-files", "--name-only"), "", "the index's stat data matches the files")
         XCTAssertEqual(try t.git("show", "--name-status", "--format=", "HEAD").split(separator: "\n").sorted(),
