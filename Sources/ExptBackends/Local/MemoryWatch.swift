@@ -6,7 +6,7 @@ import Foundation
 /// How the supervisor keeps a job within its memory limit and learns its peak.
 ///
 /// - `cgroup`: the kernel enforces the limit; the supervisor is woken by the OOM event and
-///   samples one small file every few seconds for the RSS figure only.
+///   samples one small file every 30 s for the RSS figure only.
 /// - `sampling` (no cgroup available, or `[local] memory_enforcement = "sampling"`): the
 ///   supervisor sums the RSS of the job's processes from /proc and kills above the limit.
 ///   Sampling is paced by headroom: every 100 ms near the limit, every 2 s far below it, every
@@ -64,9 +64,11 @@ final class MemoryWatch {
     /// Samples the job's memory now; returns nanoseconds until the next sample is due.
     func sample(members: () -> [ProcStat]) -> UInt64 {
         if let cgroup {
+            // Only for the figure in status.json: the kernel enforces the limit and keeps the
+            // peak, so a sample every 30 s is plenty (each wake costs an idle supervisor CPU).
             lastRSS = cgroup.rssBytes() ?? 0
             peakRSS = max(peakRSS, lastRSS)
-            return 5_000_000_000
+            return 30_000_000_000
         }
         lastRSS = ProcFS.rssBytes(members())
         peakRSS = max(peakRSS, lastRSS)

@@ -110,8 +110,8 @@ final class SQLiteStatement {
     private let db: SQLiteDatabase
     private let stmt: OpaquePointer
     let sql: String
-    /// Column names, read once per statement rather than once per row.
-    private var names: [String]?
+    /// Column positions by name, read once per statement and shared by its rows.
+    private var names: [String: Int]?
 
     fileprivate init(db: SQLiteDatabase, stmt: OpaquePointer, sql: String) {
         self.db = db; self.stmt = stmt; self.sql = sql
@@ -138,30 +138,43 @@ final class SQLiteStatement {
         let rc = try db.check(sqlite3_step(stmt), sql, ok: [SQLITE_ROW, SQLITE_DONE])
         guard rc == SQLITE_ROW else { return nil }
         let count = sqlite3_column_count(stmt)
-        if names == nil { names = (0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) } }
-        var columns = [String: SQLValue](minimumCapacity: Int(count))
+        if names == nil {
+            let list = (0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) }
+            names = Dictionary(list.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        var values: [SQLValue] = []
+        values.reserveCapacity(Int(count))
         for i in 0..<count {
-            let name = names![Int(i)]
             switch sqlite3_column_type(stmt, i) {
-            case SQLITE_INTEGER: columns[name] = .int(sqlite3_column_int64(stmt, i))
-            case SQLITE_FLOAT: columns[name] = .real(sqlite3_column_double(stmt, i))
-            case SQLITE_NULL: columns[name] = .null
-            default:
-                columns[name] = sqlite3_column_text(stmt, i).map { .text(String(cString: $0)) } ?? .null
+            case SQLITE_INTEGER: values.append(.int(sqlite3_column_int64(stmt, i)))
+            case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(stmt, i)))
+            case SQLITE_NULL: values.append(.null)
+            default: values.append(sqlite3_column_text(stmt, i).map { .text(String(cString: $0)) } ?? .null)
             }
         }
-        return SQLiteRow(columns: columns)
+        return SQLiteRow(names: names!, values: values)
     }
 
     func reset() { sqlite3_reset(stmt); sqlite3_clear_bindings(stmt) }
 }
 
-/// One result row, by column name.
+/// One result row, by column name (the name → position map is the statement's, shared).
 struct SQLiteRow {
-    var columns: [String: SQLValue]
+    let names: [String: Int]
+    let values: [SQLValue]
+
+    init(names: [String: Int], values: [SQLValue]) { self.names = names; self.values = values }
+
+    /// A row from name → value pairs (tests).
+    init(columns: [String: SQLValue]) {
+        let ordered = Array(columns)
+        self.init(names: Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1.key, $0) }), values: ordered.map(\.value))
+    }
+
+    private func value(_ name: String) -> SQLValue? { names[name].map { values[$0] } }
 
     func string(_ name: String) -> String? {
-        switch columns[name] {
+        switch value(name) {
         case .text(let s): return s
         case .int(let v): return String(v)
         case .real(let v): return String(v)
@@ -169,7 +182,7 @@ struct SQLiteRow {
         }
     }
     func int(_ name: String) -> Int64? {
-        switch columns[name] {
+        switch value(name) {
         case .int(let v): return v
         case .real(let v): return Int64(v)
         case .text(let s): return Int64(s)

@@ -28,7 +28,14 @@ public struct OutputTail: Equatable, Sendable {
 
     /// Nil for text this version did not write (another format version, or damage).
     public init?(encoded: String) {
-        let f = encoded.split(separator: "\t", maxSplits: 10, omittingEmptySubsequences: false).map(String.init)
+        // Split on the bytes: String.split walks Characters, a tenth of `status --all`.
+        var f: [String] = []
+        var utf8 = Array(encoded.utf8)[...]
+        while f.count < 10, let tab = utf8.firstIndex(of: 0x09) {
+            f.append(String(decoding: utf8[..<tab], as: UTF8.self))
+            utf8 = utf8[(tab + 1)...]
+        }
+        f.append(String(decoding: utf8, as: UTF8.self))
         guard f.count == 11, f[0] == "1" else { return nil }
         func int(_ i: Int) -> Int? { Int(f[i]) }
         func double(_ i: Int) -> Double? { Double(f[i]) }
