@@ -17,7 +17,8 @@ public struct WorktreeInfo: Equatable, Sendable {
 extension Repository {
     /// Every worktree, main first, then linked ones by name.
     public func worktrees() throws -> [WorktreeInfo] {
-        let main = try Repository.open(at: mainWorkdir)
+        // This handle when it is the main worktree: opening it again re-reads every config file.
+        let main = isLinkedWorktree ? try Repository.open(at: mainWorkdir) : self
         var result = [WorktreeInfo(name: nil, path: main.workdir, branch: try main.currentBranch(),
                                    isMain: true, exists: true, isLocked: false)]
         var names = git_strarray()
