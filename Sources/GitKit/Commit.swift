@@ -65,6 +65,9 @@ extension Repository {
         for entry in changes where (entry.inWorkdir || entry.change == .conflicted) && !entry.path.hasSuffix("/") {
             if entry.change == .deleted {
                 try check(git_index_remove_bypath(index, entry.path), "stage deletion", entry.path)
+            } else if scanned != nil {
+                // No filter applies where the scan runs: the bytes on disk are the blob.
+                try stageAsIs(entry.path, in: index!)
             } else {
                 try check(git_index_add_bypath(index, entry.path), "stage", entry.path)
             }
@@ -80,6 +83,40 @@ extension Repository {
                                   message: message, signature: signature ?? defaultSignature(), updateRef: "HEAD")
         try check(git_index_write(index), "write index", workdir)
         return .committed(id, changedPaths: changes.count)
+    }
+
+    /// Stages a file as its bytes are (a link as its target), with its stat data: what
+    /// git_index_add_bypath does without its attribute lookups and path resolution (a realpath
+    /// per file), which cost more than the hashing.
+    func stageAsIs(_ path: String, in index: OpaquePointer) throws {
+        let full = workdir + "/" + path
+        var st = stat()
+        guard lstat(full, &st) == 0 else { throw GitError(operation: "stage", subject: path, code: -1, message: String(cString: strerror(errno))) }
+        var id = git_oid()
+        if st.st_mode & S_IFMT == S_IFLNK {
+            let target = try FileManager.default.destinationOfSymbolicLink(atPath: full)
+            _ = try Array(target.utf8).withUnsafeBytes { try check(git_blob_create_from_buffer(&id, pointer, $0.baseAddress, $0.count), "stage", path) }
+        } else {
+            guard let data = FileManager.default.contents(atPath: full) else {
+                throw GitError(operation: "stage", subject: path, code: -1, message: "cannot read the file")
+            }
+            _ = try data.withUnsafeBytes { try check(git_blob_create_from_buffer(&id, pointer, $0.baseAddress, $0.count), "stage", path) }
+        }
+        var entry = git_index_entry()
+        entry.id = id
+        entry.mode = st.st_mode & S_IFMT == S_IFLNK ? GIT_FILEMODE_LINK.rawValue
+            : st.st_mode & 0o100 != 0 ? GIT_FILEMODE_BLOB_EXECUTABLE.rawValue : GIT_FILEMODE_BLOB.rawValue
+        entry.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_ctim.tv_sec), nanoseconds: UInt32(st.st_ctim.tv_nsec))
+        entry.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_mtim.tv_sec), nanoseconds: UInt32(st.st_mtim.tv_nsec))
+        entry.dev = UInt32(truncatingIfNeeded: st.st_dev)
+        entry.ino = UInt32(truncatingIfNeeded: st.st_ino)
+        entry.uid = st.st_uid
+        entry.gid = st.st_gid
+        entry.file_size = UInt32(truncatingIfNeeded: st.st_size)
+        try path.withCString { cPath in
+            entry.path = cPath
+            try check(git_index_add(index, &entry), "stage", path)
+        }
     }
 
     /// Writes fresh stat data into the index entry of an unchanged file (what a status refresh does).

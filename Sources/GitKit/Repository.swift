@@ -36,6 +36,11 @@ public final class Repository {
             throw GitError(operation: "open repository", subject: path, code: -1,
                            message: "it is a bare repository; expt needs a repository with a working tree")
         }
+        // New objects are written as git writes them (shim.h, expt_loose_writer), unless git's
+        // environment moves the object directory.
+        if ProcessInfo.processInfo.environment["GIT_OBJECT_DIRECTORY"] == nil {
+            try check(expt_git_attach_loose_writer(r.pointer, r.commonDir + "/objects"), "open object database", path)
+        }
         return r
     }
 

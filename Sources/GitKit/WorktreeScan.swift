@@ -17,6 +17,7 @@ import Foundation
 struct WorktreeScan {
     struct Tracked {
         var path: String
+        var dir: String
         var name: String
         var mode: UInt32
         var id: git_oid
@@ -50,11 +51,19 @@ struct WorktreeScan {
             if stage != 0 || Int32(e.flags) & Int32(GIT_INDEX_ENTRY_VALID.rawValue) != 0
                 || Int32(e.flags_extended) & Int32(GIT_INDEX_ENTRY_EXTENDED_FLAGS.rawValue) != 0
                 || e.mode == GIT_FILEMODE_COMMIT.rawValue { return nil }
+            // Directory and name from the C string's last '/' (Character-wise String work on
+            // 20,000 paths was a visible part of a checkpoint).
             let path = String(cString: e.path)
-            let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+            let dir: String, name: String
+            if let slash = strrchr(e.path, 0x2F) {
+                name = String(cString: slash + 1)
+                dir = String(decoding: UnsafeRawBufferPointer(start: e.path, count: e.path.distance(to: slash)), as: UTF8.self)
+            } else {
+                (dir, name) = ("", path)
+            }
             // An attributes file anywhere can filter content: libgit2 applies those.
             if name == ".gitattributes" { return nil }
-            tracked.append(Tracked(path: path, name: name, mode: e.mode, id: e.id, mtime: e.mtime, ctime: e.ctime,
+            tracked.append(Tracked(path: path, dir: dir, name: name, mode: e.mode, id: e.id, mtime: e.mtime, ctime: e.ctime,
                                    ino: e.ino, uid: e.uid, gid: e.gid, size: e.file_size))
         }
         var indexStat = stat()
@@ -78,12 +87,16 @@ struct WorktreeScan {
         // tracked file is a tracked directory.
         var byDir: [String: [Int]] = [:]
         var dirs: Set<String> = [""]
-        for (i, t) in tracked.enumerated() {
-            let dir = t.path.count == t.name.count ? "" : String(t.path.dropLast(t.name.count + 1))
+        var previous: String?
+        for i in tracked.indices {
+            let dir = tracked[i].dir
             byDir[dir, default: []].append(i)
+            // Index order keeps a directory's entries together: its ancestors are added once.
+            if dir == previous { continue }
+            previous = dir
             var d = dir
             while !d.isEmpty, dirs.insert(d).inserted {
-                d = d.lastIndex(of: "/").map { String(d[..<$0]) } ?? ""
+                d = d.utf8.lastIndex(of: 0x2F).map { String(d[..<$0]) } ?? ""
             }
         }
         let ordered = dirs.sorted()

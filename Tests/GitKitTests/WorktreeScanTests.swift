@@ -87,8 +87,14 @@ final class WorktreeScanTests: XCTestCase {
         let looseBefore = try loose()
         guard case .committed(let id, let n) = try r.commitAll(message: "scan\n") else { return XCTFail("nothing committed") }
         XCTAssertEqual(n, 3)
-        // git finds every object and the reflog entry.
+        // Loose objects as git writes them (the fan-out directory, read-only, no temporary
+        // file left behind), and git finds every object and the reflog entry.
         XCTAssertNotEqual(try loose(), looseBefore)
+        let objectFile = t.path + "/.git/objects/" + id.hex.prefix(2) + "/" + id.hex.dropFirst(2)
+        let attributes = try FileManager.default.attributesOfItem(atPath: objectFile)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o444)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: t.path + "/.git/objects").filter { $0.hasPrefix("tmp") }, [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: t.path + "/.git/objects/" + id.hex.prefix(2)).filter { $0.hasPrefix("tmp") }, [])
         XCTAssertEqual(try t.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines), id.hex)
         _ = try t.git("fsck", "--strict", "--no-dangling")
         let reflog = try t.git("reflog", "-1", "--format=%gs")
