@@ -73,7 +73,14 @@ extension Repository {
             }
         }
         var treeOid = git_oid()
-        try check(git_index_write_tree(&treeOid, index), "write tree", workdir)
+        if scanned != nil {
+            var odb: OpaquePointer?
+            try check(git_repository_odb(&odb, pointer), "open object database", workdir)
+            defer { git_odb_free(odb) }
+            treeOid = try TreeWriter(odb: odb!).write(index!)
+        } else {
+            try check(git_index_write_tree(&treeOid, index), "write tree", workdir)
+        }
         let head = try headCommit()
         if let head, try treeOf(head) == ObjectID(treeOid) {
             try check(git_index_write(index), "write index", workdir)
