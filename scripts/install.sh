@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PREFIX=${PREFIX:-/usr/local}
 scripts/install-deps.sh
-swift build -c release --product expt
+# The Swift runtime and Foundation linked in: a third off every command's start-up (docs/benchmarks.md).
+swift build -c release --product expt --static-swift-stdlib
 bin=.build/release/expt
 install -d "$PREFIX/bin" "$PREFIX/share/man/man1" "$PREFIX/share/bash-completion/completions" \
     "$PREFIX/share/zsh/site-functions" "$PREFIX/share/fish/vendor_completions.d"

@@ -26,7 +26,7 @@ def main():
         ratio = f"{r['ratio']:.2f}× {r['vs']}" if "ratio" in r else ""
         goal, met = "", ""
         if "goal_ratio" in r:
-            goal = f"≤ {r['goal_ratio']:.1f}× {r['vs']}"
+            goal = f"≤ {r['goal_ratio']:g}× {r['vs']}"
             ok = r["ratio"] <= r["goal_ratio"]
         elif "goal_ms" in r:
             goal = f"< {r['goal_ms']:.0f} ms"
