@@ -251,6 +251,22 @@ final class BackendSettingsTests: XCTestCase {
         }
     }
 
+    func testTheLocalTableChoosesHowMemoryIsEnforced() throws {
+        let context = BackendContext(repoRoot: "/nonexistent", runsDir: "/tmp/runs", selfExecutable: "/bin/true",
+                                     runner: FakeProcessRunner(checkedBy: self))
+        let byDefault = try XCTUnwrap(try BackendRegistry.standard.make("local", table: nil, context: context) as? LocalBackend)
+        XCTAssertEqual(byDefault.memoryEnforcement, "auto")
+        let c = try config("[local]\nmemory_enforcement = \"sampling\"\n")
+        let sampling = try XCTUnwrap(try BackendRegistry.standard.make("local", table: c.backendTables["local"], context: context) as? LocalBackend)
+        XCTAssertEqual(sampling.memoryEnforcement, "sampling")
+        let bad = try config("[local]\nmemory_enforcement = \"kernel\"\n")
+        XCTAssertThrowsError(try BackendRegistry.standard.make("local", table: bad.backendTables["local"], context: context)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("memory_enforcement = \"kernel\" is not a mode expt knows"), message)
+            XCTAssertTrue(message.contains("\"auto\", \"cgroup\", \"sampling\""), message)
+        }
+    }
+
     func testTheStandardRegistryListsEveryBackendLocalFirst() {
         XCTAssertEqual(BackendRegistry.standard.backendNames.first, "local", "the default backend")
         XCTAssertTrue(Set(BackendRegistry.standard.backendNames).isSuperset(of: ["local", "slurm", "argo"]))
