@@ -15,3 +15,18 @@ final class TimestampTests: XCTestCase {
         }
     }
 }
+
+/// `Units.elapsed` without String(format:): the same text as the format strings it replaced.
+final class ElapsedTests: XCTestCase {
+    func testElapsedIsWhatTheFormatStringsSaid() {
+        func reference(_ s: Int) -> String {
+            if s < 60 { return "\(s)s" }
+            if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
+            if s < 86400 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
+            return String(format: "%dd%02dh", s / 86400, (s % 86400) / 3600)
+        }
+        for s in [-5, 0, 9, 59, 60, 61, 599, 3599, 3600, 3661, 86399, 86400, 90061, 10 * 86400 + 7200] + (0..<500).map({ $0 * 397 }) {
+            XCTAssertEqual(Units.elapsed(s), reference(s), "\(s)")
+        }
+    }
+}
