@@ -125,6 +125,15 @@ git config --global init.defaultBranch main
 
 T() { python3 "$HERE/timer.py" --out "$RES" --warmup 1 "$@"; }
 note() { echo "$*" >>"$NOTES"; }
+# Waits (up to SECONDS) until the latest run of BRANCH in REPO has ended; sets `state`.
+wait_for_end() {
+    local repo="$1" branch="$2" deadline=$((SECONDS + $3))
+    while ((SECONDS < deadline)); do
+        state=$(cd "$repo" && expt status "$branch" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["state"])')
+        [[ $state == running || $state == pending || $state == submitting ]] || return 0
+        sleep 0.5
+    done
+}
 # A goal that is not a timing: check BENCH LABEL VALUE GOAL MET(0|1).
 check() {
     python3 -c 'import json, sys; b, l, v, g, m = sys.argv[1:]; print(json.dumps({"bench": b, "label": l, "value": v, "goal": g, "met": m == "1", "check": True}))' \
@@ -270,11 +279,7 @@ make_repo "$MEM" 10 "python3 -c 'b = bytearray(600 << 20); import time; time.sle
 sed -i '0,/^mem = /s/^mem = .*/mem = "100M"/' "$MEM/expt.toml"   # [resources], not the profiles
 git -C "$MEM" commit -q -am "bench: 100M" --no-verify
 (cd "$MEM" && expt new exp/m >/dev/null && expt launch exp/m >/dev/null)
-for _ in $(seq 1 100); do
-    state=$(cd "$MEM" && expt status exp/m --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["state"])')
-    [[ $state == running || $state == pending || $state == submitting ]] || break
-    sleep 0.3
-done
+wait_for_end "$MEM" exp/m 30
 read -r mstate peak mode proposed < <(cd "$MEM" && python3 - <<'PY'
 import glob, json, subprocess
 row = json.loads(subprocess.check_output(["expt", "status", "exp/m", "--json"]))[-1]
@@ -302,11 +307,7 @@ if sinfo -h >/dev/null 2>&1; then
     chmod a+rx "$W"   # slurmd reads the job's files from the sandbox
     git -C "$FIX" commit -q -am "bench: slurm" --no-verify
     (cd "$FIX" && expt new exp/f >/dev/null && expt launch exp/f >/dev/null)
-    for _ in $(seq 1 200); do
-        state=$(cd "$FIX" && expt status exp/f --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["state"])')
-        [[ $state == running || $state == pending || $state == submitting ]] || break
-        sleep 0.5
-    done
+    wait_for_end "$FIX" exp/f 100
     SHIM="$W/slurm-shim"; mkdir -p "$SHIM"; : >"$SHIM/calls.log"
     for c in sbatch squeue sacct scontrol scancel sinfo; do
         real=$(command -v "$c") || continue

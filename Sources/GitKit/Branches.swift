@@ -73,21 +73,7 @@ extension Repository {
 
     /// Every local branch name, sorted.
     public func localBranches() throws -> [String] {
-        var iter: OpaquePointer?
-        try check(git_branch_iterator_new(&iter, pointer, GIT_BRANCH_LOCAL), "list branches")
-        defer { git_branch_iterator_free(iter) }
-        var names: [String] = []
-        var ref: OpaquePointer?
-        var type = GIT_BRANCH_LOCAL
-        while true {
-            let rc = git_branch_next(&ref, &type, iter)
-            if rc == GIT_ITEROVER.rawValue { git_error_clear(); break }
-            try check(rc, "list branches")
-            var namePtr: UnsafePointer<CChar>?
-            if git_branch_name(&namePtr, ref) == 0, let namePtr { names.append(String(cString: namePtr)) }
-            git_reference_free(ref)
-        }
-        return names.sorted()
+        try localBranchTips().map(\.name)
     }
 
     /// Every local branch with the commit it points at, sorted by name: one pass over the refs

@@ -113,13 +113,7 @@ extension Repository {
         entry.id = id
         entry.mode = st.st_mode & S_IFMT == S_IFLNK ? GIT_FILEMODE_LINK.rawValue
             : st.st_mode & 0o100 != 0 ? GIT_FILEMODE_BLOB_EXECUTABLE.rawValue : GIT_FILEMODE_BLOB.rawValue
-        entry.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_ctim.tv_sec), nanoseconds: UInt32(st.st_ctim.tv_nsec))
-        entry.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_mtim.tv_sec), nanoseconds: UInt32(st.st_mtim.tv_nsec))
-        entry.dev = UInt32(truncatingIfNeeded: st.st_dev)
-        entry.ino = UInt32(truncatingIfNeeded: st.st_ino)
-        entry.uid = st.st_uid
-        entry.gid = st.st_gid
-        entry.file_size = UInt32(truncatingIfNeeded: st.st_size)
+        entry.setStat(st)
         try path.withCString { cPath in
             entry.path = cPath
             try check(git_index_add(index, &entry), "stage", path)
@@ -129,14 +123,7 @@ extension Repository {
     /// Writes fresh stat data into the index entry of an unchanged file (what a status refresh does).
     static func refreshStat(_ index: OpaquePointer, _ path: String, _ st: stat) {
         guard let constEntry = git_index_get_bypath(index, path, 0) else { return }
-        let entry = UnsafeMutablePointer(mutating: constEntry)
-        entry.pointee.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_ctim.tv_sec), nanoseconds: UInt32(st.st_ctim.tv_nsec))
-        entry.pointee.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_mtim.tv_sec), nanoseconds: UInt32(st.st_mtim.tv_nsec))
-        entry.pointee.dev = UInt32(truncatingIfNeeded: st.st_dev)
-        entry.pointee.ino = UInt32(truncatingIfNeeded: st.st_ino)
-        entry.pointee.uid = st.st_uid
-        entry.pointee.gid = st.st_gid
-        entry.pointee.file_size = UInt32(truncatingIfNeeded: st.st_size)
+        UnsafeMutablePointer(mutating: constEntry).pointee.setStat(st)
     }
 
     /// The tree id of a commit.
@@ -244,5 +231,19 @@ extension Repository {
         try check(git_index_write_tree_to(&treeOid, mem, pointer), "write tree", workdir)
         return try createCommit(tree: ObjectID(treeOid), parents: parent.map { [$0] } ?? [], message: message,
                                 signature: signature, updateRef: nil)
+    }
+}
+
+extension git_index_entry {
+    /// The stat data git keeps for a file (times to the nanosecond, device, inode, owner, size),
+    /// from lstat or fstat: what lets the next status skip hashing it.
+    mutating func setStat(_ st: stat) {
+        ctime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_ctim.tv_sec), nanoseconds: UInt32(st.st_ctim.tv_nsec))
+        mtime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_mtim.tv_sec), nanoseconds: UInt32(st.st_mtim.tv_nsec))
+        dev = UInt32(truncatingIfNeeded: st.st_dev)
+        ino = UInt32(truncatingIfNeeded: st.st_ino)
+        uid = st.st_uid
+        gid = st.st_gid
+        file_size = UInt32(truncatingIfNeeded: st.st_size)
     }
 }

@@ -153,13 +153,7 @@ struct ParallelCheckout {
             guard let constEntry = git_index_get_byindex(index, i) else { continue }
             let entry = UnsafeMutablePointer(mutating: constEntry)
             guard let st = stats[String(cString: entry.pointee.path)] else { continue }
-            entry.pointee.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_ctim.tv_sec), nanoseconds: UInt32(st.st_ctim.tv_nsec))
-            entry.pointee.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_mtim.tv_sec), nanoseconds: UInt32(st.st_mtim.tv_nsec))
-            entry.pointee.dev = UInt32(truncatingIfNeeded: st.st_dev)
-            entry.pointee.ino = UInt32(truncatingIfNeeded: st.st_ino)
-            entry.pointee.uid = st.st_uid
-            entry.pointee.gid = st.st_gid
-            entry.pointee.file_size = UInt32(truncatingIfNeeded: st.st_size)
+            entry.pointee.setStat(st)
             // In memory only: libgit2 does not re-check files it knows it just wrote.
             entry.pointee.flags_extended |= UInt16(GIT_INDEX_ENTRY_UPTODATE.rawValue)
         }
