@@ -5,6 +5,17 @@ import Foundation
 
 /// Sizes and durations as users write them in expt.toml and on the command line.
 public enum Units {
+    /// Days from 1970-01-01 to a civil date, proleptic Gregorian (Howard Hinnant's
+    /// days_from_civil): the hand-written timestamp parsers (the ledger's, Slurm's) share it.
+    public static func daysFromCivil(year y: Int, month mo: Int, day d: Int) -> Int {
+        let yy = mo <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
     /// "4G" → 4096, "512M" → 512, "1.5G" → 1536, "2048" (plain) → 2048 MiB. K, M, G, T are
     /// binary units, as Slurm reads them.
     public static func megabytes(_ text: String) -> Int? {

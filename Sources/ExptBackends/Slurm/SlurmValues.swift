@@ -80,13 +80,7 @@ public enum SlurmValues {
         }
         guard let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2),
               let s = num(17, 2), (1...12).contains(mo), (1...31).contains(d) else { return nil }
-        // days from 1970-01-01 to y-mo-d (proleptic Gregorian; Howard Hinnant's days_from_civil)
-        let yy = mo <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146097 + doe - 719468
+        let days = Units.daysFromCivil(year: y, month: mo, day: d)
         let asUTC = Date(timeIntervalSince1970: TimeInterval(days * 86400 + h * 3600 + mi * 60 + s))
         let offset = localZone.secondsFromGMT(for: asUTC)
         return asUTC.addingTimeInterval(TimeInterval(-offset))

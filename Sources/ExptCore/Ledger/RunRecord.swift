@@ -134,17 +134,13 @@ enum LedgerDate {
         guard let y = n(0, 4), let mo = n(5, 7), let d = n(8, 10), let h = n(11, 13), let mi = n(14, 16),
               let s = n(17, 19), let ms = n(20, 23), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 60
         else { return nil }
-        // Days from the civil date (Howard Hinnant's algorithm), proleptic Gregorian, UTC.
-        let yy = mo <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146097 + doe - 719468
+        let days = Units.daysFromCivil(year: y, month: mo, day: d)
         // Counted from the reference date, as Date stores it, so the value is the one the
         // format style gives, bit for bit.
-        let seconds = Double(days * 86400 + h * 3600 + mi * 60 + s - 978_307_200) + Double(ms) / 1000
-        return Date(timeIntervalSinceReferenceDate: seconds)
+        // Before 2001 the sum rounds differently from the style's: left to it (no ledger holds such dates).
+        let whole = days * 86400 + h * 3600 + mi * 60 + s - 978_307_200
+        guard whole >= 0 else { return nil }
+        return Date(timeIntervalSinceReferenceDate: Double(whole) + Double(ms) / 1000)
     }
 }
 
