@@ -42,6 +42,24 @@ final class LocalMemoryTests: LocalBackendTestCase {
         eventually("the job's cgroup to be removed") { !FileManager.default.fileExists(atPath: cgroup) }
     }
 
+    /// docs/backends/local.md: a cgroup left by a SIGKILLed supervisor is removed by the next
+    /// supervisor once it is empty.
+    func testACgroupLeftByAKilledSupervisorIsRemovedByTheNextOne() throws {
+        try requireCgroup()
+        let first = spec("r8", "sleep 30", memoryMB: 100)
+        let ref = try backend.submit(first)
+        eventually("the job to start") { supervisorInfo(first)?.jobPgid != nil }
+        let info = try XCTUnwrap(supervisorInfo(first))
+        let left = try XCTUnwrap(info.cgroup)
+        kill(info.pid, SIGKILL)
+        try backend.cancel(ref)   // stops the orphaned job, as for any lost run
+        eventually("the orphaned job to end") { (try? String(contentsOfFile: left + "/cgroup.procs", encoding: .utf8))?.isEmpty ?? true }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: left), "nobody removed it yet")
+        let second = spec("r9", "true", memoryMB: 100)
+        XCTAssertEqual(try waitForEnd(try backend.submit(second)).state, .succeeded)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: left), "the next supervisor removed the empty cgroup")
+    }
+
     func testASpikeShorterThanAnySampleIsStillCaught() throws {
         try requireCgroup()
         // 600 MB for an instant, then a normal exit: sampling every 100 ms can miss it, the
