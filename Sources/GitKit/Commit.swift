@@ -49,6 +49,9 @@ extension Repository {
     public func commitAll(message: String, signature: Signature? = nil,
                           excluding: (String) -> Bool = { _ in false },
                           checking: ([StatusEntry]) throws -> Void = { _ in }) throws -> CommitResult {
+        // The new objects leave as one pack (packwriter.h); HEAD moves only once it is written.
+        let batching = expt_git_batch_begin(objectWriter) == 1
+        defer { expt_git_batch_discard(objectWriter) }
         var index: OpaquePointer?
         try check(git_repository_index(&index, pointer), "open index", workdir)
         defer { git_index_free(index) }
@@ -87,9 +90,31 @@ extension Repository {
             return .nothingToCommit
         }
         let id = try createCommit(tree: ObjectID(treeOid), parents: head.map { [$0] } ?? [],
-                                  message: message, signature: signature ?? defaultSignature(), updateRef: "HEAD")
+                                  message: message, signature: signature ?? defaultSignature(),
+                                  updateRef: batching ? nil : "HEAD")
+        if batching {
+            try check(expt_git_batch_commit(objectWriter), "write objects", workdir)
+            try advanceHead(from: head, to: id, message: message)
+        }
         try check(git_index_write(index), "write index", workdir)
         return .committed(id, changedPaths: changes.count)
+    }
+
+    /// Moves HEAD (its branch, or HEAD itself when detached) from `head` to the new commit, as
+    /// git_commit_create's update_ref does, failing if it moved meanwhile; the reflog reads as
+    /// git's.
+    func advanceHead(from head: ObjectID?, to id: ObjectID, message: String) throws {
+        let summary = message.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
+        var raw = id.raw
+        var ref: OpaquePointer?
+        let name = try currentBranch().map { "refs/heads/" + $0 } ?? "HEAD"
+        if let head {
+            var old = head.raw
+            try check(git_reference_create_matching(&ref, pointer, name, &raw, 1, &old, "commit: " + summary), "move branch", name)
+        } else {
+            try check(git_reference_create(&ref, pointer, name, &raw, 0, "commit (initial): " + summary), "commit", name)
+        }
+        git_reference_free(ref)
     }
 
     /// Stages a file as its bytes are (a link as its target), with its stat data: what

@@ -5,6 +5,9 @@ import Foundation
 /// other GitKit type borrows it and hands callers Swift values only.
 public final class Repository {
     let pointer: OpaquePointer
+    /// expt's object writer in this repository's odb (shim.h), the handle for object batches;
+    /// nil where git's environment moves the object directory.
+    var objectWriter: UnsafeMutableRawPointer?
 
     init(pointer: OpaquePointer) { self.pointer = pointer }
     deinit { git_repository_free(pointer) }
@@ -39,7 +42,7 @@ public final class Repository {
         // New objects are written as git writes them (shim.h, expt_loose_writer), unless git's
         // environment moves the object directory.
         if ProcessInfo.processInfo.environment["GIT_OBJECT_DIRECTORY"] == nil {
-            try check(expt_git_attach_loose_writer(r.pointer, r.commonDir + "/objects"), "open object database", path)
+            try check(expt_git_attach_loose_writer(r.pointer, r.commonDir + "/objects", &r.objectWriter), "open object database", path)
         }
         return r
     }

@@ -83,18 +83,29 @@ final class WorktreeScanTests: XCTestCase {
         try write(t, "src/m4/added.py", "added\n")
         try FileManager.default.removeItem(atPath: t.path + "/src/m2/f2.py")
         let r = try t.reopen()
-        func loose() throws -> String { try t.git("count-objects", "-v").split(separator: "\n").first { $0.hasPrefix("count:") }.map(String.init) ?? "" }
-        let looseBefore = try loose()
+        func count(_ key: String) throws -> String { try t.git("count-objects", "-v").split(separator: "\n").first { $0.hasPrefix(key + ":") }.map(String.init) ?? "" }
+        let looseBefore = try count("count")
         guard case .committed(let id, let n) = try r.commitAll(message: "scan\n") else { return XCTFail("nothing committed") }
         XCTAssertEqual(n, 3)
-        // Loose objects as git writes them (the fan-out directory, read-only, no temporary
-        // file left behind), and git finds every object and the reflog entry.
-        XCTAssertNotEqual(try loose(), looseBefore)
-        let objectFile = t.path + "/.git/objects/" + id.hex.prefix(2) + "/" + id.hex.dropFirst(2)
-        let attributes = try FileManager.default.attributesOfItem(atPath: objectFile)
-        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o444)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: t.path + "/.git/objects").filter { $0.hasPrefix("tmp") }, [])
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: t.path + "/.git/objects/" + id.hex.prefix(2)).filter { $0.hasPrefix("tmp") }, [])
+        // The new objects (2 blobs; the trees of /, src, m1, m2, m4; the commit) went into one pack, read-only, with
+        // no temporary file left behind, and nothing loose; git verifies the pack and its index.
+        XCTAssertEqual(try count("count"), looseBefore)
+        XCTAssertEqual(try count("in-pack"), "in-pack: 8")
+        let packDir = t.path + "/.git/objects/pack"
+        let files = try FileManager.default.contentsOfDirectory(atPath: packDir).sorted()
+        XCTAssertEqual(files.count, 2, "\(files)")
+        XCTAssertTrue(files[0].hasPrefix("pack-") && files[0].hasSuffix(".idx") && files[1] == files[0].dropLast(4) + ".pack", "\(files)")
+        for file in files {
+            let attributes = try FileManager.default.attributesOfItem(atPath: packDir + "/" + file)
+            XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o444)
+        }
+        let verified = try t.git("verify-pack", "-v", packDir + "/" + files[1])
+        XCTAssertTrue(verified.contains(id.hex + " commit"), verified)
+        XCTAssertTrue(verified.contains("ok"), verified)
+        XCTAssertEqual(verified.split(separator: "\n").filter { $0.contains(" blob ") || $0.contains(" tree ") || $0.contains(" commit ") }.count, 8)
+        // The pack's name is its checksum (its last 20 bytes), as git names its own.
+        let pack = try XCTUnwrap(FileManager.default.contents(atPath: packDir + "/" + files[1]))
+        XCTAssertEqual("pack-" + pack.suffix(20).map { String(format: "%02x", $0) }.joined() + ".pack", files[1])
         XCTAssertEqual(try t.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines), id.hex)
         _ = try t.git("fsck", "--strict", "--no-dangling")
         let reflog = try t.git("reflog", "-1", "--format=%gs")
