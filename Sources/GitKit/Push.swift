@@ -64,6 +64,8 @@ extension Repository {
             }
             return 0
         }
+        // The CA bundle whose parse libgit2's initialisation deferred (DeferredCertificates).
+        DeferredCertificates.loadPending()
         let refspec = "refs/heads/\(branch):refs/heads/\(branch)"
         try refspec.withCString { spec in
             var strings: [UnsafeMutablePointer<CChar>?] = [UnsafeMutablePointer(mutating: spec)]

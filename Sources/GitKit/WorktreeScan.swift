@@ -15,10 +15,11 @@ import Foundation
 /// entries or submodules, or the configuration changes what a change is (core.filemode,
 /// core.ignorecase, core.symlinks, core.autocrlf, sparse checkout, attributes anywhere).
 struct WorktreeScan {
-    struct Tracked {
-        var path: String
-        var dir: String
-        var name: String
+    /// One index entry. Its path points into the index (which the scan does not change), so
+    /// 20,000 entries cost no String allocations; Strings are made only for what is reported.
+    struct Tracked: @unchecked Sendable {   // read-only pointers into the index while the workers run
+        var cPath: UnsafePointer<CChar>
+        var nameOffset: Int
         var mode: UInt32
         var id: git_oid
         var mtime: git_index_time
@@ -27,6 +28,8 @@ struct WorktreeScan {
         var uid: UInt32
         var gid: UInt32
         var size: UInt32
+        var path: String { String(cString: cPath) }
+        var name: UnsafePointer<CChar> { cPath + nameOffset }
     }
 
     struct Found {
@@ -51,20 +54,11 @@ struct WorktreeScan {
             if stage != 0 || Int32(e.flags) & Int32(GIT_INDEX_ENTRY_VALID.rawValue) != 0
                 || Int32(e.flags_extended) & Int32(GIT_INDEX_ENTRY_EXTENDED_FLAGS.rawValue) != 0
                 || e.mode == GIT_FILEMODE_COMMIT.rawValue { return nil }
-            // Directory and name from the C string's last '/' (Character-wise String work on
-            // 20,000 paths was a visible part of a checkpoint).
-            let path = String(cString: e.path)
-            let dir: String, name: String
-            if let slash = strrchr(e.path, 0x2F) {
-                name = String(cString: slash + 1)
-                dir = String(decoding: UnsafeRawBufferPointer(start: e.path, count: e.path.distance(to: slash)), as: UTF8.self)
-            } else {
-                (dir, name) = ("", path)
-            }
+            let nameOffset = strrchr(e.path, 0x2F).map { e.path.distance(to: $0) + 1 } ?? 0
             // An attributes file anywhere can filter content: libgit2 applies those.
-            if name == ".gitattributes" { return nil }
-            tracked.append(Tracked(path: path, dir: dir, name: name, mode: e.mode, id: e.id, mtime: e.mtime, ctime: e.ctime,
-                                   ino: e.ino, uid: e.uid, gid: e.gid, size: e.file_size))
+            if strcmp(e.path + nameOffset, ".gitattributes") == 0 { return nil }
+            tracked.append(Tracked(cPath: e.path, nameOffset: nameOffset, mode: e.mode, id: e.id, mtime: e.mtime,
+                                   ctime: e.ctime, ino: e.ino, uid: e.uid, gid: e.gid, size: e.file_size))
         }
         var indexStat = stat()
         let indexTime = lstat(repo.gitDir + "/index", &indexStat) == 0 ? indexStat.st_mtim : timespec()
@@ -87,14 +81,20 @@ struct WorktreeScan {
         // tracked file is a tracked directory.
         var byDir: [String: [Int]] = [:]
         var dirs: Set<String> = [""]
-        var previous: String?
+        var previous: (UnsafePointer<CChar>, Int)?
+        var current = ""
         for i in tracked.indices {
-            let dir = tracked[i].dir
-            byDir[dir, default: []].append(i)
-            // Index order keeps a directory's entries together: its ancestors are added once.
-            if dir == previous { continue }
-            previous = dir
-            var d = dir
+            let t = tracked[i]
+            let length = max(0, t.nameOffset - 1)
+            // Index order keeps a directory's files mostly together: a String per run of them.
+            if let (p, n) = previous, n == length, memcmp(p, t.cPath, length) == 0 {
+                byDir[current, default: []].append(i)
+                continue
+            }
+            previous = (t.cPath, length)
+            current = String(decoding: UnsafeRawBufferPointer(start: t.cPath, count: length), as: UTF8.self)
+            byDir[current, default: []].append(i)
+            var d = current
             while !d.isEmpty, dirs.insert(d).inserted {
                 d = d.utf8.lastIndex(of: 0x2F).map { String(d[..<$0]) } ?? ""
             }
@@ -128,8 +128,8 @@ struct WorktreeScan {
                 for i in r.modeChanged { found.entries.append(StatusEntry(path: tracked[i].path, change: .modified, inWorkdir: true)) }
             }
         }
-        // Content of the stat-dirty files, through libgit2 (which applies no filter here: the
-        // scan only runs where none is configured).
+        // Content of the stat-dirty files, hashed as they are (no filter applies where the scan
+        // runs; git_repository_hashfile would resolve the path and load attributes per file).
         for i in dirty.sorted() {
             if tracked[i].mode == GIT_FILEMODE_LINK.rawValue {
                 // Staged again as it is: libgit2 reads the link itself.
@@ -137,12 +137,13 @@ struct WorktreeScan {
                 continue
             }
             var id = git_oid()
-            try check(git_repository_hashfile(&id, repo.pointer, tracked[i].path, GIT_OBJECT_BLOB, nil), "hash", tracked[i].path)
+            let path = tracked[i].path
+            try check(git_odb_hashfile(&id, workdir + "/" + path, GIT_OBJECT_BLOB), "hash", path)
             var known = tracked[i].id
             if git_oid_equal(&id, &known) == 1, let st = stats[i] {
-                found.refreshed.append((tracked[i].path, st))
+                found.refreshed.append((path, st))
             } else {
-                found.entries.append(StatusEntry(path: tracked[i].path, change: .modified, inWorkdir: true))
+                found.entries.append(StatusEntry(path: path, change: .modified, inWorkdir: true))
             }
         }
         for path in untrackedFiles where !(try isIgnored(path)) {
@@ -167,18 +168,31 @@ struct WorktreeScan {
             if errno == ENOENT { r.deleted = entries } else { r.typeChanged = true }
             return r
         }
-        var names: [String: UInt8] = [:]
         if let stream = fdopendir(fd) {
+            // A directory's files are in the index in byte order of their names: each directory
+            // entry is looked up by binary search, and only names git does not track become Strings.
+            var seen = [Bool](repeating: false, count: entries.count)
+            var others: [(String, UInt8)] = []
             while let entry = readdir(stream) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name == "." || name == ".." || (dir.isEmpty && name == ".git") { continue }
-                names[name] = entry.pointee.d_type
+                let type = entry.pointee.d_type
+                withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    let name = raw.bindMemory(to: CChar.self).baseAddress!
+                    if strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || (dir.isEmpty && strcmp(name, ".git") == 0) { return }
+                    var (lo, hi) = (0, entries.count)
+                    while lo < hi {
+                        let mid = (lo + hi) / 2
+                        let c = strcmp(tracked[entries[mid]].name, name)
+                        if c == 0 { seen[mid] = true; return }
+                        if c < 0 { lo = mid + 1 } else { hi = mid }
+                    }
+                    others.append((String(cString: name), type))
+                }
             }
             // Stat relative to the open directory: one path component per lookup.
             let dfd = dirfd(stream)
-            for i in entries {
+            for (k, i) in entries.enumerated() {
                 let t = tracked[i]
-                guard names.removeValue(forKey: t.name) != nil else { r.deleted.append(i); continue }
+                guard seen[k] else { r.deleted.append(i); continue }
                 var st = stat()
                 guard fstatat(dfd, t.name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { r.deleted.append(i); continue }
                 let isLink = st.st_mode & S_IFMT == S_IFLNK, isFile = st.st_mode & S_IFMT == S_IFREG
@@ -194,7 +208,7 @@ struct WorktreeScan {
                 let racy = (Int(t.mtime.seconds), Int(t.mtime.nanoseconds)) >= (Int(indexTime.tv_sec), Int(indexTime.tv_nsec))
                 if racy || !Self.matches(t, st) { r.dirty.append(i); r.stats[i] = st }
             }
-            for (name, type) in names {
+            for (name, type) in others {
                 let path = dir.isEmpty ? name : dir + "/" + name
                 if trackedDirs.contains(path) { continue }
                 var kind = type

@@ -14,6 +14,19 @@ final class LifecycleEndToEndTests: XCTestCase {
         return t
     }
 
+    /// The executable's own `mbedtls_x509_crt_parse_file` takes libgit2's call (so the CA bundle
+    /// is parsed only before a push, GitKit's DeferredCertificates): the dynamic loader binds
+    /// libgit2's reference to it, and an ordinary command never opens the bundle.
+    func testLibgit2sCABundleParseIsBoundToTheExecutable() throws {
+        let t = try TempRepo()
+        let r = try expt.run(["list"], in: t.path, env: ["LD_DEBUG": "bindings"])
+        let bindings = r.stderr.split(separator: "\n").filter { $0.contains("`mbedtls_x509_crt_parse_file'") }
+        guard bindings.contains(where: { $0.contains("libgit2") }) else {
+            throw XCTSkip("this libgit2 does not parse its CA bundle with mbedTLS")
+        }
+        XCTAssertTrue(bindings.contains { $0.contains("libgit2") && $0.contains("to \(expt.path)") }, bindings.joined(separator: "\n"))
+    }
+
     func testInitIsIdempotentAndInstallsHooks() throws {
         let t = try TempRepo()
         let first = try expt.run(["init", "--json"], in: t.path)
