@@ -53,15 +53,25 @@ extension Console {
 /// Fixed-width text tables for human output.
 enum Table {
     static func render(_ header: [String], _ rows: [[String]]) -> String {
-        var widths = header.map(\.count)
-        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-        // Padded by characters, as the widths are counted (NSString's padding counts UTF-16
-        // units and was a tenth of `status --all`).
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in
-                i == cells.count - 1 || i >= widths.count ? c : c + String(repeating: " ", count: max(0, widths[i] - c.count))
-            }.joined(separator: "  ")
+        // Widths in Characters, as a terminal shows them; an ASCII cell's is its byte count
+        // (Character counting of every cell twice was a tenth of `status --all`).
+        func width(_ c: String) -> Int { c.utf8.allSatisfy { $0 < 0x80 } ? c.utf8.count : c.count }
+        let all = [header] + rows
+        let cellWidths = all.map { $0.map(width) }
+        var widths = cellWidths[0]
+        for r in cellWidths { for (i, w) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], w) } }
+        var out = ""
+        out.reserveCapacity(all.count * (widths.reduce(0, +) + 2 * widths.count + 1))
+        for (k, cells) in all.enumerated() {
+            if k > 0 { out += "\n" }
+            for (i, c) in cells.enumerated() {
+                if i > 0 { out += "  " }
+                out += c
+                if i < cells.count - 1 && i < widths.count {
+                    out += String(repeating: " ", count: max(0, widths[i] - cellWidths[k][i]))
+                }
+            }
         }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+        return out
     }
 }
