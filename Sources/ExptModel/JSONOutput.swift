@@ -130,7 +130,9 @@ private struct TreeEncoder: Encoder {
     /// `encode(Date?)` also lands here; a nil Optional encodes itself as `null`.
     static func encode<T: Encodable>(_ value: T, into node: TreeNode, path: [CodingKey]) throws {
         if let date = value as? Date {
-            node.kind = .string(date.formatted(.iso8601)) // what `.iso8601` does: 2026-12-01T20:00:00Z
+            // What `.iso8601` writes (2026-12-01T20:00:00Z), by hand: the format style loads ICU's
+            // time-zone data on first use, a tenth of `expt list --json`.
+            node.kind = .string(ISO8601.timestamp(date, asFormatStyle: true))
         } else if let data = value as? Data {
             node.kind = .string(data.base64EncodedString())
         } else if let url = value as? URL {
@@ -163,7 +165,7 @@ private struct TreeKeyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: TreeNode
     let codingPath: [CodingKey]
 
-    private func name(_ key: CodingKey) -> String { JSONOutput.snakeCase(key.stringValue) }
+    private func name(_ key: CodingKey) -> String { SnakeCaseCache.name(key.stringValue) }
     private func put(_ kind: TreeNode.Kind, _ key: Key) { node.fields[name(key)] = TreeNode(kind) }
     private func sub(_ key: CodingKey) -> TreeEncoder {
         TreeEncoder(node: node.child(name(key)), codingPath: codingPath + [key])
@@ -348,5 +350,19 @@ private struct TreeWriter {
             }
         }
         out += "\""
+    }
+}
+
+/// Each key's snake_case spelling, worked out once per process: 500 experiments in `list --json`
+/// ask for the same twenty keys 500 times.
+private enum SnakeCaseCache {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var names: [String: String] = [:]
+    static func name(_ key: String) -> String {
+        lock.lock(); defer { lock.unlock() }
+        if let known = names[key] { return known }
+        let n = JSONOutput.snakeCase(key)
+        names[key] = n
+        return n
     }
 }

@@ -134,12 +134,15 @@ public enum ISO8601 {
     public static func day(_ d: Date) -> String { dayFormatter.string(from: d) }
     /// `2026-11-24T10:00:00Z`, as ISO8601DateFormatter writes it, from gmtime_r: the formatter
     /// went through CFDateFormatter for every row of `expt list`.
-    public static func timestamp(_ d: Date) -> String {
+    /// `asFormatStyle`: as `Date.ISO8601FormatStyle` writes it (`--json`), which drops the
+    /// fraction without rounding it to the millisecond first.
+    public static func timestamp(_ d: Date, asFormatStyle: Bool = false) -> String {
         // To the millisecond first, then down, as the formatter does.
-        var t = time_t(((d.timeIntervalSince1970 * 1000).rounded() / 1000).rounded(.down))
+        let seconds = asFormatStyle ? d.timeIntervalSince1970 : (d.timeIntervalSince1970 * 1000).rounded() / 1000
+        var t = time_t(seconds.rounded(.down))
         var parts = tm()
         guard gmtime_r(&t, &parts) != nil, parts.tm_year + 1900 >= 0, parts.tm_year + 1900 <= 9999 else {
-            return timestampFormatter.string(from: d)
+            return asFormatStyle ? d.formatted(.iso8601) : timestampFormatter.string(from: d)
         }
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
         let y = String(parts.tm_year + 1900)

@@ -30,3 +30,16 @@ final class ElapsedTests: XCTestCase {
         }
     }
 }
+
+/// `--json` dates are written by `ISO8601.timestamp`, exactly as the format style wrote them.
+final class ISO8601WritingTests: XCTestCase {
+    func testHandWrittenDatesMatchTheFormatStyleOnRandomDates() {
+        var rng = SystemRandomNumberGenerator()
+        let fixed: [TimeInterval] = [0, -0.5, -1, 86399.999, 951782400 /* 2000-02-29 */, 4102444800 /* 2100-01-01 */, -2208988800 /* 1900-01-01 */, 1796277395.75]
+        let random = (0..<2000).map { _ in TimeInterval(Int64.random(in: -5_000_000_000...9_000_000_000, using: &rng)) / 1000 * Double.random(in: 0...1000, using: &rng) }
+        for t in fixed + random {
+            let date = Date(timeIntervalSince1970: t)
+            XCTAssertEqual(ISO8601.timestamp(date, asFormatStyle: true), date.formatted(.iso8601), "\(t)")
+        }
+    }
+}
