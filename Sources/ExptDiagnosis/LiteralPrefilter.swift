@@ -179,21 +179,31 @@ struct LiteralMatcher {
     private var table: [Int32] = []
     private var outputStart: [Int32] = []
     private var outputList: [Int32] = []
+    /// Input byte → column of `table`: one column per byte that occurs in a literal (an
+    /// uppercase letter shares its lowercase twin's, which folds case), column 0 for the rest.
+    /// 500 rules' literals use ~70 distinct bytes: a 256-wide table took most of the rules'
+    /// compile time to fill.
+    private var column = [Int32](repeating: 0, count: 256)
+    private var width = 1
     let literalCount: Int
 
     init(_ literals: [[UInt8]]) {
         literalCount = literals.count
-        var goto: [Int32] = Array(repeating: -1, count: 256)
+        for lit in literals { for b in lit where column[Int(b)] == 0 { column[Int(b)] = Int32(width); width += 1 } }
+        for c in 65...90 where column[c + 32] != 0 { column[c] = column[c + 32] }
+        let w = width
+        var goto: [Int32] = Array(repeating: -1, count: w)
         var outputs: [[Int32]] = [[]]
         for (id, lit) in literals.enumerated() {
             var s = 0
             for b in lit {
-                let next = goto[s * 256 + Int(b)]
+                let c = Int(column[Int(b)])
+                let next = goto[s * w + c]
                 if next >= 0 { s = Int(next); continue }
                 let new = outputs.count
                 outputs.append([])
-                goto.append(contentsOf: repeatElement(-1, count: 256))
-                goto[s * 256 + Int(b)] = Int32(new)
+                goto.append(contentsOf: repeatElement(-1, count: w))
+                goto[s * w + c] = Int32(new)
                 s = new
             }
             outputs[s].append(Int32(id))
@@ -201,28 +211,28 @@ struct LiteralMatcher {
         let states = outputs.count
         var fail = [Int32](repeating: 0, count: states)
         var queue: [Int] = []
-        for c in 0..<256 {
-            let t = goto[c]
-            if t < 0 { goto[c] = 0 } else { fail[Int(t)] = 0; queue.append(Int(t)) }
-        }
-        var head = 0
-        while head < queue.count {
-            let s = queue[head]; head += 1
-            for c in 0..<256 {
-                let t = goto[s * 256 + c]
-                let viaFail = goto[Int(fail[s]) * 256 + c]
-                if t < 0 {
-                    goto[s * 256 + c] = viaFail
-                } else {
-                    fail[Int(t)] = viaFail
-                    outputs[Int(t)].append(contentsOf: outputs[Int(viaFail)])
-                    queue.append(Int(t))
+        goto.withUnsafeMutableBufferPointer { g in
+            for c in 0..<w {
+                let t = g[c]
+                if t < 0 { g[c] = 0 } else { fail[Int(t)] = 0; queue.append(Int(t)) }
+            }
+            // Column 0 (no literal has that byte) always leads back to the root.
+            var head = 0
+            while head < queue.count {
+                let s = queue[head]; head += 1
+                let f = Int(fail[s])
+                for c in 0..<w {
+                    let t = g[s * w + c]
+                    let viaFail = g[f * w + c]
+                    if t < 0 {
+                        g[s * w + c] = viaFail
+                    } else {
+                        fail[Int(t)] = viaFail
+                        if !outputs[Int(viaFail)].isEmpty { outputs[Int(t)].append(contentsOf: outputs[Int(viaFail)]) }
+                        queue.append(Int(t))
+                    }
                 }
             }
-        }
-        // Fold case: an uppercase input byte behaves as its lowercase twin.
-        for s in 0..<states {
-            for c in 65...90 { goto[s * 256 + c] = goto[s * 256 + c + 32] }
         }
         table = goto
         outputStart.reserveCapacity(states + 1)
@@ -233,6 +243,8 @@ struct LiteralMatcher {
     /// Calls `found(literalID, endOffset)` for every occurrence in `bytes[range]`.
     func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ found: (Int, Int) -> Void) {
         guard literalCount > 0 else { return }
+        let w = width
+        column.withUnsafeBufferPointer { col in
         table.withUnsafeBufferPointer { t in
             outputStart.withUnsafeBufferPointer { os in
                 outputList.withUnsafeBufferPointer { ol in
@@ -240,7 +252,7 @@ struct LiteralMatcher {
                     var i = range.lowerBound
                     let end = range.upperBound
                     while i < end {
-                        s = Int(t[s &* 256 &+ Int(bytes[i])])
+                        s = Int(t[s &* w &+ Int(col[Int(bytes[i])])])
                         let a = Int(os[s]), b = Int(os[s + 1])
                         if a != b {
                             for k in a..<b { found(Int(ol[k]), i) }
@@ -249,6 +261,7 @@ struct LiteralMatcher {
                     }
                 }
             }
+        }
         }
     }
 }
