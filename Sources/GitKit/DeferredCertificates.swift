@@ -41,6 +41,9 @@ public enum DeferredCertificates {
         return failed
     }
 
+    /// Defers again (tests: a push earlier in the same process has loaded).
+    static func deferAgainForTesting() { lock.lock(); loaded = false; lock.unlock() }
+
     /// How many parses wait (tests).
     public static var pendingCount: Int { lock.lock(); defer { lock.unlock() }; return pending.count }
 }

@@ -23,6 +23,7 @@ final class DeferredCertificatesTests: XCTestCase {
         unsafeBitCast(initSym, to: Fn.self)(chain)
         let parsedLength = { chain.load(fromByteOffset: 16, as: Int.self) }
 
+        DeferredCertificates.deferAgainForTesting()
         let before = DeferredCertificates.pendingCount
         XCTAssertEqual(bundle.withCString { DeferredCertificates.parse(chain, $0) }, 0)
         XCTAssertEqual(DeferredCertificates.pendingCount, before + 1)
