@@ -9,8 +9,10 @@
    commit's own checks look its tree up), and written by expt_batch_flush as one version-2
    pack and its version-2 index: two files, renamed into objects/pack/ (the pack first, as git
    does, since readers look for the index). Undeltified, as git's own bulk-checkin packs are;
-   git gc --auto folds small packs together once there are more than 50 (gc.autoPackLimit),
-   and the writer falls back to loose objects past that many (expt_batch_begin).
+   git gc --auto folds packs together once there are more than 50 (gc.autoPackLimit), and
+   loose objects once there are more than 6,700 (gc.auto): past EXPT_BATCH_MAX_PACKS packs the
+   writer goes back to loose objects (expt_git_batch_begin), so that `gc --auto` is triggered
+   by the loose count rather than packs piling up.
 
    The caller moves a ref to a batched object only after the flush returned 0, so a crash
    leaves at most unreferenced temporary files, never a ref to a missing object. */

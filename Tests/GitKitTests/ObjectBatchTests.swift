@@ -70,6 +70,29 @@ final class ObjectBatchTests: XCTestCase {
         XCTAssertEqual(try t.git("reflog", "-1", "--format=%gs").trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("commit: fails"), false)
     }
 
+    /// What the batch keeps in memory is bounded: an object of 64 MiB or more is written loose
+    /// at once, and a batch that holds 64 MiB is written out as a pack before it grows further.
+    func testLargeObjectsGoLooseAndABatchIsFlushedAt64MiB() throws {
+        let t = try repo()
+        let loose = try looseCount(t)
+        let random = try XCTUnwrap(FileHandle(forReadingAtPath: "/dev/urandom"))
+        defer { try? random.close() }
+        try FileManager.default.createDirectory(atPath: t.path + "/big", withIntermediateDirectories: true)
+        // Staged in path order: a and b (40 MiB each, incompressible) fill the batch past 64 MiB,
+        // so it is written as a pack after b; c (65 MiB) goes loose; the trees and the commit
+        // leave as a second pack.
+        for (name, mib) in [("a.bin", 40), ("b.bin", 40), ("c.bin", 65)] {
+            try random.readData(ofLength: mib << 20).write(to: URL(fileURLWithPath: t.path + "/big/" + name))
+        }
+        guard case .committed = try t.reopen().commitAll(message: "large\n") else { return XCTFail("no commit") }
+        XCTAssertEqual(try packs(t).count, 2)
+        XCTAssertEqual(try looseCount(t), loose + 1, "only c.bin's blob is loose")
+        let c = try t.git("rev-parse", "HEAD:big/c.bin").trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: t.path + "/.git/objects/\(c.prefix(2))/\(c.dropFirst(2))"))
+        XCTAssertEqual(try t.git("cat-file", "-s", "HEAD:big/a.bin").trimmingCharacters(in: .whitespacesAndNewlines), "\(40 << 20)")
+        _ = try t.git("fsck", "--strict", "--no-dangling")
+    }
+
     func testNothingToCommitWritesNoPack() throws {
         let t = try repo()
         XCTAssertEqual(try t.reopen().commitAll(message: "nothing\n"), .nothingToCommit)
