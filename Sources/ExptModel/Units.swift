@@ -137,7 +137,7 @@ public enum ISO8601 {
     /// `asFormatStyle`: as `Date.ISO8601FormatStyle` writes it (`--json`), which drops the
     /// fraction without rounding it to the millisecond first.
     public static func timestamp(_ d: Date, asFormatStyle: Bool = false) -> String {
-        // To the millisecond first, then down, as the formatter does.
+        // ISO8601DateFormatter rounds to the millisecond first, then down; the format style only down.
         let seconds = asFormatStyle ? d.timeIntervalSince1970 : (d.timeIntervalSince1970 * 1000).rounded() / 1000
         var t = time_t(seconds.rounded(.down))
         var parts = tm()
