@@ -84,13 +84,7 @@ static int expt_loose_write(git_odb_backend *backend, const git_oid *oid, const 
     snprintf(tmp, room, "%s/tmp_obj_XXXXXX", dir);
     fd = mkstemp(tmp);
     if (fd < 0) { expt_loose_fail("cannot create a temporary object file"); goto done; }
-    size_t written = 0;
-    while (written < outlen) {
-        ssize_t n = write(fd, out + written, outlen - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) { expt_loose_fail(errno == ENOSPC ? "no space left on device" : "cannot write the object"); goto done; }
-        written += (size_t)n;
-    }
+    if (expt_write_all(fd, out, outlen) != 0) { expt_loose_fail(errno == ENOSPC ? "no space left on device" : "cannot write the object"); goto done; }
     fchmod(fd, 0444);
     if (close(fd) != 0) { fd = -1; expt_loose_fail("cannot write the object"); goto done; }
     fd = -1;
