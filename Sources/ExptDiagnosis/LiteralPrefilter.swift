@@ -181,7 +181,7 @@ struct LiteralMatcher {
     private var outputList: [Int32] = []
     /// Input byte → column of `table`: one column per byte that occurs in a literal (an
     /// uppercase letter shares its lowercase twin's, which folds case), column 0 for the rest.
-    /// 500 rules' literals use ~70 distinct bytes: a 256-wide table took most of the rules'
+    /// The built-in rules' patterns use under a hundred distinct bytes: a 256-wide table took most of their
     /// compile time to fill.
     private var column = [Int32](repeating: 0, count: 256)
     private var width = 1
