@@ -16,13 +16,12 @@ enum FactRules {
         var hits: [RawHit] = []
         for (index, rule) in rules.enumerated() where rule.source != .log {
             guard let value = values[rule.source] else { continue }
-            let label = rule.source.rawValue.replacingOccurrences(of: "_", with: " ")
             var matched = cache?.known(rule: index, value: value)
             if matched == nil {
                 let range = NSRange(location: 0, length: (value as NSString).length)
                 var exceeded = false
                 for regex in rule.regexes {
-                    let outcome = clock.firstMatch(regex, rule: rule.id, in: value, range: range, at: "the scheduler's \(label)")
+                    let outcome = clock.firstMatch(regex, rule: rule.id, in: value, range: range, at: "the scheduler's \(rule.source.label)")
                     if case .match = outcome { matched = true; break }
                     if case .exceeded = outcome { exceeded = true }
                 }
@@ -32,7 +31,7 @@ enum FactRules {
             }
             guard matched == true else { continue }
             hits.append(RawHit(rule: rule, effect: rule.effect,
-                               evidence: Evidence(file: "scheduler", line: 0, text: "\(label): \(value)", rule: rule.id),
+                               evidence: Evidence(file: "scheduler", line: 0, text: "\(rule.source.label): \(value)", rule: rule.id),
                                position: position, logIndex: -1))
         }
         return hits

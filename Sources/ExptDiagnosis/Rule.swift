@@ -13,6 +13,18 @@ public enum RuleSource: String, Codable, Sendable, CaseIterable {
     case signal
     /// The reason a pending job waits ("Priority", "ReqNodeNotAvail").
     case pendingReason = "pending_reason"
+
+    /// How evidence names the fact ("exit code: 137"). A switch, not a string replacement: it is
+    /// asked once per fact rule of every diagnosis (1,000 of them for an array).
+    var label: String {
+        switch self {
+        case .log: "log"
+        case .state: "state"
+        case .exitCode: "exit code"
+        case .signal: "signal"
+        case .pendingReason: "pending reason"
+        }
+    }
 }
 
 /// How much a hit says about the outcome of the run.

@@ -160,3 +160,14 @@ enum EmbeddedTemplatesText {
         ExptTemplatesAccess.text("rules.toml")
     }
 }
+
+/// Evidence from a scheduler fact names it as the rule files spell its source, words spaced.
+final class RuleSourceLabelTests: XCTestCase {
+    func testEachSourceIsLabelledAsItsRuleFileName() {
+        for source in RuleSource.allCases {
+            XCTAssertEqual(source.label, source.rawValue.replacingOccurrences(of: "_", with: " "))
+        }
+        let d = try? sharedDiagnoser.diagnose(DiagnosisInput(logs: [], scheduler: SchedulerFacts(exitCode: 137)))
+        XCTAssertEqual(d?.evidence.first?.text, "exit code: 137")
+    }
+}
