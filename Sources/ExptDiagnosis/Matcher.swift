@@ -134,7 +134,10 @@ struct CompiledRules {
 
     /// How many (pattern, line) pairs the prefilter would hand to the regexes; tests use it to
     /// keep ordinary training lines from becoming candidates.
-    func candidateCount(_ window: LogWindow) -> Int {
+    func candidateCount(_ window: LogWindow) -> Int { candidates(window).count }
+
+    /// The (rule id, line index) pairs behind `candidateCount`, so a failing test names the rules.
+    func candidates(_ window: LogWindow) -> [(rule: String, line: Int)] {
         let lineStarts = window.lines.map(\.start)
         var pairs = Set<Int>()
         window.bytes.withUnsafeBufferPointer { buf in
@@ -143,7 +146,8 @@ struct CompiledRules {
                 for ref in literalOwners[literal] { pairs.insert(ref &* 1_000_003 &+ line) }
             }
         }
-        return pairs.count + unfiltered.count * window.lines.count
+        for ref in unfiltered { for line in window.lines.indices { pairs.insert(ref &* 1_000_003 &+ line) } }
+        return pairs.sorted().map { (rules[patterns[$0 / 1_000_003].rule].id, $0 % 1_000_003) }
     }
 
     static func lineIndex(of offset: Int, in starts: [Int]) -> Int {
@@ -225,10 +229,11 @@ struct CompiledRules {
         return retryContext.firstMatch(in: segment, options: [], range: segRange) != nil
     }
 
-    // "Warning:"/"WARNING" log levels, glog's W-prefix; not Kubernetes' event type column
-    // ("Warning  FailedMount ..."), which is how real failures are reported there.
+    // "Warning:"/"WARNING" log levels, glog's W-prefix, NCCL's INFO level (its plugin probe
+    // prints "cannot open shared object file" on every healthy start); not Kubernetes' event
+    // type column ("Warning  FailedMount ..."), which is how real failures are reported there.
     private static let softPrefix = try! NSRegularExpression(
-        pattern: #"[A-Za-z]*Warning:|\bWARN(ING)?\b[:\]\s]|^\s*(\[[^\]]*\]:?\s*)?W\d{4} |^\s*\[W |(^|\s)W [a-z_]+/"#, options: [])
+        pattern: #"[A-Za-z]*Warning:|\bWARN(ING)?\b[:\]\s]|\bNCCL INFO\b|^\s*(\[[^\]]*\]:?\s*)?W\d{4} |^\s*\[W |(^|\s)W [a-z_]+/"#, options: [])
     // A retry *message*, not an identifier that contains the word (an Argo workflow named
     // "retry-sample-x", a "max_retry=3" setting).
     private static let retryContext = try! NSRegularExpression(
