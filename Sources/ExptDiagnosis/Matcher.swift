@@ -61,59 +61,40 @@ struct CompiledRules {
     /// `clock`'s budget: a rule out of time is skipped, and `clock` keeps the warning.
     func scan(_ window: LogWindow, logIndex: Int, positionBase: Int, prefilter: Bool = true,
               clock: inout RuleClock) -> [RawHit] {
-        let lineStarts = window.lines.map(\.start)
-        // For each pattern: candidate line -> offset of the last literal occurrence in it.
-        var candidates = [[Int: Int]](repeating: [:], count: patterns.count)
-        if prefilter {
-            window.bytes.withUnsafeBufferPointer { buf in
-                matcher.scan(buf, 0..<buf.count) { literal, offset in
-                    let line = CompiledRules.lineIndex(of: offset, in: lineStarts)
-                    for ref in literalOwners[literal] { candidates[ref][line] = offset }
-                }
-            }
-            for ref in unfiltered {
-                for (i, line) in window.lines.enumerated() { candidates[ref][i] = max(line.start, line.end - 1) }
-            }
-        } else {
-            for ref in patterns.indices {
-                for (i, line) in window.lines.enumerated() { candidates[ref][i] = max(line.start, line.end - 1) }
-            }
-        }
+        let candidates = candidatePatterns(window, prefilter: prefilter)
         var hits: [RawHit] = []
         var textCache: [Int: String] = [:]
         var seen: Set<Int> = []
-        for (ref, lines) in candidates.enumerated() where !lines.isEmpty {
+        for (ref, lineIdx, offset) in candidates {
             let pr = patterns[ref]
             let rule = rules[pr.rule]
             let regex = rule.regexes[pr.pattern]
-            for (lineIdx, offset) in lines.sorted(by: { $0.key < $1.key }) {
-                // One hit per (rule, line): several patterns of a rule often match the same line.
-                guard !seen.contains(pr.rule &* 1_000_003 &+ lineIdx), clock.hasTime(rule.id) else { continue }
-                let line = window.lines[lineIdx]
-                let text: String
-                if line.end - line.start <= CompiledRules.maxRegexLine {
-                    if let cached = textCache[lineIdx] { text = cached } else {
-                        text = CompiledRules.normalize(window.text(line.start, line.end))
-                        textCache[lineIdx] = text
-                    }
-                } else {
-                    let lo = max(line.start, offset - CompiledRules.sliceRadius)
-                    let hi = min(line.end, offset + CompiledRules.sliceRadius)
-                    text = CompiledRules.normalize(window.text(lo, hi))
+            // One hit per (rule, line): several patterns of a rule often match the same line.
+            guard !seen.contains(pr.rule &* 1_000_003 &+ lineIdx), clock.hasTime(rule.id) else { continue }
+            let line = window.lines[lineIdx]
+            let text: String
+            if line.end - line.start <= CompiledRules.maxRegexLine {
+                if let cached = textCache[lineIdx] { text = cached } else {
+                    text = CompiledRules.normalize(window.text(line.start, line.end))
+                    textCache[lineIdx] = text
                 }
-                let ns = text as NSString
-                let outcome = clock.firstMatch(regex, rule: rule.id, in: text, range: NSRange(location: 0, length: ns.length),
-                                               at: Evidence(file: window.label, line: line.number, text: "").location)
-                guard case .match(let m) = outcome else { continue }
-                let snippet = CompiledRules.snippet(ns, around: m.range)
-                var effect = rule.effect
-                seen.insert(pr.rule &* 1_000_003 &+ lineIdx)
-                if effect == .fatal, CompiledRules.isSoftContext(ns, matchStart: m.range.location)
-                    || CompiledRules.isTracebackSource(window, lineIdx) { effect = .weak }
-                hits.append(RawHit(rule: rule, effect: effect,
-                                   evidence: Evidence(file: window.label, line: line.number, text: snippet, rule: rule.id),
-                                   position: positionBase + lineIdx, logIndex: logIndex))
+            } else {
+                let lo = max(line.start, offset - CompiledRules.sliceRadius)
+                let hi = min(line.end, offset + CompiledRules.sliceRadius)
+                text = CompiledRules.normalize(window.text(lo, hi))
             }
+            let ns = text as NSString
+            let outcome = clock.firstMatch(regex, rule: rule.id, in: text, range: NSRange(location: 0, length: ns.length),
+                                           at: Evidence(file: window.label, line: line.number, text: "").location)
+            guard case .match(let m) = outcome else { continue }
+            let snippet = CompiledRules.snippet(ns, around: m.range)
+            var effect = rule.effect
+            seen.insert(pr.rule &* 1_000_003 &+ lineIdx)
+            if effect == .fatal, CompiledRules.isSoftContext(ns, matchStart: m.range.location)
+                || CompiledRules.isTracebackSource(window, lineIdx) { effect = .weak }
+            hits.append(RawHit(rule: rule, effect: effect,
+                               evidence: Evidence(file: window.label, line: line.number, text: snippet, rule: rule.id),
+                               position: positionBase + lineIdx, logIndex: logIndex))
         }
         return hits
     }
@@ -132,22 +113,39 @@ struct CompiledRules {
         return previous.contains("File \"") && previous.contains("\", line ")
     }
 
-    /// How many (pattern, line) pairs the prefilter would hand to the regexes; tests use it to
-    /// keep ordinary training lines from becoming candidates.
-    func candidateCount(_ window: LogWindow) -> Int { candidates(window).count }
-
-    /// The (rule id, line index) pairs behind `candidateCount`, so a failing test names the rules.
+    /// The (rule id, line index) pairs the prefilter would hand to the regexes; tests use it to
+    /// keep ordinary training lines from becoming candidates, and name the rules when they do.
     func candidates(_ window: LogWindow) -> [(rule: String, line: Int)] {
+        candidatePatterns(window).map { (rules[patterns[$0.ref].rule].id, $0.line) }
+    }
+
+    /// The (pattern, line, offset of the last literal occurrence in the line) pairs the regexes
+    /// run on, by pattern then line. Sparse: a window wakes a handful of the thousands of
+    /// patterns, so nothing here costs per pattern.
+    func candidatePatterns(_ window: LogWindow, prefilter: Bool = true) -> [(ref: Int, line: Int, offset: Int)] {
         let lineStarts = window.lines.map(\.start)
-        var pairs = Set<Int>()
-        window.bytes.withUnsafeBufferPointer { buf in
-            matcher.scan(buf, 0..<buf.count) { literal, offset in
-                let line = CompiledRules.lineIndex(of: offset, in: lineStarts)
-                for ref in literalOwners[literal] { pairs.insert(ref &* 1_000_003 &+ line) }
-            }
+        var found: [(ref: Int, line: Int, offset: Int)] = []
+        func everyLine(_ ref: Int) {
+            for (i, line) in window.lines.enumerated() { found.append((ref, i, max(line.start, line.end - 1))) }
         }
-        for ref in unfiltered { for line in window.lines.indices { pairs.insert(ref &* 1_000_003 &+ line) } }
-        return pairs.sorted().map { (rules[patterns[$0 / 1_000_003].rule].id, $0 % 1_000_003) }
+        if prefilter {
+            window.bytes.withUnsafeBufferPointer { buf in
+                matcher.scan(buf, 0..<buf.count) { literal, offset in
+                    let line = CompiledRules.lineIndex(of: offset, in: lineStarts)
+                    for ref in literalOwners[literal] { found.append((ref, line, offset)) }
+                }
+            }
+            for ref in unfiltered { everyLine(ref) }
+        } else {
+            for ref in patterns.indices { everyLine(ref) }
+        }
+        found.sort { $0.ref != $1.ref ? $0.ref < $1.ref : $0.line != $1.line ? $0.line < $1.line : $0.offset < $1.offset }
+        var candidates: [(ref: Int, line: Int, offset: Int)] = []
+        candidates.reserveCapacity(found.count)
+        for c in found {
+            if let last = candidates.last, last.ref == c.ref, last.line == c.line { candidates[candidates.count - 1] = c } else { candidates.append(c) }
+        }
+        return candidates
     }
 
     static func lineIndex(of offset: Int, in starts: [Int]) -> Int {
@@ -173,11 +171,10 @@ struct CompiledRules {
     /// runs later on the clipped text. A shorter redraw is kept whole, so that later redaction
     /// sees the whole line. The clip never cuts a `[REDACTED]` mark in half.
     static func snippet(_ ns: NSString, around range: NSRange) -> String {
-        let nl = CharacterSet.newlines
         var start = range.location
-        while start > 0, let u = UnicodeScalar(ns.character(at: start - 1)), !nl.contains(u) { start -= 1 }
+        while start > 0, !isNewline(ns.character(at: start - 1)) { start -= 1 }
         var end = range.location + range.length
-        while end < ns.length, let u = UnicodeScalar(ns.character(at: end)), !nl.contains(u) { end += 1 }
+        while end < ns.length, !isNewline(ns.character(at: end)) { end += 1 }
         let limit = maxEvidenceChars
         var line = ns.substring(with: NSRange(location: start, length: end - start))
         if end - start > limit {
@@ -192,9 +189,15 @@ struct CompiledRules {
             }
             line = r.substring(with: NSRange(location: lo, length: hi - lo))
         }
-        var text = line.trimmingCharacters(in: .whitespaces)
-        text = String(text.unicodeScalars.map { $0.value < 0x20 && $0 != "\t" ? " " : Character($0) })
-        return text
+        let text = line.trimmingCharacters(in: .whitespaces)
+        guard text.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 }) else { return text }
+        return String(text.unicodeScalars.map { $0.value < 0x20 && $0 != "\t" ? " " : Character($0) })
+    }
+
+    /// CharacterSet.newlines as UTF-16 units (\n, \u{0B}, \u{0C}, \r, NEL, LS, PS), without a
+    /// set lookup per character.
+    static func isNewline(_ u: UInt16) -> Bool {
+        (u >= 0x0A && u <= 0x0D) || u == 0x85 || u == 0x2028 || u == 0x2029
     }
 
     /// `lo..<hi` moved outwards so that neither end falls inside a `[REDACTED]` mark.
@@ -217,10 +220,9 @@ struct CompiledRules {
     /// "Retrying (Retry(total=4)) after connection broken by NewConnectionError").
     static func isSoftContext(_ ns: NSString, matchStart: Int) -> Bool {
         var start = matchStart
-        let nl = CharacterSet.newlines
-        while start > 0, let u = UnicodeScalar(ns.character(at: start - 1)), !nl.contains(u) { start -= 1 }
+        while start > 0, !isNewline(ns.character(at: start - 1)) { start -= 1 }
         var end = matchStart
-        while end < ns.length, let u = UnicodeScalar(ns.character(at: end)), !nl.contains(u) { end += 1 }
+        while end < ns.length, !isNewline(ns.character(at: end)) { end += 1 }
         let segment = ns.substring(with: NSRange(location: start, length: end - start))
         let prefix = ns.substring(with: NSRange(location: start, length: matchStart - start))
         let range = NSRange(location: 0, length: (prefix as NSString).length)
