@@ -20,8 +20,8 @@ enum FactRules {
             if matched == nil {
                 let range = NSRange(location: 0, length: (value as NSString).length)
                 var exceeded = false
-                for regex in rule.regexes {
-                    let outcome = clock.firstMatch(regex, rule: rule.id, in: value, range: range, at: "the scheduler's \(rule.source.label)")
+                for pattern in rule.regexes {
+                    let outcome = clock.firstMatch(pattern.regex, rule: rule.id, in: value, range: range, at: "the scheduler's \(rule.source.label)")
                     if case .match = outcome { matched = true; break }
                     if case .exceeded = outcome { exceeded = true }
                 }

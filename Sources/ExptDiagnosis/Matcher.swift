@@ -68,7 +68,7 @@ struct CompiledRules {
         for (ref, lineIdx, offset) in candidates {
             let pr = patterns[ref]
             let rule = rules[pr.rule]
-            let regex = rule.regexes[pr.pattern]
+            let regex = rule.regexes[pr.pattern].regex
             // One hit per (rule, line): several patterns of a rule often match the same line.
             guard !seen.contains(pr.rule &* 1_000_003 &+ lineIdx), clock.hasTime(rule.id) else { continue }
             let line = window.lines[lineIdx]

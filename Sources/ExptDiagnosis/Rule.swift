@@ -74,13 +74,13 @@ public struct Rule: @unchecked Sendable {
     public var family: String?
     /// Where that system's wording is defined (`kubernetes/kubernetes pkg/kubelet/eviction/helpers.go`).
     public var wordingFrom: String?
-    var regexes: [NSRegularExpression]
+    var regexes: [RulePattern]
 
     /// Throws a `DiagnosisError` naming the rule and its file when a pattern does not compile.
     public init(id: String, category: FailureCategory, source: RuleSource = .log, patterns: [String],
                 precedence: Int, effect: RuleEffect? = nil, secondary: FailureCategory? = nil,
                 rootCauseOf: [FailureCategory] = [], remedy: RemedyKind? = nil, advice: String? = nil,
-                origin: String = "", family: String? = nil, wordingFrom: String? = nil) throws {
+                origin: String = "", family: String? = nil, wordingFrom: String? = nil, compileNow: Bool = true) throws {
         self.family = family; self.wordingFrom = wordingFrom
         self.id = id; self.category = category; self.source = source; self.patterns = patterns
         self.precedence = precedence
@@ -88,13 +88,12 @@ public struct Rule: @unchecked Sendable {
         self.secondary = secondary; self.rootCauseOf = rootCauseOf; self.remedy = remedy
         self.advice = advice; self.origin = origin
         self.regexes = try patterns.map { pattern in
-            do {
-                // Lines may hold several tqdm redraws split by \r; anchors work per redraw.
-                return try NSRegularExpression(pattern: pattern, options: [.anchorsMatchLines])
-            } catch {
+            guard compileNow else { return RulePattern(pattern, compiled: nil) }
+            guard let regex = RulePattern.compile(pattern) else {
                 throw DiagnosisError("rule '\(id)' (\(origin.isEmpty ? "rules" : origin)): invalid regex pattern '\(pattern)'",
                                      hint: "fix the pattern (ICU regex syntax) or remove the rule")
             }
+            return RulePattern(pattern, compiled: regex)
         }
     }
 
@@ -116,4 +115,36 @@ public struct DiagnosisError: UserFacingError, Sendable {
     public init(_ message: String, hint: String? = nil) { self.message = message; self.hint = hint }
 
     public var description: String { hint.map { "\(message)\nhint: \($0)" } ?? message }
+}
+
+/// A rule pattern's regex, compiled on first use: a diagnosis wakes a few dozen of the built-in
+/// rules' 2,000 patterns, and compiling them all was a tenth of every `expt diagnose`. Shared by
+/// the copies of a rule; the lock serves diagnoses of an array's tasks running in parallel.
+final class RulePattern: @unchecked Sendable {
+    let pattern: String
+    private let lock = NSLock()
+    private var compiled: NSRegularExpression?
+
+    init(_ pattern: String, compiled: NSRegularExpression?) {
+        self.pattern = pattern
+        self.compiled = compiled
+    }
+
+    var regex: NSRegularExpression {
+        lock.lock()
+        defer { lock.unlock() }
+        if let compiled { return compiled }
+        // Only built-in patterns are deferred, and a test compiles each of them; should one
+        // still fail, it matches nothing rather than crash a diagnosis.
+        let regex = RulePattern.compile(pattern) ?? RulePattern.never
+        compiled = regex
+        return regex
+    }
+
+    /// Lines may hold several tqdm redraws split by \r; anchors work per redraw.
+    static func compile(_ pattern: String) -> NSRegularExpression? {
+        try? NSRegularExpression(pattern: pattern, options: [.anchorsMatchLines])
+    }
+
+    private static let never = try! NSRegularExpression(pattern: "(?!)")
 }

@@ -20,10 +20,13 @@ public struct RuleSet: @unchecked Sendable {
             }
             // One rule set in three files: an id defined twice would silently replace a rule.
             let ids = Set(set.rules.map(\.id))
-            if let dup = try specs(text, file: file).first(where: { ids.contains($0.id) }) {
+            let specs = try specs(text, file: file)
+            if let dup = specs.first(where: { ids.contains($0.id) }) {
                 throw DiagnosisError("rule '\(dup.id)' (\(dup.origin)) is already defined in another built-in rules file")
             }
-            set = try set.merging(text: text, file: file)
+            // The built-in patterns are known to compile (a test compiles every one): each is
+            // compiled when a line first wakes it.
+            set = try set.merging(specs, compileNow: false)
         }
         return set
     }
@@ -45,16 +48,21 @@ public struct RuleSet: @unchecked Sendable {
     /// `self` with the rules of a TOML text applied: same id replaces (keys left out keep the
     /// replaced rule's values), `disabled = true` removes, new ids are appended.
     public func merging(text: String, file: String) throws -> RuleSet {
+        try merging(try RuleSet.specs(text, file: file), compileNow: true)
+    }
+
+    /// A user's patterns compile now, so that a broken one is an error when the file loads.
+    func merging(_ specs: [RuleSpec], compileNow: Bool) throws -> RuleSet {
         var byID: [String: Int] = [:]
         for (i, rule) in rules.enumerated() { byID[rule.id] = i }
         var merged: [Rule?] = rules
-        for spec in try RuleSet.specs(text, file: file) {
+        for spec in specs {
             let existing = byID[spec.id].flatMap { merged[$0] }
             if spec.disabled {
                 if let index = byID[spec.id] { merged[index] = nil }
                 continue
             }
-            let rule = try spec.build(inheriting: existing)
+            let rule = try spec.build(inheriting: existing, compileNow: compileNow)
             if let index = byID[spec.id] { merged[index] = rule } else {
                 byID[spec.id] = merged.count; merged.append(rule)
             }
@@ -138,7 +146,7 @@ struct RuleSpec {
     var family: String?
     var wordingFrom: String?
 
-    func build(inheriting base: Rule?) throws -> Rule {
+    func build(inheriting base: Rule?, compileNow: Bool = true) throws -> Rule {
         guard let category = category ?? base?.category else {
             throw DiagnosisError("rule '\(id)' (\(origin)) has no category", hint: "add category = \"oom_gpu\" (or another)")
         }
@@ -150,6 +158,7 @@ struct RuleSpec {
                         effect: effect ?? (category == base?.category ? base?.effect : nil),
                         secondary: secondary ?? base?.secondary, rootCauseOf: rootCauseOf ?? base?.rootCauseOf ?? [],
                         remedy: remedy ?? base?.remedy, advice: advice ?? base?.advice, origin: origin,
-                        family: family ?? base?.family, wordingFrom: wordingFrom ?? base?.wordingFrom)
+                        family: family ?? base?.family, wordingFrom: wordingFrom ?? base?.wordingFrom,
+                        compileNow: compileNow)
     }
 }

@@ -121,7 +121,6 @@ extension Parser {
                                  _ body: (inout TOMLTable) throws -> Void) throws {
         guard let name = path.first else { return try body(&table) }
         let rest = path.dropFirst()
-        let display = table.dottedKey(name)
         switch table.slot(name) {
         case .empty:
             var child = TOMLTable(path: table.path + [name], line: line, file: file)
@@ -130,10 +129,12 @@ extension Parser {
             table.set(name, .table(child), line: line)
         case .table(let origin, let childLine):
             if mode != .section && origin == .inline {
+                let display = table.dottedKey(name)
                 throw TOMLError(file: file, line: line, key: display,
                                 message: "cannot add to inline table '\(display)' defined on line \(childLine); inline tables are complete once closed")
             }
             if mode == .dotted && origin == .header {
+                let display = table.dottedKey(name)
                 throw TOMLError(file: file, line: line, key: display,
                                 message: "cannot add to table [\(display)] (defined on line \(childLine)) with dotted keys from another section")
             }
@@ -150,9 +151,11 @@ extension Parser {
             }
             try walkStep(&last, rest, mode: mode, line: line, file: file, body)
         case .arrayOfTables:
+            let display = table.dottedKey(name)
             throw TOMLError(file: file, line: line, key: display,
                             message: "cannot use '\(display)' as a table: it is already an array of tables (line \(table.keyLines[name] ?? 0))")
         case .other(let what):
+            let display = table.dottedKey(name)
             throw TOMLError(file: file, line: line, key: display,
                             message: "cannot use '\(display)' as a table: it is already \(what) (line \(table.keyLines[name] ?? 0))")
         }

@@ -28,6 +28,19 @@ final class RuleSetTests: XCTestCase {
         }
     }
 
+    /// The built-in patterns compile when a line first wakes them, not at load: each must
+    /// compile, or it would silently match nothing.
+    func testEveryBuiltinPatternCompiles() throws {
+        var count = 0
+        for rule in try RuleSet.builtin().rules {
+            for p in rule.patterns {
+                XCTAssertNotNil(RulePattern.compile(p), "rule \(rule.id) (\(rule.origin)): \(p)")
+                count += 1
+            }
+        }
+        XCTAssertGreaterThan(count, 1500)
+    }
+
     /// Ordinary training output must not wake any regex: the tail of a multi-GB log is
     /// thousands of such lines.
     func testOrdinaryTrainingLinesAreNotRegexCandidates() {
@@ -145,6 +158,8 @@ final class RuleSetTests: XCTestCase {
             ("[[rule]]\nid = \"x\"\ncategory = \"oom_host\"\npatterns = ['abc']\neffect = \"deadly\"\n", "unknown effect"),
             ("[[rule]]\nid = \"x\"\ncategory = \"oom_host\"\npatterns = ['abc']\n[[rule]]\nid = \"x\"\ncategory = \"oom_host\"\npatterns = ['abc']\n", "defined twice"),
             ("[[rule]\n", "rules.toml"),
+            // A user's pattern compiles when the file loads (only built-in ones wait for a line).
+            ("[[rule]]\nid = \"x\"\ncategory = \"oom_host\"\npatterns = ['(unclosed']\n", "invalid regex pattern '(unclosed'"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try RuleSet(rules: []).merging(text: text, file: "rules.toml"), expected) { error in
