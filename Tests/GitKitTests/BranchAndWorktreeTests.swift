@@ -102,6 +102,25 @@ final class BranchAndWorktreeTests: XCTestCase {
         try t.git("fsck", "--no-progress")
     }
 
+    /// Worktrees made, locked and detached by the git CLI are listed as `git worktree list
+    /// --porcelain` lists them: path, branch, lock; a directory that is not one is skipped.
+    func testWorktreesMadeByGitAreListedAsGitListsThem() throws {
+        let t = try TempRepo()
+        try t.git("worktree", "add", "-q", "-b", "exp/a", t.path + "/wa")
+        try t.git("worktree", "add", "-q", "--detach", t.path + "/wd")
+        try t.git("worktree", "lock", t.path + "/wa")
+        try FileManager.default.createDirectory(atPath: t.path + "/.git/worktrees/junk", withIntermediateDirectories: true)
+        let list = try t.repo.worktrees()
+        let porcelain = try t.git("worktree", "list", "--porcelain")
+        XCTAssertEqual(list.map(\.path), porcelain.split(separator: "\n").filter { $0.hasPrefix("worktree ") }.map { String($0.dropFirst(9)) })
+        XCTAssertEqual(list.map(\.branch), ["main", "exp/a", nil])
+        XCTAssertEqual(list.map(\.isLocked), [false, true, false])
+        XCTAssertTrue(porcelain.contains("worktree \(t.path)/wa\nHEAD "), porcelain)
+        XCTAssertTrue(porcelain.contains("locked"), porcelain)
+        XCTAssertEqual(list.map(\.exists), [true, true, true])
+        XCTAssertNil(try t.repo.worktree(named: "junk"))
+    }
+
     func testRemoveWorktreeKeepsBranchAndCleansEmptyParents() throws {
         let t = try TempRepo()
         try t.repo.createBranch("exp/deep/x", at: "main")
