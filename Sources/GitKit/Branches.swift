@@ -79,6 +79,7 @@ extension Repository {
     /// Every local branch with the commit it points at, sorted by name: one pass over the refs
     /// (looking each tip up again by name re-reads its loose ref and stats packed-refs).
     public func localBranchTips() throws -> [(name: String, tip: ObjectID)] {
+        if let tips = RefFiles.localBranchTips(commonDir: commonDir) { return tips }
         var iter: OpaquePointer?
         try check(git_branch_iterator_new(&iter, pointer, GIT_BRANCH_LOCAL), "list branches")
         defer { git_branch_iterator_free(iter) }

@@ -102,6 +102,29 @@ final class BranchAndWorktreeTests: XCTestCase {
         try t.git("fsck", "--no-progress")
     }
 
+    /// Branch tips read from the ref files agree with `git for-each-ref`: loose, packed, a
+    /// packed ref a newer loose one overrides, nested names; a symbolic branch (which the file
+    /// reader leaves to libgit2) too.
+    func testBranchTipsAgreeWithGitForEachRef() throws {
+        let t = try TempRepo()
+        func gitTips() throws -> [String] {
+            try t.git("for-each-ref", "--format=%(refname:lstrip=2) %(objectname)", "refs/heads").split(separator: "\n").map(String.init).sorted()
+        }
+        func ours() throws -> [String] { try t.repo.localBranchTips().map { "\($0.name) \($0.tip.hex)" }.sorted() }
+        for b in ["exp/a", "exp/deep/b", "packed-only"] { try t.repo.createBranch(b, at: "main") }
+        try t.git("pack-refs", "--all")
+        try t.git("checkout", "-q", "exp/a")
+        try t.write("f.txt", "x")
+        try t.git("add", "f.txt")
+        try t.git("commit", "-q", "-m", "loose again")
+        try t.git("checkout", "-q", "main")
+        try t.repo.createBranch("loose-only", at: "main")
+        XCTAssertEqual(try ours(), try gitTips())
+        XCTAssertEqual(try t.repo.localBranches(), ["exp/a", "exp/deep/b", "loose-only", "main", "packed-only"])
+        try t.git("symbolic-ref", "refs/heads/alias", "refs/heads/main")
+        XCTAssertEqual(try ours(), try gitTips())
+    }
+
     /// Worktrees made, locked and detached by the git CLI are listed as `git worktree list
     /// --porcelain` lists them: path, branch, lock; a directory that is not one is skipped.
     func testWorktreesMadeByGitAreListedAsGitListsThem() throws {
