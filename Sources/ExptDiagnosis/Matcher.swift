@@ -237,7 +237,8 @@ struct CompiledRules {
     private static let softPrefix = try! NSRegularExpression(
         pattern: #"[A-Za-z]*Warning:|\bWARN(ING)?\b[:\]\s]|\bNCCL INFO\b|^\s*(\[[^\]]*\]:?\s*)?W\d{4} |^\s*\[W |(^|\s)W [a-z_]+/"#, options: [])
     // A retry *message*, not an identifier that contains the word (an Argo workflow named
-    // "retry-sample-x", a "max_retry=3" setting).
+    // "retry-sample-x", a "max_retry=3" setting); Nextflow's "-- Execution is retried (1)" and
+    // "-- Error is ignored" end a failed task's line that did not end the run.
     private static let retryContext = try! NSRegularExpression(
-        pattern: #"(?i)(?<![-\w./])retry(ing)?(?![-\w./])|will retry|entering retry loop|attempt \d+ of"#, options: [])
+        pattern: #"(?i)(?<![-\w./])retr(y|ying|ied)(?![-\w./])|will retry|entering retry loop|attempt \d+ of|-- Error is ignored"#, options: [])
 }
