@@ -24,6 +24,27 @@ enum LiteralExtractor {
 
     static func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b + 32 : b }
 
+    /// The literal as the pattern spells it, when a match must contain it in exactly that case:
+    /// the pattern sets no inline flag (`(?i)`, `(?x)`…) and every spelling of the literal in the
+    /// pattern's source is the same. The automaton folds case, so this check at a hit keeps a
+    /// `COMPLETED` column rule from waking on "Training completed." Nil when unsure.
+    static func exactCase(of literal: [UInt8], in pattern: String) -> [UInt8]? {
+        let p = Array(pattern.utf8)
+        guard literal.count >= minLength, p.count >= max(literal.count, 3) else { return nil }
+        for i in 0..<(p.count - 2) where p[i] == UInt8(ascii: "(") && p[i + 1] == UInt8(ascii: "?") {
+            let flag = lower(p[i + 2])
+            if (flag >= 97 && flag <= 122) || flag == UInt8(ascii: "-") { return nil }
+        }
+        var spelling: [UInt8]?
+        for start in 0...(p.count - literal.count) {
+            let slice = p[start..<(start + literal.count)]
+            guard zip(slice, literal).allSatisfy({ lower($0) == $1 }) else { continue }
+            if let s = spelling, !s.elementsEqual(slice) { return nil }
+            spelling = Array(slice)
+        }
+        return spelling
+    }
+
     /// Splits on `|` outside groups and classes.
     static func topLevelBranches(_ p: [UInt8]) -> [[UInt8]] {
         var branches: [[UInt8]] = []

@@ -22,6 +22,8 @@ struct CompiledRules {
     /// Patterns without a derivable literal: they run on every line.
     let unfiltered: [Int]
     let literalOwners: [[Int]]
+    /// Per literal, per owner: the bytes a hit must have in their exact case (nil: any case).
+    let ownerCase: [[[UInt8]?]]
     let matcher: LiteralMatcher
 
     /// Longest line a regex sees whole; longer lines (a 10 MB tqdm line) are matched in slices
@@ -38,22 +40,26 @@ struct CompiledRules {
         var literals: [[UInt8]] = []
         var literalIndex: [[UInt8]: Int] = [:]
         var owners: [[Int]] = []
+        var cases: [[[UInt8]?]] = []
         for (r, rule) in rules.enumerated() where rule.source == .log {
             for (p, pattern) in rule.patterns.enumerated() {
                 let ref = patterns.count
                 patterns.append(PatternRef(rule: r, pattern: p))
                 guard let lits = LiteralExtractor.literals(of: pattern) else { unfiltered.append(ref); continue }
                 for lit in lits {
-                    if let id = literalIndex[lit] { owners[id].append(ref); continue }
+                    let exact = LiteralExtractor.exactCase(of: lit, in: pattern)
+                    if let id = literalIndex[lit] { owners[id].append(ref); cases[id].append(exact); continue }
                     literalIndex[lit] = literals.count
                     literals.append(lit)
                     owners.append([ref])
+                    cases.append([exact])
                 }
             }
         }
         self.patterns = patterns
         self.unfiltered = unfiltered
         self.literalOwners = owners
+        self.ownerCase = cases
         self.matcher = LiteralMatcher(literals)
     }
 
@@ -132,7 +138,13 @@ struct CompiledRules {
             window.bytes.withUnsafeBufferPointer { buf in
                 matcher.scan(buf, 0..<buf.count) { literal, offset in
                     let line = CompiledRules.lineIndex(of: offset, in: lineStarts)
-                    for ref in literalOwners[literal] { found.append((ref, line, offset)) }
+                    for (k, ref) in literalOwners[literal].enumerated() {
+                        if let exact = ownerCase[literal][k] {
+                            let start = offset - exact.count + 1
+                            guard start >= 0, exact.indices.allSatisfy({ buf[start + $0] == exact[$0] }) else { continue }
+                        }
+                        found.append((ref, line, offset))
+                    }
                 }
             }
             for ref in unfiltered { everyLine(ref) }

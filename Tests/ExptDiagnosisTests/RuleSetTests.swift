@@ -72,6 +72,20 @@ final class RuleSetTests: XCTestCase {
         XCTAssertEqual(lits(#"[abc]+ hello"#), [" hello"])
     }
 
+    /// A case-sensitive pattern's literal keeps its case for the check at a hit; a pattern with
+    /// an inline flag, or spelling the literal two ways, keeps none.
+    func testExactCaseOfLiterals() {
+        func exact(_ lit: String, _ p: String) -> String? {
+            LiteralExtractor.exactCase(of: Array(lit.utf8), in: p).map { String(decoding: $0, as: UTF8.self) }
+        }
+        XCTAssertEqual(exact("completed", #"\s+COMPLETED\s+0:0"#), "COMPLETED")
+        XCTAssertNil(exact("completed", #"(?i)\s+COMPLETED"#))
+        XCTAssertNil(exact("error", #"Error|error"#))
+        XCTAssertNil(exact("ab.cd", #"ab\.cd"#), "spelled with an escape: not found verbatim")
+        XCTAssertNil(exact("spaced", #"(?x) spaced"#))
+        XCTAssertEqual(exact("boot_fail", #"\b(NODE_FAIL|BOOT_FAIL)\b"#), "BOOT_FAIL")
+    }
+
     private func lits(_ p: String) -> [String]? {
         LiteralExtractor.literals(of: p)?.map { String(decoding: $0, as: UTF8.self) }
     }
