@@ -21,9 +21,13 @@ struct CompiledRules {
     let patterns: [PatternRef]
     /// Patterns without a derivable literal: they run on every line.
     let unfiltered: [Int]
-    let literalOwners: [[Int]]
-    /// Per literal, per owner: the bytes a hit must have in their exact case (nil: any case).
-    let ownerCase: [[[UInt8]?]]
+    /// The patterns each literal wakes, flat: literal i owns `owners[ownerStart[i]..<ownerStart[i + 1]]`.
+    /// An owner whose pattern is case-sensitive names the bytes a hit must have in that exact
+    /// case (`exactBytes[exactStart..<exactStart + exactCount]`; count 0: any case).
+    struct Owner { var ref: Int; var exactStart: Int; var exactCount: Int }
+    let owners: [Owner]
+    let ownerStart: [Int]
+    let exactBytes: [UInt8]
     let matcher: LiteralMatcher
 
     /// Longest line a regex sees whole; longer lines (a 10 MB tqdm line) are matched in slices
@@ -58,8 +62,18 @@ struct CompiledRules {
         }
         self.patterns = patterns
         self.unfiltered = unfiltered
-        self.literalOwners = owners
-        self.ownerCase = cases
+        var flat: [Owner] = [], starts: [Int] = [], bytes: [UInt8] = []
+        for (refs, exact) in zip(owners, cases) {
+            starts.append(flat.count)
+            for (ref, e) in zip(refs, exact) {
+                flat.append(Owner(ref: ref, exactStart: bytes.count, exactCount: e?.count ?? 0))
+                bytes.append(contentsOf: e ?? [])
+            }
+        }
+        starts.append(flat.count)
+        self.owners = flat
+        self.ownerStart = starts
+        self.exactBytes = bytes
         self.matcher = LiteralMatcher(literals)
     }
 
@@ -136,16 +150,23 @@ struct CompiledRules {
         }
         if prefilter {
             window.bytes.withUnsafeBufferPointer { buf in
+            owners.withUnsafeBufferPointer { ow in
+            ownerStart.withUnsafeBufferPointer { os in
+            exactBytes.withUnsafeBufferPointer { ex in
                 matcher.scan(buf, 0..<buf.count) { literal, offset in
                     let line = CompiledRules.lineIndex(of: offset, in: lineStarts)
-                    for (k, ref) in literalOwners[literal].enumerated() {
-                        if let exact = ownerCase[literal][k] {
-                            let start = offset - exact.count + 1
-                            guard start >= 0, exact.indices.allSatisfy({ buf[start + $0] == exact[$0] }) else { continue }
+                    for k in os[literal]..<os[literal + 1] {
+                        let o = ow[k]
+                        if o.exactCount > 0 {
+                            let start = offset - o.exactCount + 1
+                            guard start >= 0, (0..<o.exactCount).allSatisfy({ buf[start + $0] == ex[o.exactStart + $0] }) else { continue }
                         }
-                        found.append((ref, line, offset))
+                        found.append((o.ref, line, offset))
                     }
                 }
+            }
+            }
+            }
             }
             for ref in unfiltered { everyLine(ref) }
         } else {
