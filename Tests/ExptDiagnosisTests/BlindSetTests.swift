@@ -8,9 +8,10 @@ import XCTest
 /// data); Fixtures/blind2 is the held-out set, never tuned on. Logs only: no scheduler or run
 /// facts.
 final class BlindSetTests: XCTestCase {
-    /// The held-out set's floor: its figure at the final measurement (128/162 = 0.790, d2293da)
-    /// minus three logs. Issue 15's target is 0.95, which is NOT reached; docs/diagnosis.md.
-    static let minimumFrozenTop1 = 0.77
+    /// The held-out set's floor: its figure at the latest measurement (133/162 = 0.821,
+    /// 2026-12-03) minus three logs. Issue 15's target is 0.95, which is NOT reached;
+    /// docs/diagnosis.md.
+    static let minimumFrozenTop1 = 0.80
 
     struct Row {
         var file, label, secondary, keyEvidence, source, family, split: String
