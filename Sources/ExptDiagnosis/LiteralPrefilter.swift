@@ -30,7 +30,7 @@ enum LiteralExtractor {
     /// `COMPLETED` column rule from waking on "Training completed." Nil when unsure.
     static func exactCase(of literal: [UInt8], in pattern: String) -> [UInt8]? {
         let p = Array(pattern.utf8)
-        guard literal.count >= minLength, p.count >= max(literal.count, 3) else { return nil }
+        guard literal.count >= minLength, p.count >= literal.count else { return nil }
         for i in 0..<(p.count - 2) where p[i] == UInt8(ascii: "(") && p[i + 1] == UInt8(ascii: "?") {
             let flag = lower(p[i + 2])
             if (flag >= 97 && flag <= 122) || flag == UInt8(ascii: "-") { return nil }

@@ -150,23 +150,12 @@ struct CompiledRules {
         }
         if prefilter {
             window.bytes.withUnsafeBufferPointer { buf in
-            owners.withUnsafeBufferPointer { ow in
-            ownerStart.withUnsafeBufferPointer { os in
-            exactBytes.withUnsafeBufferPointer { ex in
                 matcher.scan(buf, 0..<buf.count) { literal, offset in
                     let line = CompiledRules.lineIndex(of: offset, in: lineStarts)
-                    for k in os[literal]..<os[literal + 1] {
-                        let o = ow[k]
-                        if o.exactCount > 0 {
-                            let start = offset - o.exactCount + 1
-                            guard start >= 0, (0..<o.exactCount).allSatisfy({ buf[start + $0] == ex[o.exactStart + $0] }) else { continue }
-                        }
-                        found.append((o.ref, line, offset))
+                    for k in ownerStart[literal]..<ownerStart[literal + 1] where inItsCase(owners[k], buf, endingAt: offset) {
+                        found.append((owners[k].ref, line, offset))
                     }
                 }
-            }
-            }
-            }
             }
             for ref in unfiltered { everyLine(ref) }
         } else {
@@ -179,6 +168,13 @@ struct CompiledRules {
             if let last = candidates.last, last.ref == c.ref, last.line == c.line { candidates[candidates.count - 1] = c } else { candidates.append(c) }
         }
         return candidates
+    }
+
+    /// Whether the literal hit ending at `offset` has the case its owner's pattern requires.
+    private func inItsCase(_ o: Owner, _ buf: UnsafeBufferPointer<UInt8>, endingAt offset: Int) -> Bool {
+        guard o.exactCount > 0 else { return true }
+        let start = offset - o.exactCount + 1
+        return start >= 0 && (0..<o.exactCount).allSatisfy { buf[start + $0] == exactBytes[o.exactStart + $0] }
     }
 
     static func lineIndex(of offset: Int, in starts: [Int]) -> Int {

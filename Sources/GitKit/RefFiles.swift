@@ -15,7 +15,7 @@ enum RefFiles {
                 guard let space = line.firstIndex(of: " ") else { return nil }
                 let hex = line[..<space], ref = line[line.index(after: space)...]
                 guard ref.hasPrefix("refs/heads/") else { continue }
-                guard isHex(hex) else { return nil }
+                guard isObjectID(hex.utf8) else { return nil }
                 let name = String(ref.dropFirst("refs/heads/".count))
                 if tips[name] == nil { tips[name] = ObjectID(hex: String(hex)) }   // a loose ref wins
             }
@@ -52,11 +52,12 @@ enum RefFiles {
         if n < 0 { return errno == EISDIR ? .directory : .other }
         guard n == 41, buf[40] == 0x0A else { return .other }
         let hex = buf[0..<40]
-        guard hex.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { return .other }
+        guard isObjectID(hex) else { return .other }
         return .tip(ObjectID(hex: String(decoding: hex, as: UTF8.self)))
     }
 
-    private static func isHex(_ s: Substring) -> Bool {
-        s.utf8.count == 40 && s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    /// 40 lower-case hex digits, as git writes an object id in a ref.
+    private static func isObjectID<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        bytes.count == 40 && bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
     }
 }

@@ -43,7 +43,8 @@ extension Repository {
         guard !name.contains("/"), isFile(dir + "/gitdir"), isFile(dir + "/HEAD"), isFile(dir + "/commondir"),
               let gitdir = try? String(contentsOfFile: dir + "/gitdir", encoding: .utf8) else { return nil }
         var dotGit = gitdir.trimmingCharacters(in: .newlines)
-        if !dotGit.hasPrefix("/") { dotGit = dir + "/" + dotGit }   // git 2.48's relative paths
+        // git 2.48's worktree.useRelativePaths writes it relative to the admin directory.
+        if !dotGit.hasPrefix("/") { dotGit = ((dir + "/" + dotGit) as NSString).standardizingPath }
         let path = Repository.stripSlash((dotGit as NSString).deletingLastPathComponent)
         // Read HEAD from the admin dir: it is there even when the working tree was deleted.
         var branch: String?

@@ -125,6 +125,22 @@ final class BlindSetTests: XCTestCase {
         }
     }
 
+    /// No source is in two sets: each set judges logs the others never saw. Only the names of
+    /// tuning sets' files are printed on failure, never the held-out set's.
+    func testNoSourceIsInTwoSets() throws {
+        var owner: [String: String] = [:]
+        var shared: [String] = []
+        for set in ["blind", "blind2", "blind3", "blind4"] where FileManager.default.fileExists(atPath: TestPaths.fixtures.appendingPathComponent(set + "/manifest.tsv").path) {
+            for row in try Self.rows(set) {
+                let source = row.source.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+                if let first = owner[source] {
+                    shared.append([first, set].filter { $0 != "blind2" }.joined(separator: "/") + (set == "blind2" ? "" : ":" + row.file))
+                } else { owner[source] = set }
+            }
+        }
+        XCTAssertEqual(shared, [], "sources used by two sets")
+    }
+
     func checkManifest(_ set: String) throws {
         let dir = TestPaths.fixtures.appendingPathComponent(set)
         let rows = try Self.rows(set)

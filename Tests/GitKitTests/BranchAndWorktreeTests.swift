@@ -142,6 +142,11 @@ final class BranchAndWorktreeTests: XCTestCase {
         XCTAssertTrue(porcelain.contains("locked"), porcelain)
         XCTAssertEqual(list.map(\.exists), [true, true, true])
         XCTAssertNil(try t.repo.worktree(named: "junk"))
+
+        // git 2.48's worktree.useRelativePaths: gitdir relative to the admin directory.
+        try "../../../wd/.git\n".write(toFile: t.path + "/.git/worktrees/wd/gitdir", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try t.repo.worktree(named: "wd")?.path, t.path + "/wd")
+        XCTAssertEqual(try t.repo.worktree(named: "wd")?.exists, true)
     }
 
     func testRemoveWorktreeKeepsBranchAndCleansEmptyParents() throws {
