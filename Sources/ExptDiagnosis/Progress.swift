@@ -181,8 +181,9 @@ enum ProgressParser {
         pattern: #"(?<![A-Za-z])(?:global_step|[Ss]tep|[Ii]teration|[Ii]ter|[Bb]atch)(?![A-Za-z_])["']?\s*[:=]?\s*\[?(\d+(?:\.\d+)?(?:e\+?\d+)?)(?:\s*/\s*(\d+))?"#)
     private static let tqdmRegex = try! NSRegularExpression(
         pattern: #"(?:\b(\d+)/(\d+) \[|\b(\d+)it \[)"#)
+    // "best epoch: 28" in an end summary names the best epoch, not the last one.
     private static let epochRegex = try! NSRegularExpression(
-        pattern: #"(?i)(?<![a-z])epoch(?![a-z])["']?\s*[:=]?\s*\[?(\d+)(?:\s*/\s*(\d+))?"#)
+        pattern: #"(?i)(?<![a-z])(?<!best[ _])epoch(?![a-z])["']?\s*[:=]?\s*\[?(\d+)(?:\s*/\s*(\d+))?"#)
     /// The loss values of a line, as `LossScanner` reads them (kept for the test that checks the
     /// scanner against it).
     static let lossRegex = try! NSRegularExpression(
