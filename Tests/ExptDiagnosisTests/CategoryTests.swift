@@ -148,6 +148,23 @@ final class CategoryTests: XCTestCase {
         XCTAssertEqual(full.category, .success)
     }
 
+    /// The last epoch line reached its total; the end summary's "best epoch: 28" names the best
+    /// epoch, not the last one, so it does not undo the completion.
+    func testABestEpochInTheEndSummaryIsNotTheLastEpoch() throws {
+        let log = """
+        0/42 of epoch 30/30 class : 0.059 - acc class : 100.00 [bs:128]
+        30/42 of epoch 30/30 class : 0.047 - acc class : 100.00 [bs:128]
+        Best val 0.967532, corresponding test 0.812675 - best test: 0.812675, best epoch: 28
+        It took 557.549
+
+        """
+        let d = try diagnose(text: log)
+        XCTAssertEqual(d.category, .success, d.render(explain: true))
+        XCTAssertEqual(d.progress?.lastEpoch, 30)
+        let short = try diagnose(text: log.replacingOccurrences(of: "epoch 30/30", with: "epoch 12/30"))
+        XCTAssertNotEqual(short.category, .success, "a run that stopped at epoch 12 of 30 did not complete")
+    }
+
     func testPendingForALegitimateReasonIsNotAFailureToFix() throws {
         let d = try sharedDiagnoser.diagnose(DiagnosisInput(scheduler: SchedulerFacts(state: "PENDING", pendingReason: "Priority")))
         XCTAssertEqual(d.category, .stuckScheduling)
