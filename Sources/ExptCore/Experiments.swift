@@ -123,6 +123,7 @@ public struct Experiments {
     }
 
     /// Every experiment with its worktree, head, distance from its base and doc presence.
+    /// What comes from objects is remembered by the ids it came from (ListMemo).
     public func list() throws -> [ExperimentInfo] {
         let worktrees = Dictionary(try ws.repo.worktrees().compactMap { w in w.branch.map { ($0, w) } },
                                    uniquingKeysWith: { a, _ in a })
@@ -130,24 +131,33 @@ public struct Experiments {
         let tips = try ws.repo.localBranchTips()
         let tipOf = Dictionary(tips.map { ($0.name, $0.tip) }, uniquingKeysWith: { a, _ in a })
         var baseTips: [String: ObjectID] = [:]
-        return try tips.filter { bases[$0.name] != nil }.map { branch, head in
+        var memo = ListMemo(stateDir: ws.stateDir)
+        var asked = Set<ListMemo.Key>()
+        let rows = try tips.filter { bases[$0.name] != nil }.map { branch, head in
             let base = bases[branch]
-            var ahead: Int?, behind: Int?
             // A base that is a branch is taken from the refs, not parsed: libgit2 keeps a parsed
             // commit in its cache in place of the raw object that ahead/behind reads, so a parsed
             // base was re-read from disk for each of 500 experiments. For the same reason the
-            // walk comes before the head's commit is parsed.
-            if let base, let baseTip = baseTips[base] ?? tipOf[base] ?? (try? ws.repo.resolveCommit(base)) {
-                baseTips[base] = baseTip
-                (ahead, behind) = try ws.repo.aheadBehind(head, baseTip)
+            // walk comes before the head's commit is read.
+            var baseTip: ObjectID?
+            if let base, let tip = baseTips[base] ?? tipOf[base] ?? (try? ws.repo.resolveCommit(base)) {
+                baseTips[base] = tip
+                baseTip = tip
             }
-            let info = try ws.repo.commit(head)
+            let key = ListMemo.Key(branch: branch, head: head, baseTip: baseTip)
+            asked.insert(key)
+            let row = try memo.row(key) {
+                let counts = try baseTip.map { try ws.repo.aheadBehind(head, $0) }
+                return ListMemo.Row(ahead: counts?.ahead, behind: counts?.behind, commitTime: try ws.repo.commitTime(head),
+                                    doc: try ws.repo.fileExists(ws.docRelativePath(for: branch), in: head))
+            }
             let wt = worktrees[branch]
             return ExperimentInfo(branch: branch, base: base, worktree: wt?.path ?? ws.worktreePath(for: branch),
-                                  worktreeExists: wt?.exists ?? false, head: head.hex, ahead: ahead, behind: behind,
-                                  lastCommitDate: info.date,
-                                  doc: try ws.repo.fileExists(ws.docRelativePath(for: branch), in: head))
+                                  worktreeExists: wt?.exists ?? false, head: head.hex, ahead: row.ahead, behind: row.behind,
+                                  lastCommitDate: Date(timeIntervalSince1970: TimeInterval(row.commitTime)), doc: row.doc)
         }
+        memo.save(keeping: asked)
+        return rows
     }
 
     /// The branch's worktree path, recreating it (after pruning a stale registration) when it

@@ -100,10 +100,7 @@ public final class Workspace {
     /// Every experiment's recorded base, by branch, from one config read.
     public func experimentBases() throws -> [String: String] {
         var bases: [String: String] = [:]
-        for e in try repo.configEntries(matching: "^branch\\..*\\.exptbase$") {
-            let name = e.name.dropFirst("branch.".count).dropLast(".exptbase".count)
-            bases[String(name)] = e.value
-        }
+        for e in try repo.configSubsections(section: "branch", key: "exptbase") { bases[e.subsection] = e.value }
         return bases
     }
 

@@ -33,6 +33,11 @@ extension Repository {
         }
     }
 
+    /// A commit's committer time alone (no message or trailers parsed), in seconds since 1970.
+    public func commitTime(_ id: ObjectID) throws -> Int64 {
+        try withCommit(id) { Int64(git_commit_time($0)) }
+    }
+
     /// Parses `Key: value` trailers with libgit2's parser (same rules as `git interpret-trailers`).
     public static func trailers(of message: String) -> [(key: String, value: String)] {
         LibGit2.ensure()

@@ -40,21 +40,22 @@ extension Repository {
             var st = stat()
             return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
         }
+        func exists(_ path: String) -> Bool { var st = stat(); return stat(path, &st) == 0 }
         guard !name.contains("/"), isFile(dir + "/gitdir"), isFile(dir + "/HEAD"), isFile(dir + "/commondir"),
-              let gitdir = try? String(contentsOfFile: dir + "/gitdir", encoding: .utf8) else { return nil }
-        var dotGit = gitdir.trimmingCharacters(in: .newlines)
+              let gitdir = smallFile(dir + "/gitdir") else { return nil }
+        var dotGit = trimmed(gitdir, "\r\n")
         // git 2.48's worktree.useRelativePaths writes it relative to the admin directory.
         if !dotGit.hasPrefix("/") { dotGit = ((dir + "/" + dotGit) as NSString).standardizingPath }
-        let path = Repository.stripSlash((dotGit as NSString).deletingLastPathComponent)
+        // The worktree is the directory of its `.git` file.
+        let path = Repository.stripSlash(dotGit.utf8.lastIndex(of: UInt8(ascii: "/")).map { $0 == dotGit.startIndex ? "/" : String(dotGit[..<$0]) } ?? dotGit)
         // Read HEAD from the admin dir: it is there even when the working tree was deleted.
         var branch: String?
-        if let head = try? String(contentsOfFile: dir + "/HEAD", encoding: .utf8) {
-            let line = head.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let head = smallFile(dir + "/HEAD") {
+            let line = trimmed(head, " \t\r\n")
             if line.hasPrefix("ref: refs/heads/") { branch = String(line.dropFirst("ref: refs/heads/".count)) }
         }
         return WorktreeInfo(name: name, path: path, branch: branch, isMain: false,
-                            exists: FileManager.default.fileExists(atPath: path),
-                            isLocked: FileManager.default.fileExists(atPath: dir + "/locked"))
+                            exists: exists(path), isLocked: exists(dir + "/locked"))
     }
 
     /// The worktree (main or linked) that has `branch` checked out, if any.
@@ -220,4 +221,31 @@ extension Repository {
         try (current + sep + pattern + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         return true
     }
+}
+
+/// `s` without the given ASCII bytes at either end (Foundation's trimming with a character set
+/// was 30,000 instructions a call).
+private func trimmed(_ s: String, _ bytes: String) -> String {
+    let drop = Set(bytes.utf8)
+    let u = s.utf8
+    guard let first = u.firstIndex(where: { !drop.contains($0) }) else { return "" }
+    let last = u.lastIndex(where: { !drop.contains($0) })!
+    return String(s[first...last])
+}
+
+/// A file of a worktree's admin directory (a path or a ref: under a page), as UTF-8, with
+/// one open and reads into one buffer; Foundation's file reading cost ten times as much.
+private func smallFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = read(fd, &chunk, chunk.count)
+        if n < 0 { if errno == EINTR { continue }; return nil }
+        if n == 0 { break }
+        bytes.append(contentsOf: chunk[..<n])
+    }
+    return String(validating: bytes, as: UTF8.self)
 }

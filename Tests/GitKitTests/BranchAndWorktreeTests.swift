@@ -180,6 +180,32 @@ final class BranchAndWorktreeTests: XCTestCase {
         XCTAssertEqual(try t.reopen().configString("core.hooksPath"), ".githooks")
     }
 
+    /// A handle reads the live config, never a stale copy: its own writes and another
+    /// process's (git, here) are seen by the next read.
+    func testAHandleSeesConfigWrittenSinceItsLastRead() throws {
+        let t = try TempRepo()
+        let r = try t.reopen()
+        XCTAssertNil(try r.configString("branch.exp/a.exptbase"))
+        XCTAssertEqual(try r.configSubsections(section: "branch", key: "exptbase").count, 0)
+        try r.setConfigString("branch.exp/a.exptbase", "main")
+        XCTAssertEqual(try r.configString("branch.exp/a.exptbase"), "main", "its own write")
+        for value in ["dev1", "dev2"] {   // two writes in a row by git, of the same size
+            _ = try t.git("config", "branch.exp/a.exptbase", value)
+            XCTAssertEqual(try r.configString("branch.exp/a.exptbase"), value, "git's write")
+        }
+        _ = try t.git("config", "branch.exp/b.exptbase", "main")
+        _ = try t.git("config", "branch.exptbase", "not a subsection")
+        _ = try t.git("config", "branch.exp.v2.other", "another key")
+        _ = try t.git("config", "branch.Exp.V2.ExptBase", "mixed case")
+        // Cross-checked with git's own listing.
+        let fromGit = try t.git("config", "--get-regexp", "^branch\\..*\\.exptbase$").split(separator: "\n").map(String.init).sorted()
+        let ours = try r.configSubsections(section: "branch", key: "exptbase").map { "branch.\($0.subsection).exptbase \($0.value)" }.sorted()
+        XCTAssertEqual(ours, fromGit)
+        XCTAssertEqual(ours, ["branch.Exp.V2.exptbase mixed case", "branch.exp/a.exptbase dev2", "branch.exp/b.exptbase main"])
+        try r.deleteConfig("branch.exp/a.exptbase")
+        XCTAssertNil(try r.configString("branch.exp/a.exptbase"), "its own deletion")
+    }
+
     func testUnbornHeadAndDetachedHead() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("expt-unborn-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -60,18 +60,20 @@ enum Table {
         let cellWidths = all.map { $0.map(width) }
         var widths = cellWidths[0]
         for r in cellWidths { for (i, w) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], w) } }
-        var out = ""
+        // Bytes first, one String at the end: appending to a String cell by cell cost more
+        // than laying the table out.
+        var out: [UInt8] = []
         out.reserveCapacity(all.count * (widths.reduce(0, +) + 2 * widths.count + 1))
         for (k, cells) in all.enumerated() {
-            if k > 0 { out += "\n" }
+            if k > 0 { out.append(0x0A) }
             for (i, c) in cells.enumerated() {
-                if i > 0 { out += "  " }
-                out += c
+                if i > 0 { out.append(0x20); out.append(0x20) }
+                out.append(contentsOf: c.utf8)
                 if i < cells.count - 1 && i < widths.count {
-                    out += String(repeating: " ", count: max(0, widths[i] - cellWidths[k][i]))
+                    out.append(contentsOf: repeatElement(0x20, count: max(0, widths[i] - cellWidths[k][i])))
                 }
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
