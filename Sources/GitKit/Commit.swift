@@ -52,6 +52,8 @@ extension Repository {
         // The new objects leave as one pack (packwriter.h); HEAD moves only once it is written.
         let batching = expt_git_batch_begin(objectWriter) == 1
         defer { expt_git_batch_discard(objectWriter) }
+        if let done = try commitWithOwnIndex(message: message, signature: signature, excluding: excluding,
+                                             checking: checking, batching: batching) { return done }
         var index: OpaquePointer?
         try check(git_repository_index(&index, pointer), "open index", workdir)
         defer { git_index_free(index) }
@@ -100,6 +102,45 @@ extension Repository {
         return .committed(id, changedPaths: changes.count)
     }
 
+    /// commitAll where the index is one IndexFile models and the scan applies: read, staged
+    /// and written by expt (IndexFile), the rest as on libgit2's path. Nil, having changed
+    /// nothing, where either does not apply.
+    private func commitWithOwnIndex(message: String, signature: Signature?, excluding: (String) -> Bool,
+                                    checking: ([StatusEntry]) throws -> Void, batching: Bool) throws -> CommitResult? {
+        guard let file = IndexFile.load(gitDir + "/index") else { return nil }
+        // Before the scan: the index the commit is made from is the one written.
+        try file.lock()
+        let scanned: WorktreeScan.Found
+        do {
+            guard let found = try WorktreeScan.scan(self, entries: file.entries) else { return nil }
+            scanned = found
+        } catch is WorktreeScan.Fallback { return nil }
+        try checking(scanned.entries)
+        let changes = scanned.entries.filter { !excluding($0.path) }
+        for (path, st) in scanned.refreshed { file.refresh(path, st) }
+        // As on libgit2's path: a path ending in '/' is a nested repository, left alone.
+        for entry in changes where entry.inWorkdir && !entry.path.hasSuffix("/") {
+            if entry.change == .deleted { file.remove(entry.path) } else { file.upsert(try blobEntry(entry.path), path: entry.path) }
+        }
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, pointer), "open object database", workdir)
+        defer { git_odb_free(odb) }
+        let tree = ObjectID(try TreeWriter(odb: odb!).write(file.entries))
+        let head = try headCommit()
+        if let head, try treeOf(head) == tree {
+            try file.save()
+            return .nothingToCommit
+        }
+        let id = try createCommit(tree: tree, parents: head.map { [$0] } ?? [], message: message,
+                                  signature: signature ?? defaultSignature(), updateRef: batching ? nil : "HEAD")
+        if batching {
+            try check(expt_git_batch_commit(objectWriter), "write objects", workdir)
+            try advanceHead(from: head, to: id, message: message)
+        }
+        try file.save()
+        return .committed(id, changedPaths: changes.count)
+    }
+
     /// Moves HEAD (its branch, or HEAD itself when detached) from `head` to the new commit, as
     /// git_commit_create's update_ref does, failing if it moved meanwhile; the reflog reads as
     /// git's.
@@ -121,6 +162,15 @@ extension Repository {
     /// git_index_add_bypath does without its attribute lookups and path resolution (a realpath
     /// per file), which cost more than the hashing.
     func stageAsIs(_ path: String, in index: OpaquePointer) throws {
+        var entry = try blobEntry(path)
+        try path.withCString { cPath in
+            entry.path = cPath
+            try check(git_index_add(index, &entry), "stage", path)
+        }
+    }
+
+    /// The file's blob, written, and its index entry (without its path).
+    func blobEntry(_ path: String) throws -> git_index_entry {
         let full = workdir + "/" + path
         var st = stat()
         guard lstat(full, &st) == 0 else { throw GitError(operation: "stage", subject: path, code: -1, message: String(cString: strerror(errno))) }
@@ -139,10 +189,7 @@ extension Repository {
         entry.mode = st.st_mode & S_IFMT == S_IFLNK ? GIT_FILEMODE_LINK.rawValue
             : st.st_mode & 0o100 != 0 ? GIT_FILEMODE_BLOB_EXECUTABLE.rawValue : GIT_FILEMODE_BLOB.rawValue
         entry.setStat(st)
-        try path.withCString { cPath in
-            entry.path = cPath
-            try check(git_index_add(index, &entry), "stage", path)
-        }
+        return entry
     }
 
     /// Writes fresh stat data into the index entry of an unchanged file (what a status refresh does).

@@ -18,9 +18,13 @@ struct TreeWriter {
     }
 
     func write(_ index: OpaquePointer) throws -> git_oid {
+        try write((0..<git_index_entrycount(index)).compactMap { git_index_get_byindex(index, $0)?.pointee })
+    }
+
+    /// The same over entries in index order (IndexFile's).
+    func write(_ entries: [git_index_entry]) throws -> git_oid {
         var stack = [Open(path: [], name: [])]
-        for i in 0..<git_index_entrycount(index) {
-            guard let e = git_index_get_byindex(index, i)?.pointee else { continue }
+        for e in entries {
             // The entry's path is read in place: no copy per entry (20,000 of them in a checkpoint).
             let path = UnsafeBufferPointer(start: UnsafeRawPointer(e.path).assumingMemoryBound(to: UInt8.self), count: strlen(e.path))
             let slash = path.lastIndex(of: 0x2F)

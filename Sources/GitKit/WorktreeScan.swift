@@ -44,12 +44,15 @@ struct WorktreeScan {
 
     /// Nil when the repository uses something the scan does not model (see the type's doc).
     static func scan(_ repo: Repository, index: OpaquePointer) throws -> Found? {
+        try scan(repo, entries: (0..<git_index_entrycount(index)).compactMap { git_index_get_byindex(index, $0)?.pointee })
+    }
+
+    /// The same over entries in index order whose paths stay valid while it runs (IndexFile's).
+    static func scan(_ repo: Repository, entries: [git_index_entry]) throws -> Found? {
         guard try repo.isPlainForScanning() else { return nil }
         var tracked: [Tracked] = []
-        let count = git_index_entrycount(index)
-        tracked.reserveCapacity(count)
-        for i in 0..<count {
-            guard let e = git_index_get_byindex(index, i)?.pointee else { continue }
+        tracked.reserveCapacity(entries.count)
+        for e in entries {
             let stage = (Int32(e.flags) & GIT_INDEX_ENTRY_STAGEMASK) >> GIT_INDEX_ENTRY_STAGESHIFT
             if stage != 0 || Int32(e.flags) & Int32(GIT_INDEX_ENTRY_VALID.rawValue) != 0
                 || Int32(e.flags_extended) & Int32(GIT_INDEX_ENTRY_EXTENDED_FLAGS.rawValue) != 0
