@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layering (dependencies point down only; docs/architecture.md):
-//   ExptTOML, ExptTemplates, CLibGit2 -> GitKit, CSQLite
+//   ExptTOML, ExptTemplates, CLibGit2, CCrypto -> GitKit, CSQLite
 //   ExptModel (the backend boundary: seams and value types)
 //   ExptDiagnosis (pure)          ExptBackends, ExptGitHub, ExptTrackers (adapters: ExptModel only)
 //   ExptCore (the domain: ExptModel, GitKit, ExptDiagnosis, CSQLite)
@@ -21,7 +21,9 @@ let package = Package(
                        providers: [.apt(["libgit2-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "GitKit", dependencies: ["CLibGit2"]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .target(name: "GitKit", dependencies: ["CLibGit2", "CCrypto"]),
         .target(name: "ExptTOML"),
         .target(name: "ExptTemplates", path: "templates", resources: ["agent-skill.md", "branch-doc.md", "expt.toml", "pr-comment.md", "rules.toml", "rules-schedulers.toml", "rules-frameworks.toml", "slurm.sbatch", "k8s-job.json", "osmo-workflow.yaml", "wandb-helper.py", "hooks"].map { Resource.embedInCode($0) }),
         .target(name: "ExptModel", dependencies: ["ExptTOML", "ExptTemplates"]),

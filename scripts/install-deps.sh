@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing. Needs root (or sudo).
 set -euo pipefail
 
-pkgs=(git pkg-config libgit2-dev libsqlite3-dev python3 python3-yaml gh)
+pkgs=(git pkg-config libgit2-dev libssl-dev libsqlite3-dev python3 python3-yaml gh)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

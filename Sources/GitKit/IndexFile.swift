@@ -162,21 +162,30 @@ final class IndexFile {
     /// file, then renames it over the index.
     func save() throws {
         precondition(lockFD >= 0, "save() needs lock()")
-        var out: [UInt8] = []
-        out.reserveCapacity(12 + entries.count * 96 + 20)
-        func u32(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { out += $0 } }
-        out += Array("DIRC".utf8); u32(2); u32(UInt32(entries.count))
-        for var e in entries {
-            u32(UInt32(bitPattern: e.ctime.seconds)); u32(e.ctime.nanoseconds)
-            u32(UInt32(bitPattern: e.mtime.seconds)); u32(e.mtime.nanoseconds)
-            u32(e.dev); u32(e.ino); u32(e.mode); u32(e.uid); u32(e.gid); u32(e.file_size)
-            withUnsafeBytes(of: &e.id.id) { out += $0 }
-            let length = strlen(e.path)
-            withUnsafeBytes(of: UInt16(min(length, 0xFFF)).bigEndian) { out += $0 }
-            out += UnsafeRawBufferPointer(start: e.path, count: length)
-            out += repeatElement(0, count: ((62 + length + 8) & ~7) - 62 - length)
+        // One buffer of the exact size, written in place (appending field by field was a
+        // quarter of the write).
+        let lengths = entries.map { strlen($0.path) }
+        let size = 12 + lengths.reduce(0) { $0 + ((62 + $1 + 8) & ~7) }
+        var out = [UInt8](unsafeUninitializedCapacity: size + 20) { buf, count in
+            let p = UnsafeMutableRawPointer(buf.baseAddress!)
+            memset(p, 0, size + 20)
+            func u32(_ v: UInt32, _ at: Int) { p.storeBytes(of: v.bigEndian, toByteOffset: at, as: UInt32.self) }
+            memcpy(p, "DIRC", 4); u32(2, 4); u32(UInt32(entries.count), 8)
+            var at = 12
+            for (k, var e) in entries.enumerated() {
+                u32(UInt32(bitPattern: e.ctime.seconds), at); u32(e.ctime.nanoseconds, at + 4)
+                u32(UInt32(bitPattern: e.mtime.seconds), at + 8); u32(e.mtime.nanoseconds, at + 12)
+                u32(e.dev, at + 16); u32(e.ino, at + 20); u32(e.mode, at + 24)
+                u32(e.uid, at + 28); u32(e.gid, at + 32); u32(e.file_size, at + 36)
+                withUnsafeBytes(of: &e.id.id) { _ = memcpy(p + at + 40, $0.baseAddress!, 20) }
+                let length = lengths[k]
+                p.storeBytes(of: UInt16(min(length, 0xFFF)).bigEndian, toByteOffset: at + 60, as: UInt16.self)
+                memcpy(p + at + 62, e.path, length)   // the NUL padding is already there
+                at += (62 + length + 8) & ~7
+            }
+            count = size
         }
-        out += SHA1.digest(out)
+        out += try SHA1.digest(out)
         var written = 0
         let ok: Bool = out.withUnsafeBytes { b in
             while written < b.count {

@@ -10,11 +10,11 @@ final class IndexFileTests: XCTestCase {
     func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
     func testSHA1MatchesTheStandardsVectorsAndSha1sum() throws {
-        XCTAssertEqual(hex(SHA1.digest([])), "da39a3ee5e6b4b0d3255bfef95601890afd80709")
-        XCTAssertEqual(hex(SHA1.digest(Array("abc".utf8))), "a9993e364706816aba3e25717850c26c9cd0d89d")
-        XCTAssertEqual(hex(SHA1.digest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))),
+        XCTAssertEqual(hex(try SHA1.digest([])), "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        XCTAssertEqual(hex(try SHA1.digest(Array("abc".utf8))), "a9993e364706816aba3e25717850c26c9cd0d89d")
+        XCTAssertEqual(hex(try SHA1.digest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))),
                        "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
-        XCTAssertEqual(hex(SHA1.digest([UInt8](repeating: 0x61, count: 1_000_000))), "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
+        XCTAssertEqual(hex(try SHA1.digest([UInt8](repeating: 0x61, count: 1_000_000))), "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
         // Every padding case around a block boundary, against the sha1sum CLI.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sha1-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -31,7 +31,7 @@ final class IndexFileTests: XCTestCase {
             try p.run()
             let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             p.waitUntilExit()
-            XCTAssertEqual(hex(SHA1.digest(bytes)), String(out.prefix(40)), "\(n) bytes")
+            XCTAssertEqual(hex(try SHA1.digest(bytes)), String(out.prefix(40)), "\(n) bytes")
         }
     }
 
