@@ -86,20 +86,27 @@ extension Repository {
         } else {
             try check(git_index_write_tree(&treeOid, index), "write tree", workdir)
         }
+        return try commitTree(ObjectID(treeOid), message: message, signature: signature, batching: batching,
+                              changedPaths: changes.count) { try check(git_index_write(index), "write index", workdir) }
+    }
+
+    /// Commits `tree` on HEAD unless HEAD already has it, then writes the index (both paths of
+    /// commitAll end here).
+    private func commitTree(_ tree: ObjectID, message: String, signature: Signature?, batching: Bool,
+                            changedPaths: Int, writeIndex: () throws -> Void) throws -> CommitResult {
         let head = try headCommit()
-        if let head, try treeOf(head) == ObjectID(treeOid) {
-            try check(git_index_write(index), "write index", workdir)
+        if let head, try treeOf(head) == tree {
+            try writeIndex()
             return .nothingToCommit
         }
-        let id = try createCommit(tree: ObjectID(treeOid), parents: head.map { [$0] } ?? [],
-                                  message: message, signature: signature ?? defaultSignature(),
-                                  updateRef: batching ? nil : "HEAD")
+        let id = try createCommit(tree: tree, parents: head.map { [$0] } ?? [], message: message,
+                                  signature: signature ?? defaultSignature(), updateRef: batching ? nil : "HEAD")
         if batching {
             try check(expt_git_batch_commit(objectWriter), "write objects", workdir)
             try advanceHead(from: head, to: id, message: message)
         }
-        try check(git_index_write(index), "write index", workdir)
-        return .committed(id, changedPaths: changes.count)
+        try writeIndex()
+        return .committed(id, changedPaths: changedPaths)
     }
 
     /// commitAll where the index is one IndexFile models and the scan applies: read, staged
@@ -126,19 +133,8 @@ extension Repository {
         try check(git_repository_odb(&odb, pointer), "open object database", workdir)
         defer { git_odb_free(odb) }
         let tree = ObjectID(try TreeWriter(odb: odb!).write(file.entries))
-        let head = try headCommit()
-        if let head, try treeOf(head) == tree {
-            try file.save()
-            return .nothingToCommit
-        }
-        let id = try createCommit(tree: tree, parents: head.map { [$0] } ?? [], message: message,
-                                  signature: signature ?? defaultSignature(), updateRef: batching ? nil : "HEAD")
-        if batching {
-            try check(expt_git_batch_commit(objectWriter), "write objects", workdir)
-            try advanceHead(from: head, to: id, message: message)
-        }
-        try file.save()
-        return .committed(id, changedPaths: changes.count)
+        return try commitTree(tree, message: message, signature: signature, batching: batching,
+                              changedPaths: changes.count) { try file.save() }
     }
 
     /// Moves HEAD (its branch, or HEAD itself when detached) from `head` to the new commit, as
