@@ -121,7 +121,8 @@ final class BlindSetTests: XCTestCase {
         XCTAssertEqual(s.failedAsSuccess, 0, "failed logs diagnosed success")
         XCTAssertGreaterThanOrEqual(s.rate, Self.seventhSetFloor)
     }
-    static let seventhSetFloor = 0.7
+    /// 56/67 after its rules, minus two logs (54/67).
+    static let seventhSetFloor = 0.8
 
     /// The final held-out set (Fixtures/blind2), collected after the first set was exposed and
     /// never tuned on: only its totals are printed. `EXPT_BLIND_SHOW=1` prints its misses (for
